@@ -1,0 +1,90 @@
+"""The ``icp-notify`` command.
+
+Each subcommand lives in its own module under :mod:`icp_notify.commands`, exposing
+``add_arguments(parser)`` and ``run(args) -> int``; this module only wires them together, so
+``icp-notify --version`` imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from icp_notify._version import __version__
+from icp_notify.errors import IcpNotifyError
+
+#: subcommand name → (module under icp_notify.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "parse": ("parse", "parse one notice and print the Notice"),
+    "classify": ("classify", "classify one notice"),
+    "analyze": ("analyze", "parse, classify and advise: print a card or the Report"),
+    "demo": ("demo", "analyze the built-in example notices"),
+    "batch": ("batch", "label archived notices (mbox, .eml, XML, CSV, JSONL, text)"),
+    "check-corpus": ("corpus", "validate the labelled corpus"),
+    "train": ("train", "train the text model and export the artefact"),
+    "eval": ("evaluate", "evaluate the classifier on a labelled JSONL file"),
+    "serve": ("serve", "run the HTTP service"),
+    "reclassify": ("reclassify", "recompute stored classifications after a model update"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand registered.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; each subparser's ``_run`` default is the command's ``run`` function.
+    """
+    parser = argparse.ArgumentParser(
+        prog="icp-notify",
+        description="Read ICP filing notices, say which situation each means, and what to do.",
+    )
+    parser.add_argument("--version", action="version", version=f"icp-notify {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"icp_notify.commands.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"icp_notify.commands.{module_name}":
+                raise
+            continue  # command not available in this build
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` when omitted.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 1 for bad input or a data-file error, 2 for usage errors.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run = getattr(args, "_run", None)
+    if run is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(run(args))
+    except IcpNotifyError as exc:
+        print(f"icp-notify {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"icp-notify {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

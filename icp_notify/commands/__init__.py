@@ -1,0 +1,1 @@
+"""Subcommands of ``icp-notify``: one module each, with ``add_arguments`` and ``run``."""

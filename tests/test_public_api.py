@@ -1,0 +1,43 @@
+"""The public API is explicit and pinned; importing the package is cheap."""
+
+import subprocess
+import sys
+
+import icp_notify
+
+EXPECTED = {
+    "Action", "Advice", "AdviceFileError", "Channel", "Classification", "Context", "CorpusError",
+    "DataFileError", "Entities", "Evidence", "IcpNotifyError", "InputError", "Kind",
+    "ModelArtifactError", "Notice", "Operation", "Pipeline", "PriorNotice", "RawMessage", "Report",
+    "RuleFileError", "SenderType", "Situation", "Urgency", "__version__", "advise", "analyze",
+    "classify", "parse",
+}
+
+
+def test_all_is_pinned() -> None:
+    assert set(icp_notify.__all__) == EXPECTED
+
+
+def test_every_public_name_resolves() -> None:
+    for name in icp_notify.__all__:
+        assert getattr(icp_notify, name) is not None, name
+
+
+def test_import_is_light() -> None:
+    """`import icp_notify` opens no data file and imports neither jieba nor scikit-learn."""
+    code = (
+        "import builtins, io, sys\n"
+        "opened = []\n"
+        "real_open = io.open\n"
+        "def spy(file, *a, **k):\n"
+        "    opened.append(str(file)); return real_open(file, *a, **k)\n"
+        "builtins.open = spy; io.open = spy\n"
+        "import icp_notify\n"
+        "heavy = [m for m in ('jieba', 'sklearn', 'numpy', 'fastapi', 'regex') if m in sys.modules]\n"
+        "data = [f for f in opened if 'icp_notify' in f]\n"
+        "print(repr((heavy, data)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "([], [])"
