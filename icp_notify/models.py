@@ -204,6 +204,28 @@ class RawMessage(_Frozen):
     received_at: AwareDatetime | None = None
     subject: str | None = None
     source: SourceRef | None = None
+    context: Context | None = Field(
+        default=None, description="what the archive recorded about the filing (batch inputs)"
+    )
+    defects: tuple[Defect, ...] = Field(
+        default=(), description="what the reader repaired (e.g. undecodable bytes); parse() keeps them"
+    )
+
+
+class ReadError(_Frozen):
+    """A record a reader could not turn into a :class:`RawMessage` (the stream goes on).
+
+    Examples
+    --------
+    >>> e = ReadError(code="invalid_json", message="line is not JSON", source=SourceRef(file="a.jsonl", line=3))
+    >>> e.code, e.source.line
+    ('invalid_json', 3)
+    """
+
+    code: str = Field(description="machine-readable, e.g. invalid_json, bad_row, unreadable, xml_error")
+    message: str
+    source: SourceRef | None = None
+    position: str | None = Field(default=None, description="where in the source, as words")
 
 
 # --------------------------------------------------------------------------- entities

@@ -1,0 +1,307 @@
+"""Helpers shared by the archive readers: the item type, encodings, times and error rows.
+
+Every reader in :mod:`icp_notify.readers` is a generator of :data:`ReadItem` — a
+:class:`~icp_notify.models.RawMessage` or a :class:`~icp_notify.models.ReadError` — and never
+raises in the middle of a stream: a record it cannot read becomes a ``ReadError`` and the
+stream goes on.
+
+Examples
+--------
+>>> decode_text("备案".encode("gb18030"))
+('备案', 'gb18030')
+>>> parse_time("1700000000000").isoformat()
+'2023-11-15T06:13:20+08:00'
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+
+from icp_notify.models import SHANGHAI, Channel, RawMessage, ReadError, SourceRef
+
+ReadItem: TypeAlias = RawMessage | ReadError
+"""What a reader yields: a message, or a structured error about one record."""
+
+Split = Literal["line", "blank"]
+"""How a plain-text file is cut into notices: one per line, or blank-line separated."""
+
+TEXT_FIELDS: tuple[str, ...] = ("text", "body", "content", "message", "msg")
+"""Field names tried, in order, for a notice's text when none is configured."""
+
+SENDER_FIELDS: tuple[str, ...] = ("sender", "from", "address", "phone", "phoneNumber")
+TIME_FIELDS: tuple[str, ...] = ("received_at", "date", "time", "timestamp", "receivedAt")
+MAX_RECORD_CHARS = 1_000_000
+"""A record longer than this is refused as ``too_large`` rather than parsed."""
+
+_SNIFF_BYTES = 1 << 16
+
+
+def source_ref(path: str | Path | None, **where: Any) -> SourceRef:
+    """Build a :class:`SourceRef` for ``path`` (``None`` for in-memory input).
+
+    Examples
+    --------
+    >>> source_ref("a.txt", line=2, index=1).model_dump(exclude_none=True)
+    {'file': 'a.txt', 'line': 2, 'index': 1}
+    """
+    return SourceRef(file=None if path is None else str(path), **where)
+
+
+def error(
+    code: str,
+    message: str,
+    path: str | Path | None = None,
+    *,
+    position: str | None = None,
+    **where: Any,
+) -> ReadError:
+    """Build a :class:`ReadError` for ``path``.
+
+    Examples
+    --------
+    >>> error("empty", "the file is empty", "a.csv").model_dump(exclude_none=True)
+    {'code': 'empty', 'message': 'the file is empty', 'source': {'file': 'a.csv'}}
+    """
+    return ReadError(
+        code=code, message=message, source=source_ref(path, **where), position=position
+    )
+
+
+def open_error(path: str | Path, exc: OSError) -> ReadError:
+    """Turn an ``OSError`` raised while opening or reading ``path`` into a ``ReadError``.
+
+    The code is ``not_found`` for a missing file and ``unreadable`` otherwise.
+
+    Examples
+    --------
+    >>> open_error("gone.txt", FileNotFoundError(2, "No such file or directory")).code
+    'not_found'
+    """
+    code = "not_found" if isinstance(exc, FileNotFoundError) else "unreadable"
+    reason = exc.strerror or str(exc)
+    return error(code, f"cannot read {path}: {reason}", path)
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode bytes from an archive: BOM first, then strict UTF-8, then GB18030.
+
+    GB18030 is a superset of GBK and GB2312, so a file saved by Excel on Chinese Windows
+    decodes correctly. Bytes that are neither raise ``UnicodeDecodeError``.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The text and the encoding used.
+
+    Examples
+    --------
+    >>> decode_text(b"\\xef\\xbb\\xbfok")
+    ('ok', 'utf-8-sig')
+    >>> decode_text("您的备案信息已被变更".encode())[1]
+    'utf-8'
+    """
+    encoding = sniff_encoding(data)
+    return data.decode(encoding), encoding
+
+
+def sniff_encoding(head: bytes, *, final: bool = True) -> str:
+    """Choose an encoding for ``head`` (the start of a file, or all of it).
+
+    ``final=False`` says ``head`` may stop in the middle of a character.
+
+    Examples
+    --------
+    >>> sniff_encoding("号码".encode("gb18030"))
+    'gb18030'
+    >>> sniff_encoding("号码".encode()[:-1], final=False)
+    'utf-8'
+    """
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final)
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    try:
+        codecs.getincrementaldecoder("gb18030")().decode(head, final)
+    except UnicodeDecodeError:
+        return "utf-8"  # neither: read as UTF-8 so the bad bytes are reported where they are
+    return "gb18030"
+
+
+def sniff_file_encoding(path: str | Path) -> str:
+    """Choose the encoding of a whole file, scanning it in chunks (constant memory).
+
+    UTF-8 (or a BOM) wins if every byte of the file is valid UTF-8; otherwise GB18030 if that
+    decodes it; otherwise UTF-8, so readers report the undecodable records.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        for candidate in ("utf-8", "gb18030"):
+            fh.seek(0)
+            decoder = codecs.getincrementaldecoder(candidate)()
+            try:
+                while chunk := fh.read(_SNIFF_BYTES):
+                    decoder.decode(chunk)
+                decoder.decode(b"", True)
+            except UnicodeDecodeError:
+                continue
+            return candidate
+    return "utf-8"
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    """Read a time from an archive field: ISO 8601, or epoch seconds / milliseconds.
+
+    Naive times are China Standard Time; epoch numbers above 10^11 are milliseconds.
+    Empty values give ``None``; anything unreadable raises ``ValueError``.
+
+    Examples
+    --------
+    >>> parse_time("2025-03-04 09:12:00").isoformat()
+    '2025-03-04T09:12:00+08:00'
+    >>> parse_time(1741050720).isoformat()
+    '2025-03-04T09:12:00+08:00'
+    >>> parse_time("") is None
+    True
+    """
+    if value is None or isinstance(value, bool):
+        if value is None:
+            return None
+        raise ValueError(f"not a time: {value!r}")
+    if isinstance(value, int | float):
+        seconds = value / 1000 if abs(value) > 1e11 else value
+        return dt.datetime.fromtimestamp(seconds, tz=SHANGHAI)
+    text = str(value).strip()
+    if not text or text.lower() == "null":
+        return None
+    if text.lstrip("-").isdigit():
+        return parse_time(int(text))
+    parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=SHANGHAI)
+    return parsed
+
+
+def first_field(record: Mapping[str, Any], names: tuple[str, ...]) -> Any:
+    """Return the first non-empty value among ``names`` in ``record`` (or ``None``).
+
+    Examples
+    --------
+    >>> first_field({"body": "", "content": "x"}, ("text", "body", "content"))
+    'x'
+    """
+    for name in names:
+        value = record.get(name)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def message_from_record(
+    record: Mapping[str, Any],
+    *,
+    path: str | Path | None,
+    text_field: str | None,
+    where: dict[str, Any],
+    position: str,
+    default_channel: Channel = Channel.UNKNOWN,
+) -> ReadItem:
+    """Build a message from one JSONL object or CSV row, or a ``ReadError`` saying why not.
+
+    Recognised fields: the text (``text_field``, or the first of :data:`TEXT_FIELDS`), ``id``,
+    ``channel``, ``sender`` (or ``from``/``address``), ``received_at`` (or ``date``, ISO or
+    epoch), ``subject`` and ``context`` (an object, or JSON text in a CSV cell).
+
+    Examples
+    --------
+    >>> m = message_from_record({"body": "备案已通过", "address": "10690000123", "date": "1741050720000"},
+    ...     path="a.csv", text_field=None, where={"line": 2}, position="line 2")
+    >>> m.text, m.sender, m.received_at.isoformat()
+    ('备案已通过', '10690000123', '2025-03-04T09:12:00+08:00')
+    >>> message_from_record({"x": 1}, path="a.csv", text_field=None, where={}, position="line 2").code
+    'missing_text'
+    """
+    import json
+
+    names = (text_field,) if text_field else TEXT_FIELDS
+    text = first_field(record, names)
+    if text is None or (isinstance(text, str) and not text.strip()):
+        wanted = " / ".join(names)
+        return error("missing_text", f"no text in field {wanted}", path, position=position, **where)
+    if not isinstance(text, str):
+        return error(
+            "invalid_field", "the text field is not a string", path, position=position, **where
+        )
+    if len(text) > MAX_RECORD_CHARS:
+        return error(
+            "too_large",
+            f"text longer than {MAX_RECORD_CHARS} characters",
+            path,
+            position=position,
+            **where,
+        )
+    fields: dict[str, Any] = {"text": text, "channel": default_channel}
+    try:
+        record_id = record.get("id")
+        if record_id not in (None, ""):
+            where = {**where, "message_id": str(record_id)}
+        channel = record.get("channel")
+        if channel not in (None, ""):
+            fields["channel"] = Channel(str(channel).strip().lower())
+        sender = first_field(record, SENDER_FIELDS)
+        if sender is not None:
+            fields["sender"] = str(sender)
+        fields["received_at"] = parse_time(first_field(record, TIME_FIELDS))
+        subject = record.get("subject")
+        if subject not in (None, "", "null"):
+            fields["subject"] = str(subject)
+        context = record.get("context")
+        if isinstance(context, str) and context.strip():
+            context = json.loads(context)
+        if context not in (None, ""):
+            fields["context"] = context
+        return RawMessage(**fields, source=source_ref(path, **where))
+    except (ValueError, TypeError, OverflowError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return error("invalid_field", reason, path, position=position, **where)
+
+
+def file_is_empty(path: str | Path) -> bool:
+    """Return whether ``path`` is an empty regular file (raises ``OSError`` if unreadable)."""
+    return os.stat(path).st_size == 0
+
+
+def guard(path: str | Path, items: Iterator[ReadItem]) -> Iterator[ReadItem]:
+    """Pass ``items`` through, turning an ``OSError`` raised mid-file into a final ``ReadError``.
+
+    Examples
+    --------
+    >>> def broken():
+    ...     yield error("x", "first", "f")
+    ...     raise FileNotFoundError(2, "No such file or directory")
+    >>> [e.code for e in guard("f", broken())]
+    ['x', 'not_found']
+    """
+    try:
+        yield from items
+    except OSError as exc:
+        yield open_error(path, exc)
