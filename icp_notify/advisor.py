@@ -1,0 +1,795 @@
+"""Turn a :class:`~icp_notify.models.Classification` and its :class:`~icp_notify.models.Notice` into advice.
+
+The advice itself is data: ``icp_notify/data/advice.toml`` holds one entry per situation, one per
+``kind`` of ``other`` notice, one for the ambiguous generic notice and one for the cancellation
+that context shows to follow a move of provider. Each entry has an :class:`~icp_notify.models.Action`,
+an :class:`~icp_notify.models.Urgency` and a Chinese and an English text (summary, steps, why) of the
+same structure. Texts may use the placeholders ``{provider}``, ``{domain}``, ``{number}``,
+``{reachable_after}`` and ``{deadline}``, filled from the notice's entities; any other placeholder,
+a missing language, an unknown action or urgency is an :class:`~icp_notify.errors.AdviceFileError`
+naming the file, the entry and the field.
+
+Time handling:
+
+* entries marked ``wait_for_sync`` (approvals whose data must travel from MIIT to the provider) get
+  ``reachable_after = received_at + sync_hours`` (7 hours, from MIIT's own advice); with ``now``,
+  ``wait`` is the time left (zero once past) and, once past, the ``after_sync`` steps say what to
+  check instead of waiting;
+* entries marked ``deadline_from_notice`` take the deadline the notice states: a date
+  (``请于2025年3月5日前``, end of that day in Asia/Shanghai unless a time is given) or a limit
+  (``24小时内有效`` → ``received_at + 24 h``).
+
+Examples
+--------
+>>> import datetime as dt
+>>> from icp_notify.models import Classification, Kind, Notice, Situation
+>>> notice = Notice(raw_text="x", text="x", received_at="2025-03-04T19:30:00+08:00")
+>>> c = Classification(situation=Situation.NEW_DOMAIN, ambiguous=False,
+...     candidates=(Situation.NEW_DOMAIN,), confidence=0.95,
+...     probabilities={Situation.NEW_DOMAIN: 1.0}, kind=Kind.PROVIDER_NEW_DOMAIN)
+>>> a = advise(c, notice, now=dt.datetime.fromisoformat("2025-03-04T23:00:00+08:00"), lang="en")
+>>> a.action.value, a.urgency.value, a.reachable_after.isoformat(), str(a.wait)
+('wait_for_sync', 'normal', '2025-03-05T02:30:00+08:00', '3:30:00')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+import threading
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from icp_notify.errors import AdviceFileError, InputError
+from icp_notify.models import (
+    KIND_SITUATION,
+    SHANGHAI,
+    URGENCY_ORDER,
+    Action,
+    Advice,
+    Classification,
+    Decider,
+    Kind,
+    Notice,
+    Reference,
+    Situation,
+    Urgency,
+)
+
+__all__ = [
+    "AMBIGUOUS",
+    "DEFAULT_PATH",
+    "LANGS",
+    "MOVED_CANCELLATION",
+    "PLACEHOLDERS",
+    "Advisor",
+    "advise",
+    "deadline_from_notice",
+    "format_time",
+]
+
+DEFAULT_PATH = Path(__file__).parent / "data" / "advice.toml"
+"""The advice file shipped with the package."""
+
+LANGS: tuple[Literal["zh", "en"], ...] = ("zh", "en")
+"""The languages every entry must provide."""
+
+PLACEHOLDERS: frozenset[str] = frozenset(
+    {"provider", "domain", "number", "reachable_after", "deadline"}
+)
+"""The placeholders advice texts may use."""
+
+AMBIGUOUS = "ambiguous"
+"""Entry key of the generic notice that the text and context cannot settle."""
+
+MOVED_CANCELLATION = "access_cancelled_after_move"
+"""Entry key of a cancellation that context ties to a move of provider (decided by context)."""
+
+_OTHER_KINDS: tuple[Kind, ...] = tuple(k for k in Kind if KIND_SITUATION[k] is Situation.OTHER)
+_REQUIRED_KEYS: tuple[str, ...] = (
+    *(s.value for s in Situation),
+    *(k.value for k in _OTHER_KINDS),
+    AMBIGUOUS,
+)
+_KNOWN_KEYS: frozenset[str] = frozenset({*_REQUIRED_KEYS, MOVED_CANCELLATION})
+
+
+# --------------------------------------------------------------------------- file schema
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_placeholders(value: str) -> str:
+    """Raise ``ValueError`` unless every ``{field}`` in ``value`` is a known placeholder."""
+    try:
+        parsed = list(string.Formatter().parse(value))
+    except ValueError as exc:
+        raise ValueError(f"malformed placeholder in {value!r}: {exc}") from None
+    for _literal, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        if field not in PLACEHOLDERS:
+            known = ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))
+            raise ValueError(f"unknown placeholder {{{field}}} (known: {known})")
+        if spec or conversion:
+            raise ValueError(f"placeholder {{{field}}} takes no format spec or conversion")
+    return value
+
+
+class _Texts(_Strict):
+    """Summary and steps for one phase (before or after the sync window)."""
+
+    summary: str = Field(min_length=1)
+    steps: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("summary")
+    @classmethod
+    def _summary(cls, value: str) -> str:
+        return _check_placeholders(value)
+
+    @field_validator("steps")
+    @classmethod
+    def _steps(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for step in value:
+            if not step.strip():
+                raise ValueError("a step is empty")
+            _check_placeholders(step)
+        return value
+
+
+class _LangEntry(_Texts):
+    """One language of an entry."""
+
+    why: str = Field(min_length=1)
+    after_sync: _Texts | None = None
+    if_candidate: str | None = Field(
+        default=None, description="the line used when this situation is one candidate of several"
+    )
+
+    @field_validator("why", "if_candidate")
+    @classmethod
+    def _texts(cls, value: str | None) -> str | None:
+        return None if value is None else _check_placeholders(value)
+
+
+class _Entry(_Strict):
+    """One advice entry (a situation, a kind, or one of the special keys)."""
+
+    action: Action
+    urgency: Urgency
+    wait_for_sync: bool = False
+    deadline_from_notice: bool = False
+    references: tuple[Literal["miit", "miit_query", "provider"], ...] = ("miit", "provider")
+    zh: _LangEntry
+    en: _LangEntry
+
+
+class _Provider(_Strict):
+    en: str = Field(min_length=1, description="the provider's English name")
+    console: str | None = Field(default=None, pattern=r"^https://[^\s]+$")
+
+
+class _RefText(_Strict):
+    url: str = Field(pattern=r"^https://[^\s]+$")
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class _Phrases(_Strict):
+    """How the placeholders read in one language, known or not, and the fixed phrases."""
+
+    provider_unknown: str = Field(min_length=1)
+    domain_known: str
+    domain_unknown: str = Field(min_length=1)
+    number_known: str
+    number_unknown: str = Field(min_length=1)
+    reachable_after_known: str
+    reachable_after_unknown: str = Field(min_length=1)
+    deadline_known: str
+    deadline_unknown: str = Field(min_length=1)
+    deadline_passed: str = Field(min_length=1)
+    console_title: str
+
+    @field_validator("domain_known", "number_known", "reachable_after_known", "deadline_known")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+        if fields != {"value"}:
+            raise ValueError("must contain {value} and no other placeholder")
+        return value
+
+    @field_validator("console_title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+        if fields != {"provider"}:
+            raise ValueError("must contain {provider} and no other placeholder")
+        return value
+
+    @field_validator("deadline_passed")
+    @classmethod
+    def _passed(cls, value: str) -> str:
+        return _check_placeholders(value)
+
+
+class _Timing(_Strict):
+    sync_hours: float = Field(gt=0, le=72)
+
+
+class _AdviceFile(_Strict):
+    timing: _Timing
+    references: dict[Literal["miit", "miit_query"], _RefText]
+    phrases: dict[Literal["zh", "en"], _Phrases]
+    providers: dict[str, _Provider] = {}
+    entry: dict[str, _Entry]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def format_time(value: dt.datetime, lang: Literal["zh", "en"]) -> str:
+    """Format an aware datetime in Asia/Shanghai for an advice text.
+
+    Parameters
+    ----------
+    value : datetime
+        Any aware datetime (naive values are taken as Asia/Shanghai).
+    lang : {"zh", "en"}
+        The language.
+
+    Returns
+    -------
+    str
+        ``YYYY-MM-DD HH:MM`` in China Standard Time, with the zone named.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> t = dt.datetime(2025, 3, 4, 18, 40, tzinfo=dt.UTC)
+    >>> format_time(t, "zh"), format_time(t, "en")
+    ('2025-03-05 02:40（北京时间）', '2025-03-05 02:40 (Beijing time, UTC+8)')
+    """
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=SHANGHAI)
+    local = value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return f"{local}（北京时间）" if lang == "zh" else f"{local} (Beijing time, UTC+8)"
+
+
+_ZH_CLOSING = "，。：；、）！？”》"
+_ZH_OPENING = "（“《"
+
+
+def _fill(template: str, values: Mapping[str, str], lang: Literal["zh", "en"]) -> str:
+    """Fill the placeholders; in Chinese, drop the spaces a filled phrase leaves beside punctuation.
+
+    Examples
+    --------
+    >>> _fill("确认{number}：", {"number": "备案号 京ICP备12345678号 "}, "zh")
+    '确认备案号 京ICP备12345678号：'
+    """
+    text = template.format_map(values)
+    if lang == "zh":
+        while "  " in text:
+            text = text.replace("  ", " ")
+        for mark in _ZH_CLOSING:
+            text = text.replace(" " + mark, mark)
+        for mark in _ZH_OPENING:
+            text = text.replace(mark + " ", mark)
+    return text.strip()
+
+
+def _to_datetime(value: dt.datetime | str | None, name: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InputError(
+                "invalid_field",
+                f"{name} is not an ISO 8601 date-time: {value!r}",
+                where=name,
+                hint="write e.g. 2025-03-04T09:12:00+08:00",
+            ) from None
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        value = value.replace(tzinfo=SHANGHAI)
+    return value
+
+
+def _check_lang(lang: str) -> Literal["zh", "en"]:
+    if lang not in LANGS:
+        raise InputError(
+            "invalid_field", f"unknown language {lang!r}", where="lang", hint="use 'zh' or 'en'"
+        )
+    return "zh" if lang == "zh" else "en"
+
+
+def _error_from_validation(path: str, exc: ValidationError) -> AdviceFileError:
+    """The first pydantic error as an AdviceFileError naming the entry and the field."""
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    item: str | None = None
+    if len(loc) >= 2 and loc[0] in {"entry", "providers", "references", "phrases"}:
+        item = f"{loc[0]}.{loc[1]}"
+        loc = loc[2:]
+    elif loc:
+        item = loc[0]
+        loc = loc[1:]
+    field = ".".join(loc) if loc else None
+    message = err["msg"]
+    if err["type"] == "missing":
+        message = "required field is missing"
+        if field in LANGS:
+            message = f"the {field!r} text is missing (every entry needs zh and en)"
+    elif err["type"] == "enum" and "expected" in err.get("ctx", {}):
+        message = f"{err['input']!r} is not one of {err['ctx']['expected']}"
+    elif err["type"] == "extra_forbidden":
+        message = "unknown field"
+    return AdviceFileError(path, message, item=item, field=field)
+
+
+def _check_structure(path: str, key: str, entry: _Entry) -> None:
+    """zh and en must have the same shape (same number of steps, same optional parts)."""
+    zh, en = entry.zh, entry.en
+    pairs: list[tuple[str, object, object]] = [
+        ("steps", len(zh.steps), len(en.steps)),
+        ("after_sync", zh.after_sync is None, en.after_sync is None),
+        ("if_candidate", zh.if_candidate is None, en.if_candidate is None),
+    ]
+    if zh.after_sync is not None and en.after_sync is not None:
+        pairs.append(("after_sync.steps", len(zh.after_sync.steps), len(en.after_sync.steps)))
+    for field, a, b in pairs:
+        if a != b:
+            raise AdviceFileError(
+                path,
+                f"zh and en differ in structure ({a} vs {b})",
+                item=f"entry.{key}",
+                field=field,
+            )
+    if entry.wait_for_sync and zh.after_sync is None:
+        raise AdviceFileError(
+            path,
+            "an entry with wait_for_sync needs after_sync steps (what to check once the wait is over)",
+            item=f"entry.{key}",
+            field="zh.after_sync",
+        )
+    if not entry.wait_for_sync and zh.after_sync is not None:
+        raise AdviceFileError(
+            path,
+            "after_sync is only used with wait_for_sync = true",
+            item=f"entry.{key}",
+            field="zh.after_sync",
+        )
+    situation_keys = {s.value for s in Situation}
+    if key in situation_keys and zh.if_candidate is None:
+        raise AdviceFileError(
+            path,
+            "a situation entry needs if_candidate (its line in the ambiguous card)",
+            item=f"entry.{key}",
+            field="zh.if_candidate",
+        )
+
+
+# --------------------------------------------------------------------------- advisor
+
+
+class Advisor:
+    """Advice entries loaded from a TOML file, and the function that applies them.
+
+    Build it with :meth:`load` or :meth:`default`; an ``Advisor`` is immutable after loading and
+    safe to share between threads.
+
+    Examples
+    --------
+    >>> advisor = Advisor.default()
+    >>> advisor is Advisor.default()
+    True
+    >>> advisor.entry("access_cancelled").urgency.value
+    'critical'
+    """
+
+    _default: Advisor | None = None
+    _lock = threading.Lock()
+
+    def __init__(self, data: _AdviceFile, path: str) -> None:
+        self._data = data
+        self.path = path
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def load(cls, path: str | Path) -> Advisor:
+        """Load and validate an advice file.
+
+        Parameters
+        ----------
+        path : str or Path
+            A TOML file in the format of ``icp_notify/data/advice.toml``.
+
+        Returns
+        -------
+        Advisor
+
+        Raises
+        ------
+        AdviceFileError
+            When the file cannot be read, is not TOML, or an entry is invalid (the message names
+            the file, the entry and the field).
+        """
+        name = str(path)
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise AdviceFileError(name, f"cannot read the file: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise AdviceFileError(name, f"not UTF-8: {exc.reason}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise AdviceFileError(name, f"not valid TOML: {exc}") from None
+        return cls.from_dict(raw, path=name)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any], *, path: str = "<advice>") -> Advisor:
+        """Validate already-parsed advice data (the TOML document as a dict).
+
+        Raises
+        ------
+        AdviceFileError
+            As for :meth:`load`.
+        """
+        for key in raw.get("entry", {}) if isinstance(raw.get("entry"), Mapping) else ():
+            if key not in _KNOWN_KEYS:
+                raise AdviceFileError(
+                    path,
+                    "unknown entry key (use a situation, a kind of an 'other' notice, "
+                    f"'{AMBIGUOUS}' or '{MOVED_CANCELLATION}')",
+                    item=f"entry.{key}",
+                )
+        try:
+            data = _AdviceFile.model_validate(raw)
+        except ValidationError as exc:
+            raise _error_from_validation(path, exc) from None
+        missing = [k for k in _REQUIRED_KEYS if k not in data.entry]
+        if missing:
+            raise AdviceFileError(
+                path, f"no advice for {', '.join(missing)}", item=f"entry.{missing[0]}"
+            )
+        for lang in LANGS:
+            if lang not in data.phrases:
+                raise AdviceFileError(
+                    path, f"the {lang!r} phrases are missing", item=f"phrases.{lang}"
+                )
+        for ref in ("miit", "miit_query"):
+            if ref not in data.references:
+                raise AdviceFileError(path, "reference is missing", item=f"references.{ref}")
+        for key, entry in data.entry.items():
+            _check_structure(path, key, entry)
+        return cls(data, path)
+
+    @classmethod
+    def default(cls) -> Advisor:
+        """The advisor of the shipped ``advice.toml``, loaded once (thread-safe) and shared."""
+        advisor = cls._default
+        if advisor is None:
+            with cls._lock:
+                advisor = cls._default
+                if advisor is None:
+                    advisor = cls.load(DEFAULT_PATH)
+                    Advisor._default = advisor
+        return advisor
+
+    # ------------------------------------------------------------------ lookup
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every entry key, in file order."""
+        return tuple(self._data.entry)
+
+    @property
+    def sync_hours(self) -> float:
+        """Hours between an approval notice and the site being reachable (MIIT's advice)."""
+        return self._data.timing.sync_hours
+
+    @property
+    def providers(self) -> dict[str, tuple[str, str | None]]:
+        """Provider table: canonical name → (English name, filing console URL or None)."""
+        return {name: (p.en, p.console) for name, p in self._data.providers.items()}
+
+    def entry(self, key: str) -> _Entry:
+        """The entry for a situation, kind or special key.
+
+        Raises
+        ------
+        KeyError
+            When there is no such entry.
+        """
+        return self._data.entry[key]
+
+    def entry_key(self, classification: Classification) -> str:
+        """The entry that applies to a classification.
+
+        Ambiguous → ``ambiguous``; ``other`` → the entry of its kind; a cancellation that context
+        decided (context only decides it after a move of provider) → ``access_cancelled_after_move``;
+        any other change situation → the situation's entry.
+
+        Examples
+        --------
+        >>> from icp_notify.models import Classification, Kind, Situation
+        >>> c = Classification(situation=Situation.OTHER, ambiguous=False,
+        ...     candidates=(Situation.OTHER,), confidence=0.9,
+        ...     probabilities={Situation.OTHER: 1.0}, kind=Kind.PHISHING)
+        >>> Advisor.default().entry_key(c)
+        'phishing'
+        """
+        situation = classification.situation
+        if classification.ambiguous or situation is None:
+            return AMBIGUOUS
+        if situation is Situation.OTHER:
+            key = classification.kind.value
+            return key if key in self._data.entry else Situation.OTHER.value
+        if (
+            situation is Situation.ACCESS_CANCELLED
+            and Decider.CONTEXT in classification.decided_by
+            and classification.kind is Kind.CHANGE_NOTICE_GENERIC
+            and MOVED_CANCELLATION in self._data.entry
+        ):
+            return MOVED_CANCELLATION
+        return situation.value
+
+    # ------------------------------------------------------------------ advice
+
+    def advise(
+        self,
+        classification: Classification,
+        notice: Notice,
+        *,
+        now: dt.datetime | str | None = None,
+        lang: str = "zh",
+    ) -> Advice:
+        """What to do about a classified notice.
+
+        Parameters
+        ----------
+        classification : Classification
+            The classifier's result for ``notice``.
+        notice : Notice
+            The parsed notice; its entities fill the placeholders, its ``received_at`` anchors
+            ``reachable_after`` and relative deadlines.
+        now : datetime or ISO string, optional
+            The current time; with it, ``wait`` is computed and the steps follow the clock.
+            Naive values are Asia/Shanghai.
+        lang : {"zh", "en"}
+            The language of the texts; both give the same structure.
+
+        Returns
+        -------
+        Advice
+            Times (``reachable_after``, ``deadline``) are in Asia/Shanghai.
+
+        Raises
+        ------
+        InputError
+            For an unknown ``lang`` or a malformed ``now``.
+        """
+        language = _check_lang(lang)
+        now_at = _to_datetime(now, "now")
+        key = self.entry_key(classification)
+        if key == AMBIGUOUS:
+            return self._advise_ambiguous(classification, notice, now_at, language)
+        entry = self._data.entry[key]
+        texts: _LangEntry = getattr(entry, language)
+        reachable_after, wait, after = self._sync(entry, notice, now_at)
+        deadline = self._deadline(notice) if entry.deadline_from_notice else None
+        values = self._values(notice, language, reachable_after, deadline)
+        summary, steps = texts.summary, list(texts.steps)
+        if after and texts.after_sync is not None:
+            summary, steps = texts.after_sync.summary, list(texts.after_sync.steps)
+        if deadline is not None and now_at is not None and now_at > deadline:
+            steps.insert(0, self._data.phrases[language].deadline_passed)
+        return Advice(
+            action=entry.action,
+            urgency=entry.urgency,
+            lang=language,
+            summary=_fill(summary, values, language),
+            steps=tuple(_fill(s, values, language) for s in steps),
+            why=_fill(texts.why, values, language),
+            references=self._references(entry.references, notice, language),
+            reachable_after=reachable_after,
+            wait=wait,
+            deadline=deadline,
+        )
+
+    def _advise_ambiguous(
+        self,
+        classification: Classification,
+        notice: Notice,
+        now_at: dt.datetime | None,
+        language: Literal["zh", "en"],
+    ) -> Advice:
+        """One advice walking through the candidates, most urgent first."""
+        entry = self._data.entry[AMBIGUOUS]
+        texts: _LangEntry = getattr(entry, language)
+        rank = {u: i for i, u in enumerate(URGENCY_ORDER)}
+        candidates = list(classification.candidates) or [
+            s for s in Situation if s is not Situation.OTHER
+        ]
+        # stable sort: most urgent first, the classifier's likelihood order within an urgency
+        ordered = sorted(candidates, key=lambda s: rank[self._data.entry[s.value].urgency])
+        urgency = self._data.entry[ordered[0].value].urgency
+        sync_all = all(self._data.entry[s.value].wait_for_sync for s in ordered)
+        reachable_after, wait, _after = (
+            self._sync(self._data.entry[ordered[0].value], notice, now_at)
+            if sync_all
+            else (None, None, False)
+        )
+        values = self._values(notice, language, reachable_after, None)
+        steps: list[str] = []
+        for situation in ordered:
+            line = getattr(self._data.entry[situation.value], language).if_candidate
+            if line:
+                steps.append(line)
+        steps.extend(texts.steps)
+        refs: list[str] = list(entry.references)
+        return Advice(
+            action=entry.action,
+            urgency=urgency,
+            lang=language,
+            summary=_fill(texts.summary, values, language),
+            steps=tuple(_fill(s, values, language) for s in steps),
+            why=_fill(texts.why, values, language),
+            references=self._references(tuple(refs), notice, language),
+            reachable_after=reachable_after,
+            wait=wait,
+            deadline=None,
+        )
+
+    # ------------------------------------------------------------------ parts
+
+    def _sync(
+        self, entry: _Entry, notice: Notice, now_at: dt.datetime | None
+    ) -> tuple[dt.datetime | None, dt.timedelta | None, bool]:
+        """(reachable_after, wait, wait is over) for an entry."""
+        if not entry.wait_for_sync or notice.received_at is None:
+            return None, None, False
+        reachable = (notice.received_at + dt.timedelta(hours=self.sync_hours)).astimezone(SHANGHAI)
+        if now_at is None:
+            return reachable, None, False
+        left = reachable - now_at
+        if left <= dt.timedelta(0):
+            return reachable, dt.timedelta(0), True
+        return reachable, left, False
+
+    def _deadline(self, notice: Notice) -> dt.datetime | None:
+        """The deadline the notice states, in Asia/Shanghai, or ``None``."""
+        return deadline_from_notice(notice)
+
+    def _values(
+        self,
+        notice: Notice,
+        lang: Literal["zh", "en"],
+        reachable_after: dt.datetime | None,
+        deadline: dt.datetime | None,
+    ) -> dict[str, str]:
+        phrases = self._data.phrases[lang]
+        ents = notice.entities
+        provider = phrases.provider_unknown
+        if ents.provider is not None:
+            provider = ents.provider.name
+            known = self._data.providers.get(provider)
+            if lang == "en" and known is not None:
+                provider = known.en
+
+        def phrase(known: str, unknown: str, value: str | None) -> str:
+            return unknown if value is None else known.format(value=value)
+
+        return {
+            "provider": provider,
+            "domain": phrase(
+                phrases.domain_known,
+                phrases.domain_unknown,
+                ents.domains[0].name if ents.domains else None,
+            ),
+            "number": phrase(
+                phrases.number_known,
+                phrases.number_unknown,
+                ents.icp_numbers[0].canonical if ents.icp_numbers else None,
+            ),
+            "reachable_after": phrase(
+                phrases.reachable_after_known,
+                phrases.reachable_after_unknown,
+                None if reachable_after is None else format_time(reachable_after, lang),
+            ),
+            "deadline": phrase(
+                phrases.deadline_known,
+                phrases.deadline_unknown,
+                None if deadline is None else format_time(deadline, lang),
+            ),
+        }
+
+    def _references(
+        self, wanted: Sequence[str], notice: Notice, lang: Literal["zh", "en"]
+    ) -> tuple[Reference, ...]:
+        refs: list[Reference] = []
+        for name in wanted:
+            if name == "provider":
+                mention = notice.entities.provider
+                known = self._data.providers.get(mention.name) if mention is not None else None
+                if mention is not None and known is not None and known.console is not None:
+                    label = mention.name if lang == "zh" else known.en
+                    title = self._data.phrases[lang].console_title.format(provider=label)
+                    refs.append(Reference(title=title, url=known.console))
+            else:
+                ref = self._data.references[cast(Literal["miit", "miit_query"], name)]
+                refs.append(Reference(title=getattr(ref, lang), url=ref.url))
+        return tuple(refs)
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+def deadline_from_notice(notice: Notice) -> dt.datetime | None:
+    """The deadline a notice states, from the dates and durations its parser extracted.
+
+    A date (``请于2025年3月5日前``) gives the end of that day in Asia/Shanghai, or the time given
+    with it; failing a date, a limit (``24小时内``, ``有效期24小时``) counts from ``received_at``.
+
+    Parameters
+    ----------
+    notice : Notice
+
+    Returns
+    -------
+    datetime or None
+        In Asia/Shanghai.
+
+    Examples
+    --------
+    >>> from icp_notify.models import DateMention, Entities, Notice
+    >>> import datetime as dt
+    >>> n = Notice(raw_text="x", text="请于2025年3月5日前完成核查",
+    ...     entities=Entities(dates=(DateMention(text="2025年3月5日", value=dt.date(2025, 3, 5)),)))
+    >>> deadline_from_notice(n).isoformat()
+    '2025-03-05T23:59:59+08:00'
+    """
+    for mention in notice.entities.dates:
+        if mention.value is None:
+            continue
+        at = mention.time if mention.time is not None else dt.time(23, 59, 59)
+        return dt.datetime.combine(mention.value, at, tzinfo=SHANGHAI)
+    if notice.received_at is None:
+        return None
+    for duration in notice.entities.durations:
+        position = notice.text.find(duration.text)
+        around = notice.text[max(0, position - 6) : position + len(duration.text) + 4]
+        if duration.within or "有效" in around or "内" in around:
+            return (notice.received_at + dt.timedelta(seconds=duration.seconds)).astimezone(
+                SHANGHAI
+            )
+    return None
+
+
+def advise(
+    classification: Classification,
+    notice: Notice,
+    *,
+    now: dt.datetime | str | None = None,
+    lang: str = "zh",
+) -> Advice:
+    """What to do about a classified notice, with the shipped advice (see :meth:`Advisor.advise`).
+
+    Examples
+    --------
+    >>> from icp_notify.models import Classification, Kind, Notice, Situation
+    >>> c = Classification(situation=Situation.ACCESS_CANCELLED, ambiguous=False,
+    ...     candidates=(Situation.ACCESS_CANCELLED,), confidence=0.97,
+    ...     probabilities={Situation.ACCESS_CANCELLED: 1.0}, kind=Kind.PROVIDER_ACCESS_CANCELLED)
+    >>> a = advise(c, Notice(raw_text="x", text="x"), lang="en")
+    >>> a.action.value, a.urgency.value, a.references[0].url
+    ('refile_now', 'critical', 'https://beian.miit.gov.cn/')
+    """
+    return Advisor.default().advise(classification, notice, now=now, lang=lang)
