@@ -1,0 +1,260 @@
+"""``icp-notify eval FILE.jsonl``: evaluate the classifier on labelled notices.
+
+Runs the full classifier (``Classifier.default().classify_notice(parse(...), context)``) when it is
+available, otherwise the text model alone (``--model-only`` forces that), and prints per-label
+precision/recall/F1, macro-F1 over the five labels for decided notices, the confusion matrix,
+ambiguity accuracy, context-case accuracy, the number of ``other`` notices taken for a change
+situation and of ``other`` notices classified ``access_cancelled`` with confidence ≥ 0.9.
+``--report out.html`` writes the same as an HTML page with a confusion-matrix picture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from icp_notify.corpus import CorpusRecord
+    from icp_notify.training import Prediction
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the options of ``icp-notify eval``."""
+    parser.add_argument("file", type=Path, nargs="+", metavar="FILE.jsonl", help="labelled notices")
+    parser.add_argument(
+        "--split",
+        choices=("train", "dev", "test", "all"),
+        default="all",
+        help="evaluate only the records of this split (default: all)",
+    )
+    parser.add_argument("--report", type=Path, default=None, help="write an HTML report here")
+    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    parser.add_argument(
+        "--model-only",
+        action="store_true",
+        help="evaluate the text model alone (no rules, no context)",
+    )
+    parser.add_argument(
+        "--model", type=Path, default=None, help="model artefact directory (default: shipped)"
+    )
+
+
+def _predictor(args: argparse.Namespace) -> tuple[str, Callable[[CorpusRecord], Prediction]]:
+    from icp_notify.textmodel import TextModel, default_model, notice_tokens
+    from icp_notify.training import Prediction, model_only_prediction
+
+    model = TextModel.load(args.model) if args.model is not None else default_model()
+    try:
+        if args.model_only:
+            raise ImportError("model only")
+        from icp_notify.classifier import Classifier
+        from icp_notify.parse import parse
+    except ImportError:
+        from icp_notify.models import Notice
+
+        def by_model(r: CorpusRecord) -> Prediction:
+            try:
+                from icp_notify.parse import parse as parse_
+            except ImportError:  # pragma: no cover - before the parser exists
+                notice = Notice(raw_text=r.text, text=r.text)
+            else:
+                notice = parse_(
+                    r.text, channel=r.channel, sender=r.sender, received_at=r.received_at
+                )
+            return model_only_prediction(model.predict_proba(notice_tokens(notice)))
+
+        return f"text model {model.version} alone", by_model
+
+    from icp_notify.models import RawMessage
+
+    if args.model is not None:
+        from icp_notify.rules import default_rules
+
+        classifier = Classifier(default_rules(), model)
+    else:
+        classifier = Classifier.default()
+
+    def full(r: CorpusRecord) -> Prediction:
+        raw = RawMessage(
+            text=r.text,
+            channel=r.channel,
+            sender=r.sender,
+            received_at=r.received_at,
+            subject=r.subject,
+        )
+        c = classifier.classify_notice(parse(raw), r.context)
+        return Prediction(
+            c.situation.value if c.situation is not None else None,
+            c.ambiguous,
+            tuple(s.value for s in c.candidates),
+            float(c.confidence),
+            c.kind.value,
+        )
+
+    return f"full classifier (rules + text model {model.version} + context)", full
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate and print (or write) the metrics."""
+    from icp_notify.corpus import load_corpus, split_of
+    from icp_notify.training import Gold, evaluate
+
+    records = load_corpus(args.file)
+    if args.split != "all":
+        records = [r for r in records if split_of(r.id) == args.split]
+    what, predict = _predictor(args)
+    golds = [
+        Gold(
+            r.id,
+            r.situation.value if r.situation is not None else None,
+            r.ambiguous,
+            tuple(s.value for s in r.candidates),
+            r.kind.value,
+            r.context is not None,
+            r.text,
+        )
+        for r in records
+    ]
+    preds = [predict(r) for r in records]
+    metrics = evaluate(golds, preds)
+    metrics["evaluated"] = what
+    metrics["files"] = [str(p) for p in args.file]
+    metrics["split"] = args.split
+    if args.report is not None:
+        args.report.write_text(render_html(metrics), encoding="utf-8")
+    if args.json:
+        print(json.dumps(metrics, ensure_ascii=False, indent=1))
+    else:
+        print(render_text(metrics))
+        if args.report is not None:
+            print(f"report written to {args.report}")
+    return 0
+
+
+def render_text(m: dict[str, Any]) -> str:
+    """Render the metrics as a plain-text summary."""
+    lines = [
+        f"evaluated: {m.get('evaluated', '?')} on {m['n']} records (split: {m.get('split', 'all')})",
+        "",
+        f"{'label':18s} {'precision':>9s} {'recall':>7s} {'f1':>7s} {'support':>8s}",
+    ]
+    for label, s in m["per_label"].items():
+        lines.append(
+            f"{label:18s} {s['precision']:9.4f} {s['recall']:7.4f} {s['f1']:7.4f} {s['support']:8d}"
+        )
+    lines += [
+        f"macro-F1 (five labels, {m['n_decided']} decided notices): {m['macro_f1']:.4f}",
+        "",
+        "confusion (rows gold, columns predicted):",
+    ]
+    labels: Sequence[str] = m["confusion_labels"]
+    short = [lb[:10] for lb in labels]
+    lines.append(" " * 18 + " ".join(f"{s:>10s}" for s in short))
+    for r in labels:
+        lines.append(f"{r:18s}" + " ".join(f"{m['confusion'][r][c]:10d}" for c in labels))
+    lines += [
+        "",
+        f"ambiguity accuracy: {m['ambiguity_accuracy']:.4f}",
+        f"generic notices without context flagged ambiguous over all four: {m['generic_flagged']:.4f}"
+        f" ({m['n_generic_without_context']})",
+        f"context-case accuracy: {m['context_accuracy']:.4f} ({m['n_context']} records)",
+        f"'other' taken for a change situation: {m['other_as_change']}",
+        f"'other' classified access_cancelled with confidence >= 0.9: {m['other_as_cancelled_confident']}",
+        f"kind accuracy: {m['kind_accuracy']:.4f}",
+        f"errors: {len(m['errors'])}",
+    ]
+    for e in m["errors"][:20]:
+        lines.append(
+            f"  {e['id']}: gold {e['gold']} ({e['gold_kind']}) → {e['pred']} ({e['pred_kind']})"
+        )
+    return "\n".join(lines)
+
+
+def confusion_png(m: dict[str, Any]) -> bytes:
+    """Draw the confusion matrix (matplotlib, Agg backend) and return PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    labels: list[str] = m["confusion_labels"]
+    data = np.array([[m["confusion"][r][c] for c in labels] for r in labels], dtype=float)
+    fig, ax = plt.subplots(figsize=(6.4, 5.4), dpi=100)
+    try:
+        ax.imshow(data, cmap="Blues")
+        ax.set_xticks(range(len(labels)), labels=labels, rotation=35, ha="right")
+        ax.set_yticks(range(len(labels)), labels=labels)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("gold")
+        ax.set_title("confusion matrix")
+        top = data.max() if data.size else 0.0
+        for i in range(len(labels)):
+            for j in range(len(labels)):
+                ax.text(
+                    j,
+                    i,
+                    str(int(data[i, j])),
+                    ha="center",
+                    va="center",
+                    color="white" if data[i, j] > top / 2 else "black",
+                )
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def render_html(m: dict[str, Any]) -> str:
+    """Render the metrics as a self-contained HTML page (PNG embedded as base64)."""
+    esc = html.escape
+    png = base64.b64encode(confusion_png(m)).decode("ascii")
+    rows = "".join(
+        f"<tr><td>{esc(label)}</td><td>{s['precision']:.4f}</td><td>{s['recall']:.4f}</td>"
+        f"<td>{s['f1']:.4f}</td><td>{s['support']}</td></tr>"
+        for label, s in m["per_label"].items()
+    )
+    summary = [
+        ("macro-F1 (five labels, decided notices)", f"{m['macro_f1']:.4f}"),
+        ("ambiguity accuracy", f"{m['ambiguity_accuracy']:.4f}"),
+        (
+            "generic notices without context flagged over all four",
+            f"{m['generic_flagged']:.4f} ({m['n_generic_without_context']})",
+        ),
+        ("context-case accuracy", f"{m['context_accuracy']:.4f} ({m['n_context']})"),
+        ("'other' taken for a change situation", str(m["other_as_change"])),
+        (
+            "'other' → access_cancelled with confidence ≥ 0.9",
+            str(m["other_as_cancelled_confident"]),
+        ),
+        ("kind accuracy", f"{m['kind_accuracy']:.4f}"),
+    ]
+    summary_html = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in summary)
+    errors = "".join(
+        f"<tr><td>{esc(e['id'])}</td><td>{esc(e['gold'])} / {esc(e['gold_kind'])}</td>"
+        f"<td>{esc(e['pred'])} / {esc(e['pred_kind'])}</td><td>{e['confidence']:.3f}</td>"
+        f"<td>{esc(e['text'])}</td></tr>"
+        for e in m["errors"][:200]
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>icp-notify eval</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:left}}</style></head><body>
+<h1>icp-notify eval</h1>
+<p>{esc(str(m.get("evaluated", "")))} — {m["n"]} records, split {esc(str(m.get("split", "all")))},
+files {esc(", ".join(m.get("files", [])))}</p>
+<h2>Summary</h2><table>{summary_html}</table>
+<h2>Per label</h2><table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>{rows}</table>
+<h2>Confusion matrix</h2><img alt="confusion matrix" src="data:image/png;base64,{png}">
+<h2>Errors ({len(m["errors"])})</h2>
+<table><tr><th>id</th><th>gold</th><th>predicted</th><th>confidence</th><th>text</th></tr>{errors}</table>
+</body></html>
+"""

@@ -1,0 +1,520 @@
+"""The shipped text model: load the artefact and score tokens with numpy only.
+
+The artefact in ``icp_notify/data/model/`` is ``model.json`` (labels, feature settings, tokenizer
+settings, hashes of the corpus and dictionary it was trained on, metrics) plus ``model.npz``
+(``vocabulary``, ``idf``, ``coef``, ``intercept``), loaded with ``allow_pickle=False``. This module
+never imports scikit-learn; :mod:`icp_notify.training` fits the same computation with it, and a
+parity test checks both give the same probabilities.
+
+Features (:func:`features`) are computed from the tokens of :func:`icp_notify.tokenize.tokenize`:
+word n-grams (``w:`` prefix, words joined by a space) and character n-grams of the joined tokens
+(``c:`` prefix; each entity placeholder counts as one character). They are weighted by TF-IDF
+(sublinear tf, l2 norm) and scored by a multinomial logistic regression over :class:`~icp_notify.models.Kind`.
+
+Examples
+--------
+>>> from icp_notify.tokenize import tokenize
+>>> m = default_model()
+>>> p = m.predict_proba(tokenize("尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。"))
+>>> max(p, key=p.__getitem__).value
+'change_notice_generic'
+>>> round(sum(p.values()), 6)
+1.0
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import threading
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from icp_notify.errors import ModelArtifactError
+from icp_notify.models import Kind
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from icp_notify.models import Notice
+
+__all__ = [
+    "FORMAT_VERSION",
+    "FeatureSettings",
+    "TextModel",
+    "default_model",
+    "default_model_dir",
+    "features",
+    "notice_tokens",
+]
+
+FORMAT_VERSION: Final = 1
+"""Version of the artefact layout; :meth:`TextModel.load` refuses other versions."""
+
+_PUA_BASE: Final = 0xE000
+
+
+class FeatureSettings:
+    """How tokens become features (recorded in ``model.json`` under ``features``).
+
+    Parameters
+    ----------
+    word_ngrams : tuple of int
+        Inclusive (min, max) word n-gram lengths; ``(0, 0)`` disables word features.
+    char_ngrams : tuple of int
+        Inclusive (min, max) character n-gram lengths; ``(0, 0)`` disables character features.
+
+    Examples
+    --------
+    >>> FeatureSettings((1, 2), (1, 3)).to_dict()
+    {'word_ngrams': [1, 2], 'char_ngrams': [1, 3]}
+    """
+
+    __slots__ = ("char_ngrams", "word_ngrams")
+
+    def __init__(self, word_ngrams: tuple[int, int], char_ngrams: tuple[int, int]) -> None:
+        for name, rng in (("word_ngrams", word_ngrams), ("char_ngrams", char_ngrams)):
+            if len(rng) != 2 or rng[0] < 0 or rng[1] < rng[0] or (rng[0] == 0) != (rng[1] == 0):
+                raise ValueError(f"{name} must be (min, max) with 1 <= min <= max, or (0, 0)")
+        self.word_ngrams = (int(word_ngrams[0]), int(word_ngrams[1]))
+        self.char_ngrams = (int(char_ngrams[0]), int(char_ngrams[1]))
+
+    def to_dict(self) -> dict[str, list[int]]:
+        """Return the JSON form."""
+        return {"word_ngrams": list(self.word_ngrams), "char_ngrams": list(self.char_ngrams)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureSettings:
+        """Build from the JSON form (raises ``ValueError``/``KeyError``/``TypeError`` when invalid)."""
+        w, c = data["word_ngrams"], data["char_ngrams"]
+        return cls((int(w[0]), int(w[1])), (int(c[0]), int(c[1])))
+
+    def __repr__(self) -> str:
+        return f"FeatureSettings(word_ngrams={self.word_ngrams}, char_ngrams={self.char_ngrams})"
+
+
+def _char_stream(tokens: Sequence[str]) -> str:
+    """Join tokens; each placeholder token becomes one private-use character."""
+    from icp_notify.tokenize import PLACEHOLDERS
+
+    codes = _placeholder_chars(tuple(PLACEHOLDERS.values()))
+    return "".join(codes.get(t, t) for t in tokens)
+
+
+@functools.cache
+def _placeholder_chars(placeholders: tuple[str, ...]) -> dict[str, str]:
+    return {p: chr(_PUA_BASE + i) for i, p in enumerate(placeholders)}
+
+
+def display_feature(name: str) -> str:
+    """Render a feature name for people: private-use characters back to their placeholders.
+
+    Examples
+    --------
+    >>> display_feature("c:" + chr(0xE000) + "已")
+    'c:⟨URL⟩已'
+    """
+    from icp_notify.tokenize import PLACEHOLDERS
+
+    back = {v: k for k, v in _placeholder_chars(tuple(PLACEHOLDERS.values())).items()}
+    return "".join(back.get(ch, ch) for ch in name)
+
+
+def features(tokens: Sequence[str], settings: FeatureSettings) -> list[str]:
+    """Return the feature strings of a token list (with repeats; counts are term frequencies).
+
+    Parameters
+    ----------
+    tokens : sequence of str
+        Output of :func:`icp_notify.tokenize.tokenize`.
+    settings : FeatureSettings
+        The n-gram ranges.
+
+    Returns
+    -------
+    list of str
+        ``w:``-prefixed word n-grams and ``c:``-prefixed character n-grams.
+
+    Examples
+    --------
+    >>> features(["取消", "接入"], FeatureSettings((1, 2), (2, 2)))
+    ['w:取消', 'w:接入', 'w:取消 接入', 'c:取消', 'c:消接', 'c:接入']
+    """
+    out: list[str] = []
+    lo, hi = settings.word_ngrams
+    if lo:
+        n_tok = len(tokens)
+        for n in range(lo, hi + 1):
+            for i in range(n_tok - n + 1):
+                out.append("w:" + " ".join(tokens[i : i + n]))
+    lo, hi = settings.char_ngrams
+    if lo:
+        text = _char_stream(tokens)
+        n_chr = len(text)
+        for n in range(lo, hi + 1):
+            for i in range(n_chr - n + 1):
+                out.append("c:" + text[i : i + n])
+    return out
+
+
+def notice_tokens(notice: Notice) -> list[str]:
+    """Return the tokens the model scores for a parsed notice: ``tokenize(notice.text)``.
+
+    Training uses the same function, so call it (rather than re-deriving the input) at inference.
+
+    Examples
+    --------
+    >>> from icp_notify.models import Notice
+    >>> notice_tokens(Notice(raw_text="已取消接入", text="已取消接入"))
+    ['已', '取消接入']
+    """
+    from icp_notify.tokenize import tokenize
+
+    return tokenize(notice.text)
+
+
+def default_model_dir() -> Path:
+    """Return the directory of the shipped artefact, ``icp_notify/data/model``."""
+    return Path(str(resources.files("icp_notify") / "data" / "model"))
+
+
+class TextModel:
+    """A loaded text model: TF-IDF features into a multinomial logistic regression over kinds.
+
+    Build it with :meth:`load` (or :func:`default_model`); instances are immutable and
+    thread-safe to share.
+
+    Examples
+    --------
+    >>> m = default_model()
+    >>> Kind.CHANGE_NOTICE_GENERIC in m.labels
+    True
+    >>> m.version.startswith("1.")
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        labels: tuple[Kind, ...],
+        settings: FeatureSettings,
+        vocabulary: dict[str, int],
+        idf: npt.NDArray[np.float64],
+        coef: npt.NDArray[np.float64],
+        intercept: npt.NDArray[np.float64],
+        sublinear_tf: bool,
+        version: str,
+        metadata: Mapping[str, Any],
+    ) -> None:
+        self.labels = labels
+        self.settings = settings
+        self._vocabulary = vocabulary
+        self._idf = idf
+        self._coef = coef
+        self._coef_t = coef.T.copy()  # (n_features, n_classes): row gathers are contiguous
+        self._intercept = intercept
+        self._sublinear_tf = sublinear_tf
+        self.version = version
+        self.metadata: Mapping[str, Any] = metadata
+        self._names: list[str] | None = None
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def load(cls, directory: str | Path) -> TextModel:
+        """Load and validate an artefact directory holding ``model.json`` and ``model.npz``.
+
+        Parameters
+        ----------
+        directory : str or pathlib.Path
+            The directory written by ``icp-notify train``.
+
+        Returns
+        -------
+        TextModel
+
+        Raises
+        ------
+        ModelArtifactError
+            A file is missing or unreadable, the npz holds pickled objects, the arrays do not fit
+            together, a label is unknown, or the tokenizer dictionary is not the one the model was
+            trained with.
+
+        Examples
+        --------
+        >>> TextModel.load("/nonexistent")
+        Traceback (most recent call last):
+        ...
+        icp_notify.errors.ModelArtifactError: /nonexistent/model.json: missing...
+        """
+        import numpy as np
+
+        directory = Path(directory)
+        meta_path = directory / "model.json"
+        npz_path = directory / "model.npz"
+        hint = "retrain with `icp-notify train` or reinstall icp_notify"
+        try:
+            meta_text = meta_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ModelArtifactError(str(meta_path), f"missing; {hint}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ModelArtifactError(str(meta_path), f"unreadable ({exc}); {hint}") from exc
+        try:
+            meta = json.loads(meta_text)
+        except json.JSONDecodeError as exc:
+            raise ModelArtifactError(str(meta_path), f"not valid JSON ({exc}); {hint}") from exc
+        if not isinstance(meta, dict):
+            raise ModelArtifactError(str(meta_path), "expected a JSON object")
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ModelArtifactError(
+                str(meta_path),
+                f"format_version {meta.get('format_version')!r} is not {FORMAT_VERSION}; {hint}",
+                field="format_version",
+            )
+        try:
+            labels = tuple(Kind(x) for x in meta["labels"])
+            settings = FeatureSettings.from_dict(meta["features"])
+            sublinear_tf = bool(meta["tfidf"]["sublinear_tf"])
+            tok_settings = meta["tokenizer"]
+            recorded_dict = str(tok_settings["dictionary_sha256"])
+            recorded_tok_version = str(tok_settings["version"])
+            version = str(meta["version"])
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise ModelArtifactError(str(meta_path), f"invalid metadata: {exc!r}") from exc
+        if len(labels) < 2 or len(set(labels)) != len(labels):
+            raise ModelArtifactError(
+                str(meta_path), "labels must be >= 2 distinct kinds", field="labels"
+            )
+
+        from icp_notify import tokenize as tk
+
+        if recorded_tok_version != tk.TOKENIZER_VERSION:
+            raise ModelArtifactError(
+                str(meta_path),
+                f"trained with tokenizer version {recorded_tok_version}, this is {tk.TOKENIZER_VERSION}; {hint}",
+                field="tokenizer.version",
+            )
+        if recorded_dict != tk.dictionary_sha256():
+            raise ModelArtifactError(
+                str(meta_path),
+                f"trained with a different tokenizer dictionary ({tk.dictionary_path().name} changed); {hint}",
+                field="tokenizer.dictionary_sha256",
+            )
+
+        try:
+            with np.load(npz_path, allow_pickle=False) as npz:
+                arrays = {name: npz[name] for name in ("vocabulary", "idf", "coef", "intercept")}
+        except FileNotFoundError:
+            raise ModelArtifactError(str(npz_path), f"missing; {hint}") from None
+        except KeyError as exc:
+            raise ModelArtifactError(str(npz_path), f"missing array {exc}; {hint}") from exc
+        except ValueError as exc:  # object arrays need pickle, which is refused
+            raise ModelArtifactError(
+                str(npz_path), f"refused: holds pickled objects or is corrupt ({exc})"
+            ) from exc
+        except (OSError, EOFError, Exception) as exc:  # zipfile.BadZipFile and friends
+            raise ModelArtifactError(str(npz_path), f"corrupt ({exc!r}); {hint}") from exc
+
+        vocab_arr, idf, coef, intercept = (
+            arrays["vocabulary"],
+            arrays["idf"],
+            arrays["coef"],
+            arrays["intercept"],
+        )
+        n_classes = len(labels)
+        n_rows = 1 if n_classes == 2 else n_classes
+        problems = []
+        if vocab_arr.ndim != 1 or vocab_arr.dtype.kind != "U":
+            problems.append("vocabulary must be a 1-d unicode array")
+        n_features = vocab_arr.shape[0] if vocab_arr.ndim == 1 else -1
+        if idf.shape != (n_features,):
+            problems.append(f"idf has shape {idf.shape}, expected ({n_features},)")
+        if coef.shape != (n_rows, n_features):
+            problems.append(f"coef has shape {coef.shape}, expected ({n_rows}, {n_features})")
+        if intercept.shape != (n_rows,):
+            problems.append(f"intercept has shape {intercept.shape}, expected ({n_rows},)")
+        for name, arr in (("idf", idf), ("coef", coef), ("intercept", intercept)):
+            if arr.dtype.kind != "f" or not np.all(np.isfinite(arr)):
+                problems.append(f"{name} must hold finite floats")
+        if problems:
+            raise ModelArtifactError(str(npz_path), "; ".join(problems))
+        names = vocab_arr.tolist()
+        vocabulary = {name: i for i, name in enumerate(names)}
+        if len(vocabulary) != len(names):
+            raise ModelArtifactError(str(npz_path), "vocabulary has duplicate entries")
+        return cls(
+            labels=labels,
+            settings=settings,
+            vocabulary=vocabulary,
+            idf=idf.astype(np.float64),
+            coef=coef.astype(np.float64),
+            intercept=intercept.astype(np.float64),
+            sublinear_tf=sublinear_tf,
+            version=version,
+            metadata=meta,
+        )
+
+    # ------------------------------------------------------------------ scoring
+
+    def _vector(self, tokens: Sequence[str]) -> tuple[list[int], npt.NDArray[np.float64]]:
+        """Return the non-zero TF-IDF entries (indices, l2-normalised values) for ``tokens``."""
+        import numpy as np
+
+        counts = Counter(features(tokens, self.settings))
+        vocab = self._vocabulary
+        idx: list[int] = []
+        tf: list[float] = []
+        for feat, count in counts.items():
+            j = vocab.get(feat)
+            if j is not None:
+                idx.append(j)
+                tf.append(1.0 + math.log(count) if self._sublinear_tf else float(count))
+        values = np.asarray(tf, dtype=np.float64) * self._idf[idx]
+        norm = float(np.sqrt(values @ values))
+        if norm > 0.0:
+            values /= norm
+        return idx, values
+
+    def decision_function(self, tokens: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Return the raw linear scores (one per row of ``coef``)."""
+        idx, values = self._vector(tokens)
+        return values @ self._coef_t[idx] + self._intercept
+
+    def predict_proba(self, tokens: Sequence[str]) -> dict[Kind, float]:
+        """Return the probability of every :class:`~icp_notify.models.Kind` (zero for kinds not trained).
+
+        Parameters
+        ----------
+        tokens : sequence of str
+            Output of :func:`icp_notify.tokenize.tokenize` (see :func:`notice_tokens`).
+
+        Returns
+        -------
+        dict of Kind to float
+            Every kind, summing to 1.
+
+        Examples
+        --------
+        >>> from icp_notify.tokenize import tokenize
+        >>> p = default_model().predict_proba(tokenize("您的备案信息已被变更，详情请咨询您的接入服务提供商。"))
+        >>> max(p, key=p.__getitem__).value, len(p) == len(Kind)
+        ('change_notice_generic', True)
+        """
+        import numpy as np
+
+        scores = self.decision_function(tokens)
+        if scores.shape[0] == 1:  # binary logistic regression
+            p1 = 1.0 / (1.0 + math.exp(-float(scores[0])))
+            probs = np.array([1.0 - p1, p1])
+        else:
+            scores = scores - scores.max()
+            probs = np.exp(scores)
+            probs /= probs.sum()
+        out = dict.fromkeys(Kind, 0.0)
+        for label, p in zip(self.labels, probs.tolist(), strict=True):
+            out[label] = p
+        return out
+
+    def top_features(
+        self, tokens: Sequence[str], kind: Kind, n: int = 5
+    ) -> list[tuple[str, float]]:
+        """Return the ``n`` features of ``tokens`` that push hardest towards ``kind``.
+
+        Parameters
+        ----------
+        tokens : sequence of str
+            Output of :func:`icp_notify.tokenize.tokenize`.
+        kind : Kind
+            The kind to explain; a kind the model was not trained on has no features.
+        n : int
+            How many to return.
+
+        Returns
+        -------
+        list of (str, float)
+            ``(feature, contribution)`` with a positive contribution to ``kind``'s score, largest
+            first. Features are ``w:<words>`` or ``c:<characters>``, placeholders shown as ``⟨ICP⟩`` ….
+
+        Examples
+        --------
+        >>> from icp_notify.tokenize import tokenize
+        >>> feats = default_model().top_features(tokenize("您的网站已取消接入"), Kind.PROVIDER_ACCESS_CANCELLED, n=3)
+        >>> len(feats) <= 3 and all(w > 0 for _, w in feats)
+        True
+        """
+        kind = Kind(kind)
+        if kind not in self.labels or n <= 0:
+            return []
+        idx, values = self._vector(tokens)
+        if not idx:
+            return []
+        if self._coef.shape[0] == 1:
+            sign = 1.0 if self.labels.index(kind) == 1 else -1.0
+            weights = sign * self._coef_t[idx, 0]
+        else:
+            k = self.labels.index(kind)
+            weights = self._coef_t[idx, k]
+        contrib = values * weights
+        order = sorted(range(len(idx)), key=lambda i: (-float(contrib[i]), idx[i]))
+        names = self._feature_names()
+        return [
+            (display_feature(names[idx[i]]), round(float(contrib[i]), 6))
+            for i in order[:n]
+            if contrib[i] > 0
+        ]
+
+    def _feature_names(self) -> list[str]:
+        if self._names is None:
+            names = [""] * len(self._vocabulary)
+            for name, j in self._vocabulary.items():
+                names[j] = name
+            self._names = names
+        return self._names
+
+    def __repr__(self) -> str:
+        return f"TextModel(version={self.version!r}, labels={len(self.labels)}, features={len(self._vocabulary)})"
+
+
+_default_lock = threading.Lock()
+
+
+@functools.cache
+def _default_model_cached() -> TextModel:
+    with _default_lock:
+        return TextModel.load(default_model_dir())
+
+
+def default_model() -> TextModel:
+    """Return the shipped model, loaded on first use and cached (thread-safe).
+
+    Raises
+    ------
+    ModelArtifactError
+        When the shipped artefact is missing or invalid.
+
+    Examples
+    --------
+    >>> default_model() is default_model()
+    True
+    """
+    return _default_model_cached()
+
+
+def artefact_sha256(directory: str | Path) -> str:
+    """Return a sha256 over ``model.json`` and ``model.npz`` (for provenance in reports).
+
+    Examples
+    --------
+    >>> len(artefact_sha256(default_model_dir()))
+    64
+    """
+    h = hashlib.sha256()
+    for name in ("model.json", "model.npz"):
+        h.update((Path(directory) / name).read_bytes())
+    return h.hexdigest()
