@@ -374,6 +374,10 @@ class Notice(_Frozen):
     channel: Channel = Channel.UNKNOWN
     sender: str | None = None
     sender_type: SenderType = SenderType.UNKNOWN
+    sender_provider: str | None = Field(
+        default=None,
+        description="canonical provider that sent it (from the signature or sender address)",
+    )
     signature: str | None = Field(default=None, description="the 【…】 brand, without brackets")
     subject: str | None = None
     received_at: AwareDatetime | None = None

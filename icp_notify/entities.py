@@ -1,0 +1,775 @@
+"""Entity extraction from normalised notice text.
+
+Every pattern is compiled once (lazily, on first use) with the :mod:`regex` module and run
+with ``timeout=``; a timeout becomes a :class:`~icp_notify.models.Defect`, never an exception.
+Providers and MIIT sender markers come from ``data/providers.toml``.
+
+Entity kinds (see :class:`~icp_notify.models.Entities`): ICP numbers, value-added licences,
+public-security numbers, domains, IPs, providers, verification codes, URLs, dates, durations
+and phone numbers.
+
+Examples
+--------
+>>> ents, defects = extract("域名example.cn已接入阿里云，备案号京ICP备2024012345号-3。")
+>>> [n.canonical for n in ents.icp_numbers], [d.name for d in ents.domains]
+(['京ICP备2024012345号-3'], ['example.cn'])
+>>> ents.provider.name, defects
+('阿里云', ())
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import ipaddress
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import regex
+
+from icp_notify.errors import DataFileError
+from icp_notify.models import (
+    DateMention,
+    Defect,
+    Domain,
+    DurationMention,
+    Entities,
+    IcpNumber,
+    IpAddress,
+    Licence,
+    ProviderMention,
+    PublicSecurityNumber,
+    Recipient,
+    Url,
+    VerificationCode,
+)
+
+__all__ = [
+    "PROVINCES",
+    "PROVINCE_ALIASES",
+    "REGEX_TIMEOUT",
+    "ProviderTable",
+    "extract",
+    "extract_recipient",
+    "miit_markers",
+    "provider_aliases",
+    "provider_for_sender",
+    "provider_table",
+]
+
+REGEX_TIMEOUT = 0.5
+"""Seconds one pattern may spend on one text before the match is abandoned (a Defect)."""
+
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+"""The canonical one-character province abbreviations used in filing numbers."""
+
+PROVINCE_ALIASES: dict[str, str] = {
+    "蜀": "川",
+    "陇": "甘",
+    "黔": "贵",
+    "滇": "云",
+    "粵": "粤",
+    "秦": "陕",
+    "申": "沪",
+}
+"""Alternate province abbreviations and their canonical form."""
+
+_PROV = "[" + PROVINCES + "".join(PROVINCE_ALIASES) + "]"
+
+# Top-level domains accepted for bare domains (a URL's host is accepted whatever its TLD).
+# A whitelist keeps file names (a.jpg, index.html, readme.md) out.
+_TLDS = [
+    "com",
+    "net",
+    "org",
+    "cn",
+    "gov",
+    "edu",
+    "info",
+    "biz",
+    "xyz",
+    "top",
+    "vip",
+    "club",
+    "site",
+    "online",
+    "shop",
+    "store",
+    "tech",
+    "io",
+    "co",
+    "me",
+    "cc",
+    "tv",
+    "ai",
+    "app",
+    "dev",
+    "cloud",
+    "link",
+    "live",
+    "pro",
+    "name",
+    "mobi",
+    "asia",
+    "wang",
+    "ltd",
+    "work",
+    "fun",
+    "icu",
+    "ink",
+    "art",
+    "red",
+    "group",
+    "kim",
+    "pub",
+    "chat",
+    "life",
+    "world",
+    "today",
+    "email",
+    "space",
+    "website",
+    "press",
+    "host",
+    "games",
+    "news",
+    "blog",
+    "design",
+    "fit",
+    "love",
+    "plus",
+    "run",
+    "show",
+    "social",
+    "team",
+    "tips",
+    "tools",
+    "zone",
+    "center",
+    "city",
+    "company",
+    "email",
+    "fans",
+    "games",
+    "hk",
+    "mo",
+    "tw",
+    "jp",
+    "kr",
+    "us",
+    "uk",
+    "de",
+    "fr",
+    "ru",
+    "sg",
+    "ca",
+    "au",
+    "in",
+    "nl",
+    "it",
+    "es",
+    "eu",
+    "se",
+    "ch",
+    "int",
+    "mil",
+]
+_CN_TLDS = [
+    "中国",
+    "中國",
+    "公司",
+    "网络",
+    "在线",
+    "中文网",
+    "网址",
+    "网店",
+    "商城",
+    "集团",
+    "我爱你",
+    "移动",
+    "信息",
+    "政务",
+    "公益",
+]
+
+_Pattern = regex.Pattern[str]
+_T = TypeVar("_T")
+
+
+@functools.cache
+def _patterns() -> dict[str, _Pattern]:
+    """Compile every entity pattern once."""
+    tlds = "|".join(sorted(set(_TLDS), key=len, reverse=True))
+    cn_tlds = "|".join(sorted(_CN_TLDS, key=len, reverse=True))
+    label = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+    cn_label = r"[\p{Han}a-z0-9](?:[\p{Han}a-z0-9-]{0,30}[\p{Han}a-z0-9])?"
+    flags = regex.IGNORECASE | regex.VERSION1
+    return {
+        "icp": regex.compile(
+            rf"(?P<prov>{_PROV})\s?ICP\s?(?P<type>[备证])\s?(?P<num>\d{{5,10}})(?!\d)\s?(?P<hao>号)?"
+            r"(?:(?<=号)\s?-\s?(?P<site>\d{1,3})(?!\d))?",
+            flags,
+        ),
+        "psb": regex.compile(
+            rf"(?P<prov>{_PROV})\s?公网安备\s?(?P<num>\d{{8,16}})(?!\d)\s?号?", flags
+        ),
+        "licence": regex.compile(
+            rf"(?P<prov>{_PROV})(?P<cat>[AB][12](?:[.、][AB][12])*)\s?-\s?(?P<num>\d{{6,10}})(?!\d)",
+            regex.VERSION1,
+        ),
+        "url": regex.compile(
+            r"(?<![A-Za-z0-9])(?:(?:https?|ftp)://|www\.)"
+            r"[^\s<>\"'，。；！？、）（【】《》「」\p{Han}]+",
+            flags,
+        ),
+        "domain": regex.compile(
+            rf"(?<![A-Za-z0-9_@./-])(?:{label}\.)+(?:{tlds}|xn--[a-z0-9-]{{2,59}})(?![A-Za-z0-9-]|\.[A-Za-z0-9])",
+            flags,
+        ),
+        "cn_domain": regex.compile(
+            rf"(?<![\p{{Han}}A-Za-z0-9_@./-])(?:{cn_label}\.)+(?:{cn_tlds}|cn|com|net)(?![A-Za-z0-9-]|\.[A-Za-z0-9])",
+            flags,
+        ),
+        "ipv4": regex.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d]|\.\d)"),
+        "ipv6": regex.compile(
+            r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])"
+        ),
+        "code": regex.compile(
+            r"(?:验证码|校验码|核验码|动态码|确认码|短信码|授权码|激活码|verification code|code)"
+            r"\s?(?:为|是|:|：|is)?\s?[:：]?\s?(?P<code>[A-Za-z0-9]{4,8})(?![A-Za-z0-9])",
+            flags,
+        ),
+        "date_ymd": regex.compile(
+            r"(?<!\d)(?P<y>(?:19|20)\d{2})\s?年\s?(?P<m>\d{1,2})\s?月\s?(?P<d>\d{1,2})\s?[日号]"
+            r"(?:\s?(?P<H>\d{1,2})\s?[:：时点]\s?(?P<M>\d{2})?(?:\s?[:：分]\s?(?P<S>\d{2}))?)?",
+        ),
+        "date_iso": regex.compile(
+            r"(?<![\d.\-/])(?P<y>(?:19|20)\d{2})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?![\d])"
+            r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?!\d))?",
+        ),
+        "date_md": regex.compile(
+            r"(?<![\d年])(?P<m>\d{1,2})\s?月\s?(?P<d>\d{1,2})\s?[日号](?!\d)"
+            r"(?:\s?(?P<H>\d{1,2})\s?[:：时点]\s?(?P<M>\d{2})?)?",
+        ),
+        "duration": regex.compile(
+            r"(?P<n>\d+(?:\.\d+)?|[一二两三四五六七八九十百半]+)\s?"
+            r"(?P<unit>个工作日|工作日|个小时|小时|分钟|个自然日|自然日|天|日|个星期|星期|周|个月|秒)"
+            r"(?P<within>\s?(?:以内|之内|内))?",
+        ),
+        "mobile": regex.compile(r"(?<![\d*])(?:\+?86[-\s]?)?1[3-9]\d[\d*xX＊]{4}\d{4}(?![\d*])"),
+        "landline": regex.compile(
+            r"(?<![\d-])(?:0\d{2,3}-\d{7,8}|[48]00-?\d{3}-?\d{4}|95\d{3,4}(?=\D|$))(?![\d-])"
+        ),
+        "recipient": regex.compile(
+            r"(?:尊敬的|亲爱的|Dear)\s?(?:(?:用户|客户|会员|先生|女士)\s?[:：]?\s?)?"
+            r"(?P<name>[\p{Han}A-Za-z0-9_*＊·.@-]{1,24}?)\s?(?P<role>用户|客户|会员|先生|女士|同学|老师)?"
+            r"(?=\s?[,，:：!！。\n]|\s?您好|$)"
+            r"|(?:您好|你好)\s?[,，]?\s?(?P<name2>[\p{Han}A-Za-z*＊]{2,12})(?=\s?[,，:：!！\n])"
+            r"|^(?P<name3>[\p{Han}*＊]{2,6})\s?[,，]?\s?(?:您好|你好)",
+            regex.IGNORECASE | regex.VERSION1 | regex.MULTILINE,
+        ),
+    }
+
+
+# --------------------------------------------------------------------------- providers
+
+
+@dataclass(frozen=True)
+class ProviderTable:
+    """The validated content of ``data/providers.toml``.
+
+    Attributes
+    ----------
+    aliases : dict
+        Alias (as written) → canonical provider name.
+    domains : dict
+        E-mail domain → canonical provider name.
+    guards : dict
+        Alias → characters that may not follow it.
+    miit_signatures, miit_senders, miit_domains : frozenset of str
+        What marks a notice as sent by MIIT.
+    """
+
+    aliases: dict[str, str]
+    domains: dict[str, str]
+    guards: dict[str, str]
+    miit_signatures: frozenset[str]
+    miit_senders: frozenset[str]
+    miit_domains: frozenset[str]
+
+
+def _str_list(path: str, value: Any, item: str, fld: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise DataFileError(path, "must be a list of non-empty strings", item=item, field=fld)
+    return [v.strip() for v in value]
+
+
+@functools.cache
+def provider_table() -> ProviderTable:
+    """Load and validate ``data/providers.toml`` (once).
+
+    Raises
+    ------
+    DataFileError
+        When the file is missing a field, has a wrong type, or maps one alias to two providers.
+
+    Examples
+    --------
+    >>> provider_table().aliases["DNSPod"]
+    '腾讯云'
+    """
+    path = "icp_notify/data/providers.toml"
+    try:
+        raw = tomllib.loads(
+            resources.files("icp_notify.data").joinpath("providers.toml").read_text("utf-8")
+        )
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise DataFileError(path, f"cannot read: {exc}") from exc
+    miit = raw.get("miit")
+    if not isinstance(miit, dict):
+        raise DataFileError(path, "missing [miit] table")
+    providers = raw.get("provider")
+    if not isinstance(providers, list) or not providers:
+        raise DataFileError(path, "missing [[provider]] entries")
+    aliases: dict[str, str] = {}
+    domains: dict[str, str] = {}
+    for entry in providers:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name:
+            raise DataFileError(path, "every provider needs a name", field="name")
+        for alias in [name, *_str_list(path, entry.get("aliases"), name, "aliases")]:
+            if aliases.get(alias, name) != name:
+                raise DataFileError(
+                    path, f"alias {alias!r} also belongs to {aliases[alias]}", item=name
+                )
+            aliases[alias] = name
+        for domain in _str_list(path, entry.get("domains", []), name, "domains"):
+            domains[domain.lower()] = name
+    guards = raw.get("guards", {})
+    if not isinstance(guards, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in guards.items()
+    ):
+        raise DataFileError(path, "[guards] maps an alias to a string of characters")
+    return ProviderTable(
+        aliases=aliases,
+        domains=domains,
+        guards=dict(guards),
+        miit_signatures=frozenset(_str_list(path, miit.get("signatures"), "miit", "signatures")),
+        miit_senders=frozenset(_str_list(path, miit.get("senders"), "miit", "senders")),
+        miit_domains=frozenset(
+            d.lower() for d in _str_list(path, miit.get("domains"), "miit", "domains")
+        ),
+    )
+
+
+def provider_aliases() -> dict[str, str]:
+    """Return alias → canonical provider name, from ``data/providers.toml``.
+
+    Examples
+    --------
+    >>> aliases = provider_aliases()
+    >>> aliases["万网"], aliases["Tencent Cloud"], aliases["百度云"]
+    ('阿里云', '腾讯云', '百度智能云')
+    """
+    return dict(provider_table().aliases)
+
+
+def miit_markers() -> ProviderTable:
+    """Return the provider table (its ``miit_*`` fields hold the MIIT sender markers)."""
+    return provider_table()
+
+
+@functools.cache
+def _provider_pattern() -> _Pattern:
+    table = provider_table()
+    parts = []
+    for alias in sorted(table.aliases, key=len, reverse=True):
+        body = regex.escape(alias).replace(r"\ ", r"\s?")
+        if alias.isascii():
+            body = rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])"
+        guard = table.guards.get(alias)
+        if guard:
+            body += "(?![" + regex.escape(guard) + "])"
+        parts.append(body)
+    return regex.compile("|".join(parts), regex.IGNORECASE | regex.VERSION1)
+
+
+@functools.cache
+def _alias_lookup() -> dict[str, str]:
+    return {
+        alias.lower().replace(" ", ""): name for alias, name in provider_table().aliases.items()
+    }
+
+
+def provider_for_alias(text: str) -> str | None:
+    """Return the canonical provider for an alias as written (case and spaces ignored).
+
+    Examples
+    --------
+    >>> provider_for_alias("aliyun"), provider_for_alias("nobody")
+    ('阿里云', None)
+    """
+    return _alias_lookup().get(text.lower().replace(" ", ""))
+
+
+def provider_for_sender(sender: str) -> str | None:
+    """Return the canonical provider an e-mail sender address belongs to, if any.
+
+    Examples
+    --------
+    >>> provider_for_sender("noreply@notice.aliyun.com"), provider_for_sender("a@example.com")
+    ('阿里云', None)
+    """
+    if "@" not in sender:
+        return None
+    host = sender.rsplit("@", 1)[1].strip().strip(">").lower()
+    domains = provider_table().domains
+    while host:
+        if host in domains:
+            return domains[host]
+        if "." not in host:
+            return None
+        host = host.split(".", 1)[1]
+    return None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _finditer(
+    name: str, text: str, defects: list[Defect], pattern: _Pattern | None = None
+) -> Iterator[regex.Match[str]]:
+    pat = pattern if pattern is not None else _patterns()[name]
+    try:
+        yield from pat.finditer(text, timeout=REGEX_TIMEOUT)
+    except TimeoutError:
+        defects.append(
+            Defect(
+                code="regex_timeout",
+                message=f"the {name} pattern timed out; {name} entities may be incomplete",
+            )
+        )
+
+
+_CN_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+
+
+def _cn_number(text: str) -> float | None:
+    """Parse a small number written in digits or Chinese numerals (一 … 九十九, 半)."""
+    if text[0].isdigit():
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    if text == "半":
+        return 0.5
+    if text == "百" or "百" in text:
+        return None
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        t = _CN_DIGITS.get(tens) if tens else 1
+        o = _CN_DIGITS.get(ones) if ones else 0
+        if t is None or o is None:
+            return None
+        return float(t * 10 + o)
+    if len(text) == 1 and text in _CN_DIGITS:
+        return float(_CN_DIGITS[text])
+    return None
+
+
+_UNIT_SECONDS = {
+    "个工作日": 86400, "工作日": 86400, "个自然日": 86400, "自然日": 86400, "天": 86400, "日": 86400,
+    "个小时": 3600, "小时": 3600, "分钟": 60, "秒": 1,
+    "个星期": 7 * 86400, "星期": 7 * 86400, "周": 7 * 86400, "个月": 30 * 86400,
+}  # fmt: skip
+
+
+def _time(h: str | None, m: str | None, s: str | None) -> dt.time | None:
+    if h is None:
+        return None
+    try:
+        return dt.time(int(h), int(m or 0), int(s or 0))
+    except ValueError:
+        return None
+
+
+def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    return any(span[0] < b and a < span[1] for a, b in taken)
+
+
+def _domain(name: str) -> Domain | None:
+    name = name.lower().rstrip(".")
+    try:
+        if "xn--" in name:
+            uni = name.encode("ascii").decode("idna")
+            return Domain(name=uni, ascii=name)
+        ascii_form = name.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
+        return None
+    return Domain(name=name, ascii=ascii_form)
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+def extract(
+    text: str, *, reference: dt.datetime | None = None, spans: bool = True
+) -> tuple[Entities, tuple[Defect, ...]]:
+    """Extract every entity from normalised text.
+
+    Parameters
+    ----------
+    text : str
+        Normalised text (see :func:`icp_notify.normalize.normalize_text`); full-width digits must
+        already be folded.
+    reference : datetime, optional
+        When the notice was received; fills in the year of dates written without one (3月1日).
+    spans : bool, default True
+        Record ICP-number spans (off for text that is not ``Notice.text``, e.g. the subject).
+
+    Returns
+    -------
+    tuple of (Entities, tuple of Defect)
+        The entities in order of appearance (duplicates removed) and any regex timeouts.
+
+    Examples
+    --------
+    >>> e, _ = extract("京公网安备11010502000001号 京B2-20201234 请在24小时内访问 https://beian.miit.gov.cn/x")
+    >>> e.public_security_numbers[0].number, e.icp_numbers, e.licences[0].category
+    ('11010502000001', (), 'B2')
+    >>> e.durations[0].seconds, e.durations[0].within, e.urls[0].host, e.domains[0].name
+    (86400, True, 'beian.miit.gov.cn', 'beian.miit.gov.cn')
+    """
+    defects: list[Defect] = []
+    taken: list[tuple[int, int]] = []  # spans already claimed by a more specific entity
+
+    icps: list[IcpNumber] = []
+    for m in _finditer("icp", text, defects):
+        prov = m["prov"]
+        site = int(m["site"]) if m["site"] else None
+        icps.append(
+            IcpNumber(
+                text=m.group(0),
+                province=PROVINCE_ALIASES.get(prov, prov),
+                record_type=m["type"],
+                number=m["num"],
+                site=site if site and site >= 1 else None,
+                span=m.span() if spans else None,
+            )
+        )
+        taken.append(m.span())
+
+    psbs: list[PublicSecurityNumber] = []
+    for m in _finditer("psb", text, defects):
+        prov = m["prov"]
+        psbs.append(
+            PublicSecurityNumber(
+                text=m.group(0), province=PROVINCE_ALIASES.get(prov, prov), number=m["num"]
+            )
+        )
+        taken.append(m.span())
+
+    licences: list[Licence] = []
+    for m in _finditer("licence", text, defects):
+        prov = m["prov"]
+        licences.append(
+            Licence(
+                text=m.group(0),
+                province=PROVINCE_ALIASES.get(prov, prov),
+                category=m["cat"].replace("、", "."),
+                number=m["num"],
+            )
+        )
+        taken.append(m.span())
+
+    urls: list[Url] = []
+    domains: list[Domain] = []
+    for m in _finditer("url", text, defects):
+        raw = m.group(0).rstrip(".,;:!?)]}>'\"")
+        target = raw if "://" in raw else "http://" + raw
+        try:
+            host = (urlsplit(target).hostname or "").lower()
+        except ValueError:
+            continue
+        if not host:
+            continue
+        urls.append(Url(url=raw, host=host))
+        taken.append((m.start(), m.start() + len(raw)))
+        if not _is_ip(host) and (d := _domain(host)) is not None:
+            domains.append(d)
+
+    for name in ("domain", "cn_domain"):
+        for m in _finditer(name, text, defects):
+            if _overlaps(m.span(), taken):
+                continue
+            if (d := _domain(m.group(0))) is not None:
+                domains.append(d)
+                taken.append(m.span())
+
+    ips: list[IpAddress] = []
+    for name in ("ipv4", "ipv6"):
+        for m in _finditer(name, text, defects):
+            written = m.group(0)
+            if name == "ipv6" and "::" not in written and written.count(":") != 7:
+                continue
+            try:
+                addr = ipaddress.ip_address(written)
+            except ValueError:
+                continue
+            if _overlaps(m.span(), taken):
+                continue
+            ips.append(IpAddress(address=str(addr), version=addr.version))
+            taken.append(m.span())
+
+    codes = [
+        VerificationCode(code=m["code"])
+        for m in _finditer("code", text, defects)
+        if any(c.isdigit() for c in m["code"])
+    ]
+
+    dates: list[DateMention] = []
+    date_spans: list[tuple[int, int]] = []
+    for name in ("date_ymd", "date_iso", "date_md"):
+        for m in _finditer(name, text, defects):
+            if _overlaps(m.span(), date_spans) or _overlaps(m.span(), taken):
+                continue
+            year = m.groupdict().get("y")
+            value: dt.date | None = None
+            try:
+                if year is not None:
+                    value = dt.date(int(year), int(m["m"]), int(m["d"]))
+                else:
+                    dt.date(2000, int(m["m"]), int(m["d"]))  # validates month/day (leap year)
+                    if reference is not None:
+                        value = _resolve_year(int(m["m"]), int(m["d"]), reference)
+            except ValueError:
+                continue
+            dates.append(
+                DateMention(
+                    text=m.group(0), value=value, time=_time(m["H"], m["M"], m.groupdict().get("S"))
+                )
+            )
+            date_spans.append(m.span())
+    dates.sort(key=lambda d: text.find(d.text))
+
+    durations: list[DurationMention] = []
+    for m in _finditer("duration", text, defects):
+        if _overlaps(m.span(), date_spans):
+            continue
+        n = _cn_number(m["n"])
+        if n is None:
+            continue
+        within = m["within"] is not None
+        durations.append(
+            DurationMention(
+                text=m.group(0), seconds=int(n * _UNIT_SECONDS[m["unit"]]), within=within
+            )
+        )
+
+    phones: list[str] = []
+    for name in ("mobile", "landline"):
+        for m in _finditer(name, text, defects):
+            if _overlaps(m.span(), taken):
+                continue
+            phones.append(m.group(0).replace("＊", "*"))
+            taken.append(m.span())
+
+    providers: list[ProviderMention] = []
+    for m in _finditer("provider", text, defects, _provider_pattern()):
+        canonical = provider_for_alias(m.group(0))
+        if canonical is not None:
+            providers.append(ProviderMention(name=canonical, alias=m.group(0)))
+
+    entities = Entities(
+        icp_numbers=tuple(_unique(icps, key=lambda x: (x.canonical, x.span))),
+        licences=tuple(_unique(licences, key=lambda x: x.text)),
+        public_security_numbers=tuple(_unique(psbs, key=lambda x: x.number)),
+        domains=tuple(_unique(domains, key=lambda x: x.name)),
+        ips=tuple(_unique(ips, key=lambda x: x.address)),
+        providers=tuple(_unique(providers, key=lambda x: x.name)),
+        codes=tuple(_unique(codes, key=lambda x: x.code)),
+        urls=tuple(_unique(urls, key=lambda x: x.url)),
+        dates=tuple(_unique(dates, key=lambda x: x.text)),
+        durations=tuple(_unique(durations, key=lambda x: x.text)),
+        phones=tuple(_unique(phones, key=lambda x: x)),
+    )
+    return entities, tuple(defects)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _resolve_year(month: int, day: int, reference: dt.datetime) -> dt.date:
+    """The date with that month and day closest to ``reference`` (within about half a year)."""
+    candidates = []
+    for year in (reference.year - 1, reference.year, reference.year + 1):
+        try:
+            candidates.append(dt.date(year, month, day))
+        except ValueError:
+            continue
+    ref = reference.date()
+    return min(candidates, key=lambda d: abs((d - ref).days))
+
+
+def _unique(items: list[_T], *, key: Any) -> list[_T]:
+    seen: set[Any] = set()
+    out: list[_T] = []
+    for item in items:
+        k = key(item)
+        if k not in seen:
+            seen.add(k)
+            out.append(item)
+    return out
+
+
+_MASK = regex.compile(r"[*＊]|[Xx]{2,}|^[Xx]$|某|\*")
+
+
+def extract_recipient(text: str) -> Recipient | None:
+    """Find the addressee (尊敬的用户张**, 尊敬的XX用户, 您好 张三 …).
+
+    Examples
+    --------
+    >>> extract_recipient("尊敬的用户张**,您的备案信息已被变更。")
+    Recipient(name='张**', masked=True)
+    >>> extract_recipient("张三,您好!您的网站已接入。")
+    Recipient(name='张三', masked=False)
+    >>> extract_recipient("尊敬的阿里云用户:您好") is None
+    True
+    """
+    head = text[:300]
+    try:
+        m = _patterns()["recipient"].search(head, timeout=REGEX_TIMEOUT)
+    except TimeoutError:
+        return None
+    if m is None:
+        return None
+    name = (m["name"] or m["name2"] or m["name3"] or "").strip(" .·-")
+    if not name or name in {"用户", "客户", "会员", "您", "您好", "先生", "女士", "各位"}:
+        return None
+    if provider_for_alias(name) is not None or name in provider_table().miit_signatures:
+        return None
+    if name.endswith(("用户", "客户")) and len(name) > 2:
+        name = name[:-2]
+    return Recipient(name=name, masked=bool(_MASK.search(name)))

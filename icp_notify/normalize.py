@@ -1,0 +1,594 @@
+"""Pure text normalisation of SMS and e-mail notices.
+
+Two levels:
+
+* :func:`normalize_text` folds characters and whitespace only — NFKC width folding (``【】``
+  kept), zero-width and control characters removed, traditional-script variants of the filing
+  vocabulary folded to simplified, whitespace and blank lines folded. It is idempotent.
+* :func:`normalize` does that and then takes the message apart: forwarding wrappers
+  (SmsForwarder template, pasted JSON, ``Fwd:`` blocks, QQ-mail 原始邮件 blocks, quoted replies)
+  are removed and what they carried is kept as :class:`~icp_notify.models.ForwardInfo`; the
+  ``【signature】`` and the opt-out tail (回T退订 …) are separated from the body.
+
+:func:`html_to_text` turns an HTML e-mail body into text (stdlib :mod:`html.parser`).
+
+Examples
+--------
+>>> normalize_text("京ＩＣＰ備２０２４０１２３４５號－３\u200b")
+'京ICP备2024012345号-3'
+>>> n = normalize("【工信部】尊敬的用户张**，您的備案信息已被變更。回T退订")
+>>> n.signature, n.body, n.opt_out
+('工信部', '尊敬的用户张**,您的备案信息已被变更。', '回T退订')
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from icp_notify.models import Defect, ForwardInfo
+
+__all__ = [
+    "NormalizedText",
+    "html_to_text",
+    "looks_like_html",
+    "normalize",
+    "normalize_text",
+    "strip_subject_prefixes",
+]
+
+# The patterns in this module are linear (no nested quantifiers) and only ever see text that
+# parse() has already capped in size, so the stdlib ``re`` is safe here; the entity patterns
+# in icp_notify.entities use the ``regex`` module with a timeout.
+
+# --------------------------------------------------------------------------- character level
+
+#: Traditional-script variants of the vocabulary that matters, folded to simplified. Only
+#: characters whose simplified form is unambiguous are listed (one-to-one, no 發/髮 pairs).
+# fmt: off
+TRADITIONAL_TO_SIMPLIFIED: dict[str, str] = {
+    "備": "备", "變": "变", "網": "网", "號": "号", "證": "证", "審": "审", "覈": "核", "註": "注", "銷": "销", "過": "过",
+    "業": "业", "詳": "详", "詢": "询", "諮": "咨", "請": "请", "資": "资", "訊": "讯", "應": "应", "為": "为", "務": "务",
+    "機": "机", "關": "关", "門": "门", "驗": "验", "碼": "码", "戶": "户", "雲": "云", "騰": "腾", "華": "华", "東": "东",
+    "數": "数", "聯": "联", "錄": "录", "時": "时", "內": "内", "個": "个", "與": "与", "說": "说", "發": "发", "將": "将",
+    "會": "会", "傳": "传", "從": "从", "問": "问", "題": "题", "電": "电", "話": "话", "處": "处", "狀": "状", "態": "态",
+    "經": "经", "營": "营", "許": "许", "體": "体", "後": "后", "區": "区", "產": "产", "總": "总", "導": "导", "覽": "览",
+    "閱": "阅", "點": "点", "擊": "击", "連": "连", "結": "结", "鏈": "链", "訪": "访", "無": "无", "開": "开", "啟": "启",
+    "們": "们", "簡": "简", "單": "单", "報": "报", "見": "见", "規": "规", "則": "则", "節": "节", "費": "费", "購": "购",
+    "買": "买", "實": "实", "認": "认", "檢": "检", "測": "测", "試": "试", "隊": "队", "團": "团", "專": "专", "屬": "属",
+    "歸": "归", "類": "类", "間": "间", "讀": "读", "寫": "写", "選": "选", "擇": "择", "條": "条", "遲": "迟", "計": "计",
+    "劃": "划", "際": "际", "現": "现", "錯": "错", "誤": "误", "駁": "驳", "補": "补", "線": "线", "閉": "闭", "終": "终",
+    "轉": "转", "換": "换", "遷": "迁", "撥": "拨", "給": "给", "據": "据", "達": "达", "遞": "递", "記": "记", "確": "确",
+    "週": "周", "帳": "账", "賬": "账", "統": "统", "係": "系", "負": "负", "責": "责", "護": "护", "維": "维", "運": "运",
+    "郵": "邮", "齊": "齐", "續": "续", "辦": "办", "幫": "帮", "響": "响", "頁": "页", "項": "项", "額": "额", "顯": "显",
+    "懸": "悬", "掛": "挂", "殼": "壳", "頓": "顿", "於": "于", "該": "该", "並": "并", "須": "须", "這": "这", "裡": "里",
+    "裏": "里", "粵": "粤", "滬": "沪", "陝": "陕", "遼": "辽", "魯": "鲁", "貴": "贵", "寧": "宁", "瓊": "琼", "晉": "晋",
+    "閩": "闽", "贛": "赣", "蘇": "苏", "隴": "陇", "臺": "台", "灣": "湾", "廣": "广", "龍": "龙", "漢": "汉",
+}
+# fmt: on
+_TRAD_TABLE = str.maketrans(TRADITIONAL_TO_SIMPLIFIED)
+
+#: Characters that end a line (besides ``\n``); folded to ``\n`` before controls are removed.
+_LINE_BREAKS = str.maketrans(
+    {"\r": "\n", "\x0b": "\n", "\x0c": "\n", "\x1c": "\n", "\x1d": "\n", "\x1e": "\n",
+     "\x85": "\n", "\u2028": "\n", "\u2029": "\n"}
+)  # fmt: skip
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _drop_invisible(text: str) -> str:
+    """Remove zero-width (Cf), control (Cc, except newline and tab) and unassigned code points."""
+    if text.isascii() and text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat in {"Cf", "Cs"} or (cat == "Cc" and ch not in "\n\t"):
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def normalize_text(text: str) -> str:
+    """Fold characters and whitespace: NFKC, invisible characters, traditional script, spaces.
+
+    The steps, in order: line breaks (``\\r\\n``, ``\\u2028`` …) become ``\\n``; zero-width,
+    control and surrogate code points are removed; NFKC folds full-width digits, letters and
+    punctuation to their plain forms (``【】`` have no compatibility form and stay); the
+    traditional-script variants in :data:`TRADITIONAL_TO_SIMPLIFIED` are folded; runs of
+    spaces become one space, lines are stripped and at most one blank line is kept.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    str
+        The folded text; ``normalize_text(normalize_text(t)) == normalize_text(t)``.
+
+    Examples
+    --------
+    >>> normalize_text("粵ICP備１２３４５６７８號　\\r\\n\\r\\n\\r\\n  网站  已接入")
+    '粤ICP备12345678号\\n\\n网站 已接入'
+    """
+    previous = None
+    # Removing an invisible character can put two code points side by side that NFKC then
+    # composes (and NFKC can yield a new invisible one); loop to the fixed point (≤ 3 rounds).
+    for _ in range(4):
+        if text == previous:
+            break
+        previous = text
+        text = text.translate(_LINE_BREAKS)
+        text = _drop_invisible(text)
+        text = unicodedata.normalize("NFKC", text)
+        text = text.translate(_TRAD_TABLE)
+    text = _SPACES.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
+
+
+# --------------------------------------------------------------------------- HTML
+
+_BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "br",
+        "tr",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "blockquote",
+        "pre",
+        "hr",
+        "dl",
+        "dt",
+        "dd",
+        "address",
+        "center",
+        "form",
+        "fieldset",
+        "caption",
+    ]
+)
+_CELL_TAGS = frozenset({"td", "th"})
+_DROP_TAGS = frozenset({"style", "script", "head", "title", "noscript", "template", "svg"})
+
+
+class _TextExtractor(HTMLParser):
+    """Collect the visible text of an HTML document with paragraph and cell breaks."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._drop = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROP_TAGS:
+            self._drop += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+        elif tag in _CELL_TAGS:
+            self.parts.append(" ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROP_TAGS:
+            self._drop = max(0, self._drop - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+        elif tag in _CELL_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._drop:
+            # Inside HTML, source line breaks are just spaces.
+            self.parts.append(data.replace("\r", " ").replace("\n", " "))
+
+
+_NEWLINES = re.compile(r"\n+")
+_HTML_START = re.compile(
+    r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|div|table|p|span|meta)\b", re.I | re.S
+)
+_HTML_CLOSE = re.compile(r"</(?:html|body|div|p|table|td|span)\s*>|<br\s*/?>", re.I)
+
+
+def looks_like_html(text: str) -> bool:
+    """Tell whether ``text`` is an HTML document or fragment rather than plain text.
+
+    Examples
+    --------
+    >>> looks_like_html("<html><body><p>备案已通过</p></body></html>"), looks_like_html("a < b")
+    (True, False)
+    """
+    return bool(_HTML_START.match(text)) and bool(_HTML_CLOSE.search(text))
+
+
+def html_to_text(html: str) -> str:
+    """Return the visible text of an HTML e-mail body.
+
+    ``<style>``, ``<script>`` and ``<head>`` are dropped, block elements (``p``, ``div``,
+    ``br``, ``tr`` …) end a line, table cells are separated by a space, character references
+    are decoded. The result is passed through :func:`normalize_text`.
+
+    Examples
+    --------
+    >>> html_to_text("<style>p{color:red}</style><p>尊敬的用户：</p><table><tr><td>域名</td>"
+    ...              "<td>example.cn</td></tr></table><p>备案&nbsp;已通过</p>")
+    '尊敬的用户:\\n域名 example.cn\\n备案 已通过'
+    """
+    parser = _TextExtractor()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # html.parser is lenient; be safe on pathological input
+        return normalize_text(re.sub(r"<[^>]*>", " ", html))
+    return _NEWLINES.sub("\n", normalize_text("".join(parser.parts)))
+
+
+# --------------------------------------------------------------------------- message level
+
+_SIGNATURE_HEAD = re.compile(r"^【([^【】\n]{1,30})】\s*")
+_SIGNATURE_TAIL = re.compile(r"\s*【([^【】\n]{1,30})】$")
+_OPT_OUT_TAIL = re.compile(
+    r"[\s,，;；]*"
+    r"(?P<tail>"
+    r"(?:(?:拒收|退订|取消订阅|不再接收)请?回复?\s*[A-Za-z]{1,2}\d?"
+    r"|回复?\s*[A-Za-z]{1,2}\d?\s*(?:退订|拒收|退|取消)"
+    r"|退订回复?\s*[A-Za-z]{1,2}\d?|[A-Za-z]{1,2}退订|退订\s*[A-Za-z]{1,2}\d?)"
+    r")[\s.。!！]*$",
+    re.I,
+)
+
+_SUBJECT_PREFIX = re.compile(r"^\s*(?:转发|轉發|Fwd?|FW|回复|答复|Re|AW|WG|TR)\s*[:：]\s*", re.I)
+
+_SMSF_SIM = re.compile(r"^(?:SIM|卡槽|卡)\s*\d\s*[_:：\-].*$|^SIM\d$", re.I)
+_SMSF_SUBID = re.compile(r"^SubId\s*[:：]\s*(?P<id>\S*)\s*$", re.I)
+_SMSF_TIME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2})?$")
+_SMSF_SENDER = re.compile(
+    r"^(?:(?:发件人|来自|发送者|From|sender)\s*[:：]\s*)?(?P<s>\+?[\d\- ]{3,20}|[\w.+-]+@[\w.-]+|[^\s【】:：]{1,20})$",
+    re.I,
+)
+
+_FWD_MARKERS = re.compile(
+    r"^-{3,}\s*(?:Forwarded message|Original Message|转发的邮件|转发邮件|原始邮件|原始信息|邮件原文)\s*-{3,}$"
+    r"|^-{3,}\s*(?:Forwarded message|Original Message|原始邮件)\s*-*$"
+    r"|^Begin forwarded message:$",
+    re.I | re.M,
+)
+_HEADER_LINE = re.compile(
+    r"^(?P<k>From|To|Cc|Date|Sent|Subject|发件人|收件人|抄送|日期|时间|发送时间|主题|标题|Reply-To)\s*[:：]\s*(?P<v>.*)$",
+    re.I,
+)
+_QUOTE_ATTRIBUTION = re.compile(
+    r"^(?:在\s*.{1,80}?写道\s*[:：]?|On .{1,120}? wrote:|.{0,80}于\s*.{1,60}写道\s*[:：]?)$"
+)
+_EMAIL_IN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+#: JSON keys that hold the message text / the sender / the receive time, in order of preference.
+JSON_TEXT_KEYS = ("content", "text", "body", "message", "msg", "sms", "smsContent", "sms_content")
+JSON_SENDER_KEYS = ("from", "sender", "phoneNumber", "phone", "address", "source", "number")
+JSON_TIME_KEYS = ("receivedAt", "received_at", "receive_time", "time", "date", "timestamp")
+_MAX_UNWRAP = 6
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """A message taken apart by :func:`normalize`.
+
+    Attributes
+    ----------
+    body : str
+        The normalised body: no signature, opt-out tail or forwarding wrapper.
+    signature : str or None
+        The ``【…】`` brand, without brackets.
+    opt_out : str or None
+        The opt-out tail, e.g. ``回T退订``.
+    forward : ForwardInfo or None
+        What the outermost forwarding wrapper carried.
+    defects : tuple of Defect
+        What was stripped (``forward_wrapper``, ``forward_note_dropped`` …).
+    """
+
+    body: str
+    signature: str | None = None
+    opt_out: str | None = None
+    forward: ForwardInfo | None = None
+    defects: tuple[Defect, ...] = field(default=())
+
+
+def strip_subject_prefixes(subject: str) -> tuple[str, bool]:
+    """Remove ``转发:``, ``Fwd:``, ``FW:``, ``Re:`` prefixes (repeated) from a subject.
+
+    Returns
+    -------
+    tuple of (str, bool)
+        The subject without prefixes and whether a forwarding prefix was removed.
+
+    Examples
+    --------
+    >>> strip_subject_prefixes("Fwd: 转发：【阿里云】备案变更通知")
+    ('【阿里云】备案变更通知', True)
+    """
+    subject = normalize_text(subject)
+    found = False
+    while True:
+        m = _SUBJECT_PREFIX.match(subject)
+        if not m:
+            return subject, found
+        found = True
+        subject = subject[m.end() :]
+
+
+def _unwrap_json(text: str) -> tuple[str, ForwardInfo] | None:
+    if not (text.startswith("{") and text.endswith("}")) or len(text) > 1_000_000:
+        return None
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(obj, dict):
+        return None
+    for _ in range(3):  # {"event": …, "payload": {"message": …}} and similar nesting
+        inner = next(
+            (obj[k] for k in ("payload", "data", "sms") if isinstance(obj.get(k), dict)), None
+        )
+        if inner is None or any(isinstance(obj.get(k), str) for k in JSON_TEXT_KEYS):
+            break
+        obj = inner
+    body = next((obj[k] for k in JSON_TEXT_KEYS if isinstance(obj.get(k), str) and obj[k]), None)
+    if body is None:
+        return None
+    sender = next(
+        (str(obj[k]) for k in JSON_SENDER_KEYS if isinstance(obj.get(k), str | int)), None
+    )
+    when = next((str(obj[k]) for k in JSON_TIME_KEYS if isinstance(obj.get(k), str | int)), None)
+    info = ForwardInfo(
+        wrapper="json",
+        original_sender=normalize_text(sender) or None if sender is not None else None,
+        received_text=when,
+        device=obj.get("deviceName") if isinstance(obj.get("deviceName"), str) else None,
+    )
+    return normalize_text(body), info
+
+
+def _unwrap_smsforwarder(text: str) -> tuple[str, ForwardInfo] | None:
+    lines = text.split("\n")
+    sim_at = next((i for i, line in enumerate(lines) if _SMSF_SIM.match(line)), None)
+    subid_at = next((i for i, line in enumerate(lines) if _SMSF_SUBID.match(line)), None)
+    if sim_at is None and subid_at is None:
+        return None
+    first_meta = min(i for i in (sim_at, subid_at) if i is not None)
+    if first_meta < 1:
+        return None
+    meta = lines[first_meta:]
+    content = lines[:first_meta]
+    # Trailing template lines: SIM slot, SubId, receive time, device name (in any order,
+    # all short, none of them the SMS itself).
+    sim = sub_id = when = device = None
+    for line in meta:
+        if not line:
+            continue
+        if _SMSF_SIM.match(line) and sim is None:
+            sim = line
+        elif (m := _SMSF_SUBID.match(line)) and sub_id is None:
+            sub_id = m["id"]
+        elif _SMSF_TIME.match(line) and when is None:
+            when = line
+        elif len(line) <= 40 and device is None:
+            device = line
+        else:
+            return None  # not the template after all: something long after the SIM line
+    sender = None
+    if len(content) >= 2 and (m := _SMSF_SENDER.match(content[0])) and "【" not in content[0]:
+        sender = m["s"].strip()
+        content = content[1:]
+    body = "\n".join(content).strip()
+    if not body:
+        return None
+    info = ForwardInfo(
+        wrapper="smsforwarder",
+        original_sender=sender,
+        sim=sim,
+        sub_id=sub_id,
+        received_text=when,
+        device=device,
+    )
+    return body, info
+
+
+def _parse_header_block(lines: list[str]) -> tuple[dict[str, str], int]:
+    """Read ``Key: value`` lines from the top; return them and the index after the block."""
+    headers: dict[str, str] = {}
+    i = 0
+    while i < len(lines) and not lines[i]:
+        i += 1
+    while i < len(lines):
+        m = _HEADER_LINE.match(lines[i])
+        if not m:
+            break
+        headers.setdefault(m["k"].lower(), m["v"].strip())
+        i += 1
+    return headers, i
+
+
+def _sender_of(headers: dict[str, str]) -> str | None:
+    value = headers.get("from") or headers.get("发件人")
+    if not value:
+        return None
+    m = _EMAIL_IN.search(value)
+    return m.group(0).lower() if m else value.strip('"<> ') or None
+
+
+def _unwrap_email_block(text: str) -> tuple[str, ForwardInfo, str] | None:
+    m = _FWD_MARKERS.search(text)
+    if not m:
+        return None
+    marker = m.group(0)
+    wrapper = "qq_original" if "原始" in marker else "email_forward"
+    note = text[: m.start()].strip()
+    lines = text[m.end() :].split("\n")
+    headers, after = _parse_header_block(lines)
+    body = "\n".join(lines[after:]).strip()
+    if not body:
+        return None
+    info = ForwardInfo(
+        wrapper=wrapper,
+        original_sender=_sender_of(headers),
+        received_text=headers.get("date") or headers.get("发送时间") or headers.get("sent"),
+    )
+    return body, info, note
+
+
+def _unwrap_quoted(text: str) -> tuple[str, ForwardInfo, str] | None:
+    lines = text.split("\n")
+    quoted = [i for i, line in enumerate(lines) if line.startswith(">")]
+    if not quoted:
+        return None
+    start = quoted[0]
+    attribution_at = None
+    for j in range(start - 1, -1, -1):
+        if not lines[j]:
+            continue
+        if _QUOTE_ATTRIBUTION.match(lines[j]):
+            attribution_at = j
+        break
+    # The quoted block runs from the first quoted line through the last one; unquoted lines
+    # inside it are blank lines of the original.
+    end = quoted[-1]
+    block = [re.sub(r"^(?:>\s?)", "", line) for line in lines[start : end + 1]]
+    body = "\n".join(block).strip()
+    if not body:
+        return None
+    head_end = attribution_at if attribution_at is not None else start
+    note = "\n".join(lines[:head_end] + lines[end + 1 :]).strip()
+    sender = None
+    if attribution_at is not None and (m := _EMAIL_IN.search(lines[attribution_at])):
+        sender = m.group(0).lower()
+    info = ForwardInfo(wrapper="quoted_reply", original_sender=sender)
+    return normalize_text(body), info, note
+
+
+def _peel_signature_and_opt_out(body: str) -> tuple[str, str | None, str | None]:
+    signature: str | None = None
+    opt_out: str | None = None
+    for _ in range(4):
+        changed = False
+        m = _SIGNATURE_HEAD.match(body)
+        if m:
+            signature = signature or m.group(1).strip()
+            body = body[m.end() :]
+            changed = True
+        m = _OPT_OUT_TAIL.search(body)
+        if m and m.start() > 0:
+            opt_out = opt_out or m["tail"]
+            body = body[: m.start()]
+            changed = True
+        m = _SIGNATURE_TAIL.search(body)
+        if m and m.start() > 0:
+            signature = signature or m.group(1).strip()
+            body = body[: m.start()]
+            changed = True
+        if not changed:
+            break
+    return body.strip(), signature, opt_out
+
+
+def normalize(text: str, *, html: bool = False) -> NormalizedText:
+    """Normalise a message and take it apart into body, signature, opt-out tail and wrapper.
+
+    Parameters
+    ----------
+    text : str
+        The message text (SMS, e-mail body, a forwarded copy of either).
+    html : bool, default False
+        Treat ``text`` as HTML (see :func:`html_to_text`).
+
+    Returns
+    -------
+    NormalizedText
+        ``body`` is the normalised text without signature, opt-out tail or forwarding wrapper;
+        normalising ``body`` again returns it unchanged.
+
+    Examples
+    --------
+    >>> n = normalize("10690000123\\n【腾讯云】您的网站备案已通过。拒收请回复R\\n"
+    ...               "SIM1_中国移动_18800000000\\nSubId：1\\n2025-06-24 09:41:07\\nXiaomi 13")
+    >>> n.body, n.signature, n.opt_out
+    ('您的网站备案已通过。', '腾讯云', '拒收请回复R')
+    >>> n.forward.wrapper, n.forward.original_sender, n.forward.device
+    ('smsforwarder', '10690000123', 'Xiaomi 13')
+    """
+    body = html_to_text(text) if html else normalize_text(text)
+    forward: ForwardInfo | None = None
+    defects: list[Defect] = []
+    signature: str | None = None
+    opt_out: str | None = None
+    for _ in range(_MAX_UNWRAP):
+        before = body
+        unwrapped: tuple[str, ForwardInfo] | None = _unwrap_json(body) or _unwrap_smsforwarder(body)
+        note = ""
+        if unwrapped is None:
+            three = _unwrap_email_block(body) or _unwrap_quoted(body)
+            if three is not None:
+                unwrapped = three[0], three[1]
+                note = three[2]
+        if unwrapped is None:
+            # A signature may sit outside a wrapper ("【转发】{json}"): peel and retry.
+            peeled, sig, tail = _peel_signature_and_opt_out(body)
+            if peeled == body:
+                break
+            body = peeled
+            signature = signature or sig
+            opt_out = opt_out or tail
+            continue
+        body, info = unwrapped
+        body = normalize_text(body)
+        forward = forward or info
+        defects.append(
+            Defect(
+                code="forward_wrapper",
+                message=f"removed a {info.wrapper} forwarding wrapper; kept what it carried",
+            )
+        )
+        if note:
+            defects.append(
+                Defect(
+                    code="forward_note_dropped",
+                    message=f"dropped {len(note)} characters written around the forwarded message",
+                )
+            )
+        if body == before:
+            break
+    body, sig, tail = _peel_signature_and_opt_out(body)
+    return NormalizedText(
+        body=body,
+        signature=sig or signature,
+        opt_out=tail or opt_out,
+        forward=forward,
+        defects=tuple(defects),
+    )

@@ -1,0 +1,433 @@
+"""Turn a raw SMS, e-mail or forwarded copy into a typed :class:`~icp_notify.models.Notice`.
+
+:func:`parse` accepts text, bytes (BOM sniffing, then UTF-8, then GB18030; an undecodable byte
+run is replaced by U+FFFD *and recorded* as a defect) and :class:`~icp_notify.models.RawMessage`.
+Bytes that form an RFC 822 message go through :func:`icp_notify.readers.email.read_email`.
+
+Examples
+--------
+>>> n = parse("【工信部】尊敬的用户张**，您的备案信息已被变更，详情请咨询您的接入服务提供商。")
+>>> n.sender_type.value, n.signature, n.recipient.name, n.recipient.masked
+('miit', '工信部', '张**', True)
+>>> n.text
+'尊敬的用户张**,您的备案信息已被变更,详情请咨询您的接入服务提供商。'
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import re
+from typing import Any
+
+from icp_notify.errors import InputError
+from icp_notify.models import (
+    Channel,
+    Defect,
+    Entities,
+    Notice,
+    RawMessage,
+    SenderType,
+)
+
+__all__ = ["MAX_EMAIL_BYTES", "MAX_TEXT_CHARS", "decode_bytes", "parse"]
+
+MAX_TEXT_CHARS = 64 * 1024
+"""Default cap on the characters of an SMS-like text (``max_chars`` overrides it)."""
+
+MAX_EMAIL_BYTES = 25 * 1024 * 1024
+"""Cap on the bytes of an e-mail (and on any bytes input); also the character cap of e-mail text."""
+
+MAX_DEFECTS = 20
+"""At most this many undecodable-byte defects are listed one by one; the rest are summed up."""
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_ESCAPED = re.compile(r"[\udc80-\udcff]+")
+_SURROGATE = re.compile(r"[\ud800-\udfff]+")
+_EMAIL_HEAD = re.compile(
+    rb"\A(?:[\x21-\x39\x3b-\x7e]+:[^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*){2,}", re.S
+)
+_EMAIL_KEY = re.compile(
+    rb"^(?:MIME-Version|Content-Type|Message-ID|Received|Return-Path|Subject):", re.I | re.M
+)
+_DIGITS = re.compile(r"\+?[\d\- ]{3,20}")
+
+
+def _record_escaped(text: str, encoding: str) -> tuple[str, list[Defect]]:
+    """Replace surrogate-escaped byte runs by U+FFFD, one defect per run (position in the result)."""
+    defects: list[Defect] = []
+    parts: list[str] = []
+    last = 0
+    out_len = 0
+    runs = 0
+    for m in _ESCAPED.finditer(text):
+        runs += 1
+        parts.append(text[last : m.start()])
+        out_len += m.start() - last
+        if runs <= MAX_DEFECTS:
+            defects.append(
+                Defect(
+                    code="undecodable_bytes",
+                    message=f"{len(m.group(0))} byte(s) not valid {encoding} replaced by U+FFFD",
+                    position=out_len,
+                )
+            )
+        parts.append("\ufffd")
+        out_len += 1
+        last = m.end()
+    if not runs:
+        return text, defects
+    parts.append(text[last:])
+    if runs > MAX_DEFECTS:
+        defects.append(
+            Defect(
+                code="undecodable_bytes",
+                message=f"{runs - MAX_DEFECTS} more undecodable byte run(s) replaced by U+FFFD",
+            )
+        )
+    return "".join(parts), defects
+
+
+def decode_bytes(data: bytes) -> tuple[str, tuple[Defect, ...]]:
+    """Decode text bytes: a BOM if there is one, else UTF-8, else GB18030.
+
+    When neither decodes cleanly the one with fewer bad bytes wins; each bad byte run becomes
+    one U+FFFD and one ``undecodable_bytes`` defect.
+
+    Raises
+    ------
+    InputError
+        ``undecodable`` when more than half of the bytes cannot be decoded.
+
+    Examples
+    --------
+    >>> decode_bytes("备案".encode("gb18030"))
+    ('备案', ())
+    >>> text, defects = decode_bytes(b"ICP\\xff\\xfe ok")
+    >>> text, defects[0].code
+    ('ICP\\ufffd ok', 'undecodable_bytes')
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            raw = (
+                data[len(bom) :].decode(encoding, errors="surrogateescape")
+                if "utf-8" in encoding
+                else None
+            )
+            if raw is None:
+                try:
+                    return data[len(bom) :].decode(encoding), ()
+                except UnicodeDecodeError:
+                    raw = data[len(bom) :].decode(encoding, errors="replace")
+                    return raw, (
+                        Defect(
+                            code="undecodable_bytes",
+                            message=f"bytes not valid {encoding} replaced by U+FFFD",
+                        ),
+                    )
+            text, defects = _record_escaped(raw, encoding)
+            return text, tuple(defects)
+    try:
+        return data.decode("utf-8"), ()
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), ()
+    except UnicodeDecodeError:
+        pass
+    best: tuple[int, str, str] | None = None
+    for encoding in ("utf-8", "gb18030"):
+        raw = data.decode(encoding, errors="surrogateescape")
+        bad = sum(len(m) for m in _ESCAPED.findall(raw))
+        if best is None or bad < best[0]:
+            best = (bad, encoding, raw)
+    assert best is not None
+    bad, encoding, raw = best
+    if bad * 2 > len(data):
+        raise InputError(
+            "undecodable",
+            f"{bad} of {len(data)} bytes are neither UTF-8 nor GB18030",
+            hint="pass text, or bytes in UTF-8 / GB18030 (GBK, GB2312)",
+        )
+    text, defects = _record_escaped(raw, encoding)
+    return text, tuple(defects)
+
+
+def _looks_like_email(data: bytes) -> bool:
+    head = data[:16384]
+    m = _EMAIL_HEAD.match(head)
+    if m is None:
+        return False
+    return bool(_EMAIL_KEY.search(head[: m.end()])) and b"\n\n" in head.replace(b"\r\n", b"\n")
+
+
+def _channel(value: Channel | str | None) -> Channel | None:
+    if value is None or isinstance(value, Channel):
+        return value
+    try:
+        return Channel(str(value).strip().lower())
+    except ValueError:
+        raise InputError(
+            "invalid_field",
+            f"unknown channel {value!r}",
+            where="channel",
+            hint="use one of: " + ", ".join(c.value for c in Channel),
+        ) from None
+
+
+def _received_at(value: dt.datetime | str | None) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    text = str(value).strip()
+    try:
+        return dt.datetime.fromisoformat(
+            text.replace("Z", "+00:00") if text.endswith("Z") else text
+        )
+    except ValueError:
+        raise InputError(
+            "invalid_field",
+            f"cannot read {value!r} as a date and time",
+            where="received_at",
+            hint="use ISO 8601, e.g. 2025-03-01T10:00:00+08:00 (no zone = Asia/Shanghai)",
+        ) from None
+
+
+def _sender_type(
+    sender: str | None, signature: str | None, forward_sender: str | None
+) -> tuple[SenderType, str | None]:
+    """Return the sender type and the provider it names (if any)."""
+    from icp_notify.entities import provider_for_alias, provider_for_sender, provider_table
+
+    table = provider_table()
+    for who in (sender, forward_sender):
+        if not who:
+            continue
+        plain = who.strip().lower()
+        digits = plain.replace(" ", "").replace("-", "").removeprefix("+86")
+        if digits in table.miit_senders:
+            return SenderType.MIIT, None
+        if "@" in plain:
+            host = plain.rsplit("@", 1)[1].strip(">")
+            if any(host == d or host.endswith("." + d) for d in table.miit_domains):
+                return SenderType.MIIT, None
+            if (provider := provider_for_sender(plain)) is not None:
+                return SenderType.PROVIDER, provider
+    if signature:
+        if signature in table.miit_signatures or any(
+            s in signature for s in ("工信部", "工业和信息化部")
+        ):
+            return SenderType.MIIT, None
+        if (provider := provider_for_alias(signature)) is not None:
+            return SenderType.PROVIDER, provider
+        # a signature that contains an alias: 【阿里云备案】, 【腾讯云】
+        for alias in sorted(table.aliases, key=len, reverse=True):
+            if len(alias) >= 2 and alias.lower() in signature.lower():
+                return SenderType.PROVIDER, table.aliases[alias]
+    return SenderType.UNKNOWN, None
+
+
+def _merge(body: Entities, subject: Entities | None) -> Entities:
+    if subject is None:
+        return body
+    merged: dict[str, Any] = {}
+    for name in Entities.model_fields:
+        items = list(getattr(body, name))
+        for item in getattr(subject, name):
+            if item not in items and not (
+                name == "icp_numbers" and any(i.canonical == item.canonical for i in items)
+            ):
+                items.append(item)
+        merged[name] = tuple(items)
+    return Entities(**merged)
+
+
+def _infer_channel(raw: RawMessage, sender: str | None) -> Channel:
+    if raw.channel is not Channel.UNKNOWN:
+        return raw.channel
+    if raw.subject is not None or (sender and "@" in sender):
+        return Channel.EMAIL
+    if sender and _DIGITS.fullmatch(sender.strip()):
+        return Channel.SMS
+    return Channel.UNKNOWN
+
+
+def parse(
+    data: str | bytes | RawMessage,
+    *,
+    channel: Channel | str | None = None,
+    sender: str | None = None,
+    received_at: dt.datetime | str | None = None,
+    max_chars: int | None = None,
+) -> Notice:
+    """Parse one notice into a :class:`~icp_notify.models.Notice`.
+
+    Parameters
+    ----------
+    data : str, bytes or RawMessage
+        The notice: SMS text, a forwarded copy, an e-mail body, the bytes of an ``.eml`` file,
+        or what a reader produced.
+    channel : Channel or str, optional
+        ``sms``, ``email`` or ``unknown``; overrides what ``data`` says. Inferred otherwise
+        (an e-mail ``RawMessage`` or an e-mail sender means ``email``, a numeric sender ``sms``).
+    sender : str, optional
+        The sender (``12381``, ``10690000123``, ``noreply@example.com``); overrides ``data``'s.
+    received_at : datetime or ISO 8601 str, optional
+        When the notice arrived; naive times are Asia/Shanghai.
+    max_chars : int, optional
+        Cap on the text length; defaults to :data:`MAX_TEXT_CHARS` (:data:`MAX_EMAIL_BYTES` for
+        e-mail).
+
+    Returns
+    -------
+    Notice
+        Normalised text, signature, opt-out tail, forwarding info, sender type, recipient and
+        entities; ``defects`` lists what was repaired or dropped.
+
+    Raises
+    ------
+    InputError
+        ``empty``, ``too_large``, ``undecodable``, ``not_a_message`` or ``invalid_field``;
+        nothing else for any ``str`` or ``bytes``.
+
+    Examples
+    --------
+    >>> n = parse("【阿里云】您的域名example.cn已成功接入，备案号粤ICP备12345678号。回T退订",
+    ...           sender="10690000123", received_at="2025-03-01 10:00")
+    >>> n.sender_type.value, n.sender_provider, n.opt_out, n.channel.value
+    ('provider', '阿里云', '回T退订', 'sms')
+    >>> n.entities.icp_numbers[0].canonical, n.received_at.isoformat()
+    ('粤ICP备12345678号', '2025-03-01T10:00:00+08:00')
+    """
+    from icp_notify.entities import extract, extract_recipient
+    from icp_notify.normalize import looks_like_html, normalize, strip_subject_prefixes
+
+    defects: list[Defect] = []
+    if isinstance(data, bytes | bytearray | memoryview):
+        data = bytes(data)
+        if len(data) > MAX_EMAIL_BYTES:
+            raise InputError(
+                "too_large",
+                f"{len(data)} bytes is more than the {MAX_EMAIL_BYTES} byte limit",
+                hint="split the input or raise parse.MAX_EMAIL_BYTES",
+            )
+        if _looks_like_email(data):
+            from icp_notify.readers.email import read_email
+
+            raw = read_email(data)
+        else:
+            text, decode_defects = decode_bytes(data)
+            defects.extend(decode_defects)
+            raw = RawMessage(text=text)
+    elif isinstance(data, str):
+        raw = RawMessage(text=data)
+    elif isinstance(data, RawMessage):
+        raw = data
+        defects.extend(raw.defects)
+    else:
+        raise InputError(
+            "not_a_message",
+            f"cannot parse a {type(data).__name__}",
+            hint="pass the notice as str, bytes or icp_notify.RawMessage",
+        )
+    if isinstance(data, bytes) and raw.defects:
+        defects.extend(raw.defects)
+
+    given_channel = _channel(channel)
+    sender = sender if sender is not None else raw.sender
+    when = _received_at(received_at) if received_at is not None else raw.received_at
+    chan = given_channel or _infer_channel(raw, sender)
+
+    text = raw.text
+    limit = (
+        max_chars
+        if max_chars is not None
+        else (MAX_EMAIL_BYTES if chan is Channel.EMAIL else MAX_TEXT_CHARS)
+    )
+    if len(text) > limit:
+        raise InputError(
+            "too_large",
+            f"{len(text)} characters is more than the {limit} character limit",
+            hint="pass max_chars= to raise the limit, or split the input",
+        )
+    if _SURROGATE.search(text):
+        defects.append(
+            Defect(code="lone_surrogate", message="lone UTF-16 surrogates replaced by U+FFFD")
+        )
+        text = _SURROGATE.sub("\ufffd", text)
+    if "\ufffd" in text and not any(d.code == "undecodable_bytes" for d in defects):
+        defects.append(
+            Defect(
+                code="replacement_character",
+                message="the input already contains U+FFFD: something upstream could not decode it",
+                position=text.index("\ufffd"),
+            )
+        )
+
+    html = looks_like_html(text)
+    norm = normalize(text, html=html)
+    subject: str | None = None
+    subject_forwarded = False
+    if raw.subject is not None:
+        subject, subject_forwarded = strip_subject_prefixes(raw.subject)
+        subject = subject or None
+    if not norm.body and not norm.signature and not subject:
+        raise InputError(
+            "empty",
+            "the notice is empty (only whitespace or invisible characters)",
+            hint="pass the SMS or e-mail text",
+        )
+    if html:
+        defects.append(
+            Defect(code="html_converted", message="the text was HTML; converted to plain text")
+        )
+    defects.extend(norm.defects)
+    forward = norm.forward
+    if subject_forwarded:
+        defects.append(
+            Defect(
+                code="forward_subject",
+                message="removed a forwarding prefix (Fwd:/转发:) from the subject",
+            )
+        )
+        if forward is None:
+            from icp_notify.models import ForwardInfo
+
+            forward = ForwardInfo(wrapper="email_forward")
+
+    forward_sender = forward.original_sender if forward else None
+    if sender is None and forward_sender:
+        sender = forward_sender
+    sender_type, sender_provider = _sender_type(sender, norm.signature, forward_sender)
+    if chan is Channel.UNKNOWN and sender and sender != raw.sender:
+        chan = _infer_channel(RawMessage(text="-", subject=raw.subject), sender)
+
+    entities, entity_defects = extract(norm.body, reference=when)
+    defects.extend(entity_defects)
+    if subject:
+        subject_entities, subject_defects = extract(subject, reference=when, spans=False)
+        entities = _merge(entities, subject_entities)
+        defects.extend(subject_defects)
+
+    return Notice(
+        raw_text=text,
+        text=norm.body,
+        channel=chan,
+        sender=sender,
+        sender_type=sender_type,
+        sender_provider=sender_provider,
+        signature=norm.signature,
+        subject=subject,
+        received_at=when,
+        recipient=extract_recipient(norm.body),
+        opt_out=norm.opt_out,
+        forward=forward,
+        entities=entities,
+        defects=tuple(defects),
+        source=raw.source,
+    )
