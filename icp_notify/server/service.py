@@ -1,0 +1,217 @@
+"""What the routes do, without the web framework: analyse, ingest with context, reclassify.
+
+Examples
+--------
+>>> parse_time("1700000000000").isoformat()
+'2023-11-15T06:13:20+08:00'
+>>> parse_time("2025-03-01T08:00:00").isoformat()
+'2025-03-01T08:00:00+08:00'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from icp_notify.errors import InputError
+from icp_notify.models import SHANGHAI, Channel, Context, Report
+from icp_notify.server.schemas import Source, StoredNotice
+from icp_notify.server.store import NewNotice, NoticeStore, dedupe_key
+
+log = logging.getLogger("icp_notify.server")
+
+WARMUP_TEXT = "【工信部】尊敬的用户，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+"""The notice analysed at start-up to load the pipeline and read its model version."""
+
+
+class Analyzer(Protocol):
+    """What the service needs from :class:`icp_notify.pipeline.Pipeline` (tests pass fakes)."""
+
+    def analyze(
+        self,
+        data: str,
+        *,
+        channel: Channel | None = None,
+        sender: str | None = None,
+        received_at: dt.datetime | None = None,
+        context: Context | None = None,
+        now: dt.datetime | None = None,
+        lang: Literal["zh", "en"] = "zh",
+    ) -> Report:
+        """Parse, classify and advise one notice."""
+        ...
+
+
+def parse_time(value: str, *, where: str = "received_at") -> dt.datetime:
+    """Read a time given as epoch seconds/milliseconds or ISO 8601 (naive = Asia/Shanghai).
+
+    Raises
+    ------
+    InputError
+        ``invalid_field`` naming ``where``.
+    """
+    text = value.strip()
+    try:
+        if text.isdigit():
+            number = int(text)
+            seconds = number / 1000 if number > 100_000_000_000 else float(number)
+            return dt.datetime.fromtimestamp(seconds, SHANGHAI)
+        parsed = dt.datetime.fromisoformat(text)
+    except (ValueError, OverflowError, OSError):
+        raise InputError(
+            "invalid_field",
+            f"not a time: {value[:40]!r}",
+            where=where,
+            hint="use ISO 8601 (2025-03-01T08:00:00+08:00) or epoch milliseconds",
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=SHANGHAI)
+
+
+@dataclass
+class NoticeService:
+    """Store + pipeline: the behaviour behind the routes and ``icp-notify reclassify``."""
+
+    store: NoticeStore
+    pipeline: Analyzer
+    max_text_chars: int = 20_000
+    context_notices: int = 50
+
+    def check_text(self, text: str, where: str = "text") -> None:
+        """Refuse an empty or over-long text with a typed error naming the field."""
+        if not text.strip():
+            raise InputError("empty", "the notice text is empty", where=where)
+        if len(text) > self.max_text_chars:
+            raise InputError(
+                "too_long",
+                f"{len(text)} characters, more than the limit of {self.max_text_chars}",
+                where=where,
+            )
+
+    def analyze(
+        self,
+        text: str,
+        *,
+        channel: Channel | None = None,
+        sender: str | None = None,
+        received_at: dt.datetime | None = None,
+        context: Context | None = None,
+        lang: Literal["zh", "en"] = "zh",
+    ) -> Report:
+        """Analyse one notice; nothing is stored."""
+        self.check_text(text)
+        return self.pipeline.analyze(
+            text,
+            channel=channel,
+            sender=sender,
+            received_at=received_at,
+            context=context,
+            lang=lang,
+        )
+
+    def ingest(
+        self,
+        *,
+        filing: str,
+        source: Source,
+        text: str,
+        channel: Channel | None = None,
+        sender: str | None = None,
+        received_at: dt.datetime | None = None,
+        fallback_received_at: dt.datetime | None = None,
+        message_id: str | None = None,
+        lang: Literal["zh", "en"] = "zh",
+        extra: Mapping[str, str] | None = None,
+        signature: tuple[int, str] | None = None,
+    ) -> tuple[StoredNotice, bool]:
+        """Store and classify a notice for ``filing``; return ``(record, created)``.
+
+        The notice is classified with the filing's operations and earlier notices as context,
+        and acknowledged only once committed. A notice already stored (same ``message_id``,
+        or same sender + received_at + text) is returned as it is, with ``created=False``.
+        """
+        self.check_text(text)
+        extra = dict(extra or {})
+        material = text if not extra.get("content") else f"{text}\x00{extra['content']}"
+        key = dedupe_key(
+            filing, message_id=message_id, sender=sender, received_at=received_at, text=material
+        )
+        if signature is None:
+            existing = self.store.find_notice(key)
+            if existing is not None:
+                return existing, False
+        context = self.store.context_for(filing, notices=self.context_notices)
+        report = self.pipeline.analyze(
+            text,
+            channel=channel,
+            sender=sender,
+            received_at=received_at,
+            context=context,
+            lang=lang,
+        )
+        when = received_at or report.notice.received_at or fallback_received_at
+        new = NewNotice(
+            filing=filing,
+            source=source,
+            dedupe_key=key,
+            raw_text=text,
+            channel=channel or report.notice.channel,
+            sender=sender,
+            received_at=when,
+            message_id=message_id,
+            extra=extra,
+        )
+        record, created = self.store.insert_notice(new, report, signature=signature)
+        cls = report.classification
+        log.info(
+            "%s notice %d filing=%s sender=%s situation=%s kind=%s urgency=%s",
+            "stored" if created else "duplicate",
+            record.id,
+            filing,
+            sender,
+            cls.situation.value if cls.situation else "ambiguous",
+            cls.kind.value,
+            report.advice.urgency.value,
+        )
+        return record, created
+
+    def reclassify(self) -> tuple[int, int]:
+        """Recompute every stored report; return ``(seen, changed)``.
+
+        A notice counts as changed when its situation, candidates, kind or urgency changed.
+        Each notice is reclassified with its filing's operations and the notices stored
+        before it; the advice is computed as of the time it was stored.
+        """
+        seen = changed = 0
+        for record in self.store.iter_notices():
+            seen += 1
+            context = self.store.context_before(record, notices=self.context_notices)
+            old = record.report
+            new = self.pipeline.analyze(
+                record.raw_text,
+                channel=record.channel,
+                sender=record.sender,
+                received_at=record.received_at,
+                context=context,
+                now=record.stored_at,
+                lang=old.advice.lang,
+            )
+            if new.model_dump(mode="json") != old.model_dump(mode="json"):
+                self.store.update_report(record.id, new)
+            before = (
+                old.classification.situation,
+                old.classification.candidates,
+                old.classification.kind,
+                old.advice.urgency,
+            )
+            after = (
+                new.classification.situation,
+                new.classification.candidates,
+                new.classification.kind,
+                new.advice.urgency,
+            )
+            if before != after:
+                changed += 1
+        return seen, changed

@@ -1,0 +1,693 @@
+"""Where the service keeps notices, operations and seen webhook signatures.
+
+:class:`NoticeStore` is the small interface the routes use, so a shared database can be added
+later; :class:`SqliteStore` is the default: one file in WAL mode, a versioned schema upgraded
+by ordered migration steps, idempotency by unique constraints, and every write in a
+``BEGIN IMMEDIATE`` transaction behind a lock (readers never block; writers queue instead of
+failing with "database is locked", and a busy timeout covers other processes).
+
+Examples
+--------
+>>> from icp_notify.models import Operation
+>>> store = SqliteStore(":memory:")
+>>> store.schema_version
+2
+>>> op = Operation(kind="access_domain", submitted_at="2025-03-01T10:00:00", provider="腾讯云")
+>>> saved, created = store.add_operation("team-a", op)
+>>> created, store.add_operation("team-a", op)[1], len(store.list_operations("team-a"))
+(True, False, 1)
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+import abc
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from icp_notify.errors import InputError
+from icp_notify.models import (
+    Channel,
+    Context,
+    Operation,
+    PriorNotice,
+    Report,
+    Situation,
+    Urgency,
+    to_json_dict,
+)
+from icp_notify.server.schemas import Source, StoredNotice, StoredOperation, utcnow
+
+
+class ReplayError(Exception):
+    """A signed webhook's ``(timestamp, sign)`` pair was already accepted."""
+
+    def __init__(self, notice_id: int | None) -> None:
+        self.notice_id = notice_id
+        super().__init__(f"signature already used (notice {notice_id})")
+
+
+def dedupe_key(
+    filing: str,
+    *,
+    message_id: str | None,
+    sender: str | None,
+    received_at: dt.datetime | None,
+    text: str,
+) -> str:
+    """The idempotency key of a notice within a filing.
+
+    The caller's ``message_id`` when given, else a hash of sender + received_at + text.
+
+    Examples
+    --------
+    >>> dedupe_key("f", message_id="m-1", sender=None, received_at=None, text="x")
+    'id:f\\x00m-1'
+    >>> k = dedupe_key("f", message_id=None, sender="12381", received_at=None, text="x")
+    >>> k.startswith("h:"), len(k)
+    (True, 66)
+    """
+    if message_id is not None:
+        return f"id:{filing}\x00{message_id}"
+    when = "" if received_at is None else received_at.astimezone(dt.UTC).isoformat()
+    material = "\x00".join((filing, sender or "", when, text))
+    return "h:" + hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewNotice:
+    """A notice about to be stored (everything but its id, time and report)."""
+
+    filing: str
+    source: Source
+    dedupe_key: str
+    raw_text: str
+    channel: Channel = Channel.UNKNOWN
+    sender: str | None = None
+    received_at: dt.datetime | None = None
+    message_id: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NoticeQuery:
+    """Filters of ``GET /v1/notices``; ``situation="ambiguous"`` selects undecided notices."""
+
+    filing: str | None = None
+    situation: Situation | str | None = None
+    urgency: Urgency | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def encode_cursor(notice_id: int) -> str:
+    """An opaque cursor for the page after ``notice_id`` (newest-first order).
+
+    Examples
+    --------
+    >>> decode_cursor(encode_cursor(42))
+    42
+    """
+    return base64.urlsafe_b64encode(f"n:{notice_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """Read a cursor made by :func:`encode_cursor`.
+
+    Raises
+    ------
+    InputError
+        ``invalid_field`` (where ``cursor``) for anything else.
+    """
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        tag, _, number = raw.partition(":")
+        if tag != "n" or not number.isdigit():
+            raise ValueError(raw)
+        return int(number)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InputError(
+            "invalid_field", "not a cursor this service issued", where="cursor"
+        ) from None
+
+
+class NoticeStore(abc.ABC):
+    """The storage interface of the service (one implementation per database)."""
+
+    @property
+    @abc.abstractmethod
+    def schema_version(self) -> int:
+        """The schema version the store is at."""
+
+    @abc.abstractmethod
+    def find_notice(self, key: str) -> StoredNotice | None:
+        """The stored notice with this :func:`dedupe_key`, if any."""
+
+    @abc.abstractmethod
+    def context_for(self, filing: str, *, notices: int = 50) -> Context:
+        """The filing's registered operations and its latest ``notices`` stored notices."""
+
+    @abc.abstractmethod
+    def context_before(self, notice: StoredNotice, *, notices: int = 50) -> Context:
+        """The filing's operations and the ``notices`` notices stored before ``notice``."""
+
+    @abc.abstractmethod
+    def insert_notice(
+        self, new: NewNotice, report: Report, *, signature: tuple[int, str] | None = None
+    ) -> tuple[StoredNotice, bool]:
+        """Store a notice unless its key exists; return ``(record, created)``.
+
+        With ``signature``, the pair is recorded in the same transaction and
+        :class:`ReplayError` is raised when it was already used.
+        """
+
+    @abc.abstractmethod
+    def claim_signature(self, timestamp_ms: int, sign: str) -> bool:
+        """Record a webhook signature; ``False`` when it was already used."""
+
+    @abc.abstractmethod
+    def signature_seen(self, timestamp_ms: int, sign: str) -> int | bool | None:
+        """``False`` when unused, else the notice id it was used for (or ``None``)."""
+
+    @abc.abstractmethod
+    def get_notice(self, notice_id: int) -> StoredNotice | None:
+        """One stored notice by id."""
+
+    @abc.abstractmethod
+    def list_notices(
+        self, query: NoticeQuery, *, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[StoredNotice], str | None]:
+        """Notices matching ``query``, newest first, and the cursor of the next page."""
+
+    @abc.abstractmethod
+    def iter_notices(self) -> Iterator[StoredNotice]:
+        """Every stored notice, oldest first (for reclassification)."""
+
+    @abc.abstractmethod
+    def update_report(self, notice_id: int, report: Report) -> None:
+        """Replace the stored report of a notice (the raw text never changes)."""
+
+    @abc.abstractmethod
+    def add_operation(self, filing: str, operation: Operation) -> tuple[StoredOperation, bool]:
+        """Register an operation; ``(record, created)`` — registering it again is a no-op."""
+
+    @abc.abstractmethod
+    def list_operations(self, filing: str) -> list[StoredOperation]:
+        """The operations of a filing, oldest submission first."""
+
+    @abc.abstractmethod
+    def count_notices(self) -> int:
+        """How many notices are stored."""
+
+    @abc.abstractmethod
+    def check_writable(self) -> bool:
+        """Whether a write transaction can be opened right now."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the store's resources."""
+
+
+# Ordered migration steps: version → statements. Append new steps; never edit old ones.
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            """CREATE TABLE notices (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                filing TEXT NOT NULL,
+                dedupe_key TEXT NOT NULL UNIQUE,
+                message_id TEXT,
+                source TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                sender TEXT,
+                received_at TEXT,
+                stored_at TEXT NOT NULL,
+                at_ts REAL NOT NULL,
+                raw_text TEXT NOT NULL,
+                notice_text TEXT NOT NULL,
+                extra_json TEXT NOT NULL DEFAULT '{}',
+                situation TEXT,
+                kind TEXT NOT NULL,
+                urgency TEXT NOT NULL,
+                model_version TEXT,
+                report_json TEXT NOT NULL
+            )""",
+            "CREATE INDEX notices_filing ON notices (filing, id)",
+            """CREATE TABLE operations (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                filing TEXT NOT NULL,
+                op_key TEXT NOT NULL UNIQUE,
+                submitted_ts REAL NOT NULL,
+                operation_json TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX operations_filing ON operations (filing, submitted_ts)",
+            """CREATE TABLE signatures (
+                timestamp_ms INTEGER NOT NULL,
+                sign TEXT NOT NULL,
+                seen_ts REAL NOT NULL,
+                notice_id INTEGER,
+                PRIMARY KEY (timestamp_ms, sign)
+            )""",
+        ),
+    ),
+    (
+        2,
+        (
+            "CREATE INDEX notices_situation ON notices (situation, id)",
+            "CREATE INDEX notices_urgency ON notices (urgency, id)",
+            "CREATE INDEX signatures_seen ON signatures (seen_ts)",
+        ),
+    ),
+)
+"""The schema as ordered steps; the ``schema_version`` table records the last one applied."""
+
+_COLUMNS = (
+    "id, filing, source, message_id, channel, sender, received_at, stored_at, raw_text,"
+    " extra_json, report_json"
+)
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.isoformat()
+
+
+class SqliteStore(NoticeStore):
+    """The SQLite store: one file (WAL), one connection per thread, serialised writes.
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file (created with its directory), or ``":memory:"`` for tests.
+    busy_timeout_ms : int
+        How long a writer waits for another process's lock before failing.
+    synchronous : str
+        SQLite ``synchronous`` mode; ``FULL`` makes a committed notice survive power loss.
+    signature_ttl_s : float
+        How long seen webhook signatures are kept (at least the timestamp window).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        busy_timeout_ms: int = 10_000,
+        synchronous: str = "FULL",
+        signature_ttl_s: float = 3 * 3600,
+    ) -> None:
+        if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
+            raise InputError("invalid_field", "FULL, NORMAL or EXTRA", where="synchronous")
+        self._memory = str(path) == ":memory:"
+        self._path = str(path)
+        if not self._memory:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._busy = int(busy_timeout_ms)
+        self._sync = synchronous.upper()
+        self._ttl = signature_ttl_s
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self._shared: sqlite3.Connection | None = None
+        self._closed = False
+        self._version = self._migrate()
+
+    # ------------------------------------------------------------------ connections
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._closed:
+            raise RuntimeError("the store is closed")
+        if self._memory:
+            # one connection shared by every thread (an in-memory database is per connection)
+            if self._shared is None:
+                self._shared = self._open()
+            return self._shared
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._path,
+            timeout=self._busy / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {self._busy}")
+        if not self._memory:
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {self._sync}")
+        with self._all_lock:
+            self._all.append(conn)
+        return conn
+
+    class _Tx:
+        """``with store._write() as conn``: lock + ``BEGIN IMMEDIATE`` … ``COMMIT``."""
+
+        def __init__(self, store: SqliteStore) -> None:
+            self.store = store
+            self.conn: sqlite3.Connection | None = None
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.store._write_lock.acquire()
+            try:
+                self.conn = self.store._connect()
+                self.conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self.store._write_lock.release()
+                raise
+            return self.conn
+
+        def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+            assert self.conn is not None
+            try:
+                if exc_type is None:
+                    self.conn.execute("COMMIT")
+                else:
+                    self.conn.execute("ROLLBACK")
+            finally:
+                self.store._write_lock.release()
+
+    def _write(self) -> SqliteStore._Tx:
+        return SqliteStore._Tx(self)
+
+    def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        if self._memory:
+            with self._write_lock:
+                return self._connect().execute(sql, params).fetchall()
+        return self._connect().execute(sql, params).fetchall()
+
+    def _migrate(self) -> int:
+        with self._write() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            current = int(row[0]) if row[0] is not None else 0
+            for version, statements in MIGRATIONS:
+                if version <= current:
+                    continue
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+                current = version
+        return current
+
+    # ------------------------------------------------------------------ notices
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version after migration."""
+        return self._version
+
+    @staticmethod
+    def _row_to_notice(row: sqlite3.Row) -> StoredNotice:
+        return StoredNotice(
+            id=row["id"],
+            filing=row["filing"],
+            source=row["source"],
+            message_id=row["message_id"],
+            channel=Channel(row["channel"]),
+            sender=row["sender"],
+            received_at=(
+                dt.datetime.fromisoformat(row["received_at"]) if row["received_at"] else None
+            ),
+            stored_at=dt.datetime.fromisoformat(row["stored_at"]),
+            raw_text=row["raw_text"],
+            extra=json.loads(row["extra_json"]),
+            report=Report.model_validate_json(row["report_json"]),
+        )
+
+    def find_notice(self, key: str) -> StoredNotice | None:
+        """The stored notice with this :func:`dedupe_key`, if any."""
+        rows = self._read(f"SELECT {_COLUMNS} FROM notices WHERE dedupe_key = ?", (key,))
+        return self._row_to_notice(rows[0]) if rows else None
+
+    def context_for(self, filing: str, *, notices: int = 50) -> Context:
+        """The filing's operations and latest stored notices, as a :class:`Context`."""
+        ops = [s.operation for s in self.list_operations(filing)]
+        rows = self._read(
+            "SELECT notice_text, received_at, stored_at, sender, channel FROM notices"
+            " WHERE filing = ? ORDER BY id DESC LIMIT ?",
+            (filing, notices),
+        )
+        prior = [
+            PriorNotice(
+                text=r["notice_text"],
+                received_at=dt.datetime.fromisoformat(r["received_at"] or r["stored_at"]),
+                sender=r["sender"],
+                channel=Channel(r["channel"]),
+            )
+            for r in reversed(rows)
+        ]
+        return Context(operations=tuple(ops), previous_notices=tuple(prior))
+
+    def insert_notice(
+        self, new: NewNotice, report: Report, *, signature: tuple[int, str] | None = None
+    ) -> tuple[StoredNotice, bool]:
+        """Store ``new`` with ``report`` unless its key exists (see :class:`NoticeStore`)."""
+        now = utcnow()
+        at = new.received_at or now
+        cls = report.classification
+        with self._write() as conn:
+            if signature is not None:
+                seen = conn.execute(
+                    "SELECT notice_id FROM signatures WHERE timestamp_ms = ? AND sign = ?",
+                    signature,
+                ).fetchone()
+                if seen is not None:
+                    raise ReplayError(seen[0])
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM notices WHERE dedupe_key = ?", (new.dedupe_key,)
+            ).fetchone()
+            created = row is None
+            if created:
+                cur = conn.execute(
+                    "INSERT INTO notices (filing, dedupe_key, message_id, source, channel,"
+                    " sender, received_at, stored_at, at_ts, raw_text, notice_text, extra_json,"
+                    " situation, kind, urgency, model_version, report_json)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        new.filing,
+                        new.dedupe_key,
+                        new.message_id,
+                        new.source,
+                        new.channel.value,
+                        new.sender,
+                        _iso(new.received_at) if new.received_at else None,
+                        _iso(now),
+                        at.timestamp(),
+                        new.raw_text,
+                        report.notice.text,
+                        json.dumps(dict(new.extra), ensure_ascii=False),
+                        cls.situation.value if cls.situation else None,
+                        cls.kind.value,
+                        report.advice.urgency.value,
+                        cls.model_version,
+                        json.dumps(to_json_dict(report), ensure_ascii=False),
+                    ),
+                )
+                row = conn.execute(
+                    f"SELECT {_COLUMNS} FROM notices WHERE id = ?", (cur.lastrowid,)
+                ).fetchone()
+            if signature is not None:
+                conn.execute(
+                    "INSERT INTO signatures (timestamp_ms, sign, seen_ts, notice_id)"
+                    " VALUES (?, ?, ?, ?)",
+                    (*signature, now.timestamp(), row["id"]),
+                )
+                self._prune(conn, now)
+        return self._row_to_notice(row), created
+
+    def _prune(self, conn: sqlite3.Connection, now: dt.datetime) -> None:
+        conn.execute("DELETE FROM signatures WHERE seen_ts < ?", (now.timestamp() - self._ttl,))
+
+    def claim_signature(self, timestamp_ms: int, sign: str) -> bool:
+        """Record a signature used by an ignored event; ``False`` when already used."""
+        now = utcnow()
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO signatures (timestamp_ms, sign, seen_ts, notice_id)"
+                " VALUES (?, ?, ?, NULL)",
+                (timestamp_ms, sign, now.timestamp()),
+            )
+            self._prune(conn, now)
+            return cur.rowcount == 1
+
+    def signature_seen(self, timestamp_ms: int, sign: str) -> int | bool | None:
+        """``False`` when unused, else the notice id it was used for (``None`` if ignored)."""
+        rows = self._read(
+            "SELECT notice_id FROM signatures WHERE timestamp_ms = ? AND sign = ?",
+            (timestamp_ms, sign),
+        )
+        if not rows:
+            return False
+        notice_id: int | None = rows[0][0]
+        return notice_id
+
+    def get_notice(self, notice_id: int) -> StoredNotice | None:
+        """One stored notice by id."""
+        rows = self._read(f"SELECT {_COLUMNS} FROM notices WHERE id = ?", (notice_id,))
+        return self._row_to_notice(rows[0]) if rows else None
+
+    def list_notices(
+        self, query: NoticeQuery, *, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[StoredNotice], str | None]:
+        """Notices matching ``query``, newest first, and the next page's cursor."""
+        where: list[str] = []
+        params: list[object] = []
+        if query.filing is not None:
+            where.append("filing = ?")
+            params.append(query.filing)
+        if query.situation is not None:
+            if str(query.situation) == "ambiguous":
+                where.append("situation IS NULL")
+            else:
+                where.append("situation = ?")
+                params.append(str(Situation(query.situation).value))
+        if query.urgency is not None:
+            where.append("urgency = ?")
+            params.append(query.urgency.value)
+        if query.since is not None:
+            where.append("at_ts >= ?")
+            params.append(query.since.timestamp())
+        if query.until is not None:
+            where.append("at_ts < ?")
+            params.append(query.until.timestamp())
+        if cursor is not None:
+            where.append("id < ?")
+            params.append(decode_cursor(cursor))
+        sql = f"SELECT {_COLUMNS} FROM notices"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit + 1)
+        rows = self._read(sql, tuple(params))
+        items = [self._row_to_notice(r) for r in rows[:limit]]
+        next_cursor = encode_cursor(items[-1].id) if len(rows) > limit and items else None
+        return items, next_cursor
+
+    def iter_notices(self) -> Iterator[StoredNotice]:
+        """Every notice, oldest first, read in batches."""
+        last = 0
+        while True:
+            rows = self._read(
+                f"SELECT {_COLUMNS} FROM notices WHERE id > ? ORDER BY id LIMIT 200", (last,)
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield self._row_to_notice(row)
+            last = rows[-1]["id"]
+
+    def context_before(self, notice: StoredNotice, *, notices: int = 50) -> Context:
+        """The context a stored notice is reclassified with: the filing's operations and
+        the ``notices`` notices stored before it."""
+        ops = [s.operation for s in self.list_operations(notice.filing)]
+        rows = self._read(
+            "SELECT notice_text, received_at, stored_at, sender, channel FROM notices"
+            " WHERE filing = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            (notice.filing, notice.id, notices),
+        )
+        prior = [
+            PriorNotice(
+                text=r["notice_text"],
+                received_at=dt.datetime.fromisoformat(r["received_at"] or r["stored_at"]),
+                sender=r["sender"],
+                channel=Channel(r["channel"]),
+            )
+            for r in reversed(rows)
+        ]
+        return Context(operations=tuple(ops), previous_notices=tuple(prior))
+
+    def update_report(self, notice_id: int, report: Report) -> None:
+        """Replace a notice's report and the columns derived from it."""
+        cls = report.classification
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE notices SET notice_text = ?, situation = ?, kind = ?, urgency = ?,"
+                " model_version = ?, report_json = ? WHERE id = ?",
+                (
+                    report.notice.text,
+                    cls.situation.value if cls.situation else None,
+                    cls.kind.value,
+                    report.advice.urgency.value,
+                    cls.model_version,
+                    json.dumps(to_json_dict(report), ensure_ascii=False),
+                    notice_id,
+                ),
+            )
+
+    def count_notices(self) -> int:
+        """How many notices are stored."""
+        return int(self._read("SELECT COUNT(*) FROM notices")[0][0])
+
+    # ------------------------------------------------------------------ operations
+
+    @staticmethod
+    def _row_to_operation(row: sqlite3.Row) -> StoredOperation:
+        return StoredOperation(
+            id=row["id"],
+            filing=row["filing"],
+            operation=Operation.model_validate_json(row["operation_json"]),
+            created_at=dt.datetime.fromisoformat(row["created_at"]),
+        )
+
+    def add_operation(self, filing: str, operation: Operation) -> tuple[StoredOperation, bool]:
+        """Register an operation (idempotent: the same operation twice is stored once)."""
+        body = json.dumps(to_json_dict(operation), ensure_ascii=False, sort_keys=True)
+        key = hashlib.sha256(f"{filing}\x00{body}".encode()).hexdigest()
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO operations"
+                " (filing, op_key, submitted_ts, operation_json, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (filing, key, operation.submitted_at.timestamp(), body, _iso(utcnow())),
+            )
+            created = cur.rowcount == 1
+            row = conn.execute(
+                "SELECT id, filing, operation_json, created_at FROM operations WHERE op_key = ?",
+                (key,),
+            ).fetchone()
+        return self._row_to_operation(row), created
+
+    def list_operations(self, filing: str) -> list[StoredOperation]:
+        """The operations of a filing, oldest submission first."""
+        rows = self._read(
+            "SELECT id, filing, operation_json, created_at FROM operations WHERE filing = ?"
+            " ORDER BY submitted_ts, id",
+            (filing,),
+        )
+        return [self._row_to_operation(r) for r in rows]
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def check_writable(self) -> bool:
+        """Open and roll back a write transaction; ``False`` if that fails."""
+        try:
+            with self._write_lock:
+                conn = self._connect()
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+        except (sqlite3.Error, RuntimeError):
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close every connection the store opened (from any thread)."""
+        self._closed = True
+        with self._all_lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._shared = None
