@@ -1,0 +1,430 @@
+"""Rules as data: load, validate, compile and match the rules in ``data/rules.toml``.
+
+A rule says "a notice whose text matches one of these patterns, and none of these vetoes, has
+this :class:`~icp_notify.models.Kind`". Rules are high-precision: they decide only when they are
+sure, and the text model covers the long tail (see :mod:`icp_notify.classifier`).
+
+The file format (documented with examples in ``docs/classification.md``)::
+
+    version = 1
+    timeout = 0.05                 # seconds per pattern search (optional)
+
+    [[rule]]
+    id = "provider.access_cancelled"   # stable, unique: [a-z][a-z0-9_.-]*
+    kind = "provider_access_cancelled" # a models.Kind value
+    situation = "access_cancelled"     # must equal KIND_SITUATION[kind]; "generic" for the generic notice
+    description = "A provider says it has cancelled its access."
+    patterns = ['已(?:完成)?取消(?:您的)?(?:网站|域名)?接入']   # any one matches
+    unless = ['将(?:会|被)?取消']      # optional vetoes: any match anywhere in the text vetoes the rule
+    sender_types = ["provider"]        # optional: Notice.sender_type must be one of these
+    channels = ["sms", "email"]        # optional: Notice.channel must be one of these
+    senders = ['1069\\d+']             # optional: Notice.sender must fully match one of these
+    url = "any"                        # optional: "any" needs a URL in the notice, "none" forbids one
+    weight = 0.97                      # how sure a match is (see below)
+    examples.match = ["…"]             # each must match (a string, or a table with text, sender, …)
+    examples.no_match = ["…"]          # each must not match
+
+``weight`` is how sure a match is: the share of notices matching the rule that truly have the
+rule's kind, as judged on the corpus. A weight of at least :data:`STRONG_WEIGHT` (0.9) means the
+rule is sure and may decide alone; a lower weight is a hint the classifier weighs with the model.
+
+Patterns are compiled once with the :mod:`regex` module (``V1`` flags off, case-insensitive) and
+every search runs with a timeout; a pattern that times out is reported as an
+:class:`~icp_notify.models.Evidence` with ``timed_out=True``, never raised.
+
+Examples
+--------
+>>> from icp_notify.models import Notice
+>>> rules = default_rules()
+>>> text = "尊敬的用户张**，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+>>> [(e.id, e.kind.value) for e in rules.match(Notice(raw_text=text, text=text))]
+[('miit.generic_change', 'change_notice_generic')]
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import regex
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from icp_notify.errors import RuleFileError
+from icp_notify.models import (
+    KIND_SITUATION,
+    Channel,
+    Evidence,
+    Kind,
+    Notice,
+    SenderType,
+    Situation,
+)
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "GENERIC_SITUATION",
+    "STRONG_WEIGHT",
+    "CompiledRule",
+    "Example",
+    "RuleSet",
+    "RuleSpec",
+    "default_rules",
+    "example_notice",
+]
+
+STRONG_WEIGHT = 0.9
+"""A rule with at least this weight is sure enough to decide alone."""
+
+DEFAULT_TIMEOUT = 0.05
+"""Seconds allowed for one pattern search on one notice, unless the rules file says otherwise."""
+
+GENERIC_SITUATION = "generic"
+"""The ``situation`` written for the generic MIIT notice, which names none of the four."""
+
+_FLAGS = regex.IGNORECASE | regex.VERSION0
+
+_URL = regex.compile(r"(?:https?://|www\.)[^\s，。]+", _FLAGS)
+
+
+class Example(BaseModel):
+    """One example notice of a rule (a bare string in the file means just ``text``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str = Field(min_length=1)
+    sender: str | None = None
+    sender_type: SenderType = SenderType.UNKNOWN
+    channel: Channel = Channel.UNKNOWN
+    subject: str | None = None
+
+
+class _Examples(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    match: tuple[Example, ...] = Field(min_length=1)
+    no_match: tuple[Example, ...] = ()
+
+    @field_validator("match", "no_match", mode="before")
+    @classmethod
+    def _strings(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"text": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
+class RuleSpec(BaseModel):
+    """One ``[[rule]]`` of the rules file, validated (patterns not compiled yet)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_.-]*$")
+    kind: Kind
+    situation: Situation | Literal["generic"]
+    description: str = ""
+    patterns: tuple[str, ...] = Field(min_length=1)
+    unless: tuple[str, ...] = ()
+    senders: tuple[str, ...] = ()
+    sender_types: tuple[SenderType, ...] = ()
+    channels: tuple[Channel, ...] = ()
+    url: Literal["any", "none"] | None = None
+    weight: float = Field(gt=0.0, le=1.0)
+    examples: _Examples
+
+    @field_validator("situation")
+    @classmethod
+    def _situation_matches_kind(cls, value: Situation | str, info: Any) -> Situation | str:
+        kind = info.data.get("kind")
+        if kind is None:
+            return value
+        expected = KIND_SITUATION[kind]
+        want = GENERIC_SITUATION if expected is None else expected.value
+        if str(value) != want:
+            raise ValueError(f"kind {kind.value!r} implies situation {want!r}, not {value!r}")
+        return value
+
+
+class CompiledRule:
+    """A :class:`RuleSpec` with its patterns compiled; matches one notice.
+
+    Parameters
+    ----------
+    spec : RuleSpec
+        The validated rule.
+    patterns, unless, senders : sequence of regex.Pattern
+        The compiled patterns, vetoes and sender patterns.
+    timeout : float
+        Seconds allowed per search.
+    """
+
+    def __init__(
+        self,
+        spec: RuleSpec,
+        patterns: Sequence[regex.Pattern[str]],
+        unless: Sequence[regex.Pattern[str]],
+        senders: Sequence[regex.Pattern[str]],
+        timeout: float,
+    ) -> None:
+        self.spec = spec
+        self.patterns = tuple(patterns)
+        self.unless = tuple(unless)
+        self.senders = tuple(senders)
+        self.timeout = timeout
+
+    @property
+    def id(self) -> str:
+        """The rule id."""
+        return self.spec.id
+
+    @property
+    def situation(self) -> Situation | None:
+        """The situation the rule signals (``None`` for the generic notice)."""
+        return KIND_SITUATION[self.spec.kind]
+
+    def _conditions_hold(self, notice: Notice) -> bool:
+        spec = self.spec
+        if spec.sender_types and notice.sender_type not in spec.sender_types:
+            return False
+        if spec.channels and notice.channel not in spec.channels:
+            return False
+        if self.senders and not any(
+            notice.sender is not None and p.fullmatch(notice.sender, timeout=self.timeout)
+            for p in self.senders
+        ):
+            return False
+        if spec.url is not None:
+            has_url = bool(notice.entities.urls) or _URL.search(notice.text) is not None
+            if has_url != (spec.url == "any"):
+                return False
+        return True
+
+    def _evidence(self, **fields: Any) -> Evidence:
+        return Evidence(
+            source="rule",
+            id=self.spec.id,
+            detail=self.spec.description,
+            situation=self.situation,
+            kind=self.spec.kind,
+            weight=self.spec.weight,
+            **fields,
+        )
+
+    def match(self, notice: Notice) -> Evidence | None:
+        """Return the evidence of this rule on ``notice``, or ``None`` when it does not apply.
+
+        A search that exceeds the timeout gives ``Evidence(timed_out=True)`` with weight 0.
+        """
+        try:
+            if not self._conditions_hold(notice):
+                return None
+            text = notice.text
+            found = None
+            for pattern in self.patterns:
+                found = pattern.search(text, timeout=self.timeout)
+                if found is not None:
+                    break
+            if found is None:
+                return None
+            for veto in self.unless:
+                if veto.search(text, timeout=self.timeout) is not None:
+                    return None
+        except TimeoutError:
+            return Evidence(
+                source="rule",
+                id=self.spec.id,
+                detail=f"pattern search timed out after {self.timeout:g} s; rule not applied",
+                situation=self.situation,
+                kind=self.spec.kind,
+                weight=0.0,
+                timed_out=True,
+            )
+        return self._evidence(span=found.span(), matched=found.group(0))
+
+
+class RuleSet:
+    """The compiled rules of one rules file.
+
+    Use :meth:`load` (or :func:`default_rules` for the shipped file) rather than the constructor.
+
+    Parameters
+    ----------
+    rules : sequence of CompiledRule
+        The rules, in file order.
+    path : str
+        Where they were loaded from.
+    """
+
+    def __init__(self, rules: Sequence[CompiledRule], path: str = "<memory>") -> None:
+        self.rules = tuple(rules)
+        self.path = path
+        self._by_id = {r.id: r for r in self.rules}
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __getitem__(self, rule_id: str) -> CompiledRule:
+        return self._by_id[rule_id]
+
+    def __repr__(self) -> str:
+        return f"RuleSet({len(self.rules)} rules from {self.path!r})"
+
+    @classmethod
+    def load(cls, path: str | Path) -> RuleSet:
+        """Load, validate and compile a rules file.
+
+        Parameters
+        ----------
+        path : str or Path
+            A TOML rules file.
+
+        Returns
+        -------
+        RuleSet
+
+        Raises
+        ------
+        RuleFileError
+            The file is missing, not TOML, or a rule is invalid; the error names the file, the
+            rule id and the field.
+
+        Examples
+        --------
+        >>> from icp_notify.rules import RuleSet, default_rules
+        >>> len(RuleSet.load(default_rules().path)) == len(default_rules())
+        True
+        """
+        name = str(path)
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise RuleFileError(name, f"cannot read the rules file: {exc.strerror}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise RuleFileError(name, f"not valid TOML: {exc}") from exc
+        return cls.from_dict(data, path=name)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, path: str = "<memory>") -> RuleSet:
+        """Validate and compile rules already read from TOML (see :meth:`load`)."""
+        unknown = set(data) - {"version", "timeout", "rule"}
+        if unknown:
+            raise RuleFileError(path, "unknown top-level key", field=sorted(unknown)[0])
+        if data.get("version", 1) != 1:
+            raise RuleFileError(path, "unsupported version (expected 1)", field="version")
+        timeout = data.get("timeout", DEFAULT_TIMEOUT)
+        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+            raise RuleFileError(path, "must be a positive number of seconds", field="timeout")
+        raw_rules = data.get("rule")
+        if not isinstance(raw_rules, list) or not raw_rules:
+            raise RuleFileError(path, "no [[rule]] tables", field="rule")
+        compiled: list[CompiledRule] = []
+        seen: set[str] = set()
+        for index, raw in enumerate(raw_rules):
+            rule_id = str(raw.get("id", f"#{index + 1}")) if isinstance(raw, dict) else f"#{index}"
+            try:
+                spec = RuleSpec.model_validate(raw)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                loc = ".".join(str(p) for p in err["loc"]) or "rule"
+                raise RuleFileError(path, err["msg"], item=rule_id, field=loc) from None
+            if spec.id in seen:
+                raise RuleFileError(path, "duplicate rule id", item=spec.id, field="id")
+            seen.add(spec.id)
+            compiled.append(
+                CompiledRule(
+                    spec,
+                    _compile(path, spec.id, "patterns", spec.patterns),
+                    _compile(path, spec.id, "unless", spec.unless),
+                    _compile(path, spec.id, "senders", spec.senders),
+                    float(timeout),
+                )
+            )
+        return cls(compiled, path=path)
+
+    def match(self, notice: Notice) -> tuple[Evidence, ...]:
+        """Run every rule on ``notice``.
+
+        Parameters
+        ----------
+        notice : Notice
+            A parsed notice; patterns run on ``notice.text``.
+
+        Returns
+        -------
+        tuple of Evidence
+            One item per matching rule (rule id, situation, kind, span in ``notice.text``, the
+            matched text, weight) and per rule that timed out (``timed_out=True``), in file order.
+        """
+        found = (rule.match(notice) for rule in self.rules)
+        return tuple(e for e in found if e is not None)
+
+    def check_examples(self) -> list[str]:
+        """Run every rule on its own examples; return one message per failure (empty if fine).
+
+        Examples
+        --------
+        >>> default_rules().check_examples()
+        []
+        """
+        problems: list[str] = []
+        for rule in self.rules:
+            for expected, examples in (
+                (True, rule.spec.examples.match),
+                (False, rule.spec.examples.no_match),
+            ):
+                for example in examples:
+                    evidence = rule.match(example_notice(example))
+                    got = evidence is not None and not evidence.timed_out
+                    if got != expected:
+                        verb = "should match" if expected else "should not match"
+                        problems.append(f"{rule.id}: {verb}: {example.text}")
+        return problems
+
+
+def example_notice(example: Example, text: str | None = None) -> Notice:
+    """Build the :class:`Notice` a rule example stands for (``text`` overrides the example's).
+
+    Examples
+    --------
+    >>> example_notice(Example(text="您的验证码为123456")).text
+    '您的验证码为123456'
+    """
+    body = example.text if text is None else text
+    return Notice(
+        raw_text=example.text,
+        text=body,
+        sender=example.sender,
+        sender_type=example.sender_type,
+        channel=example.channel,
+        subject=example.subject,
+    )
+
+
+def _compile(
+    path: str, rule_id: str, field: str, patterns: Sequence[str]
+) -> list[regex.Pattern[str]]:
+    out = []
+    for i, source in enumerate(patterns):
+        try:
+            out.append(regex.compile(source, _FLAGS))
+        except regex.error as exc:
+            raise RuleFileError(
+                path, f"invalid regular expression: {exc}", item=rule_id, field=f"{field}[{i}]"
+            ) from None
+    return out
+
+
+@functools.cache
+def default_rules() -> RuleSet:
+    """Return the shipped rules (``icp_notify/data/rules.toml``), loaded once.
+
+    Examples
+    --------
+    >>> default_rules() is default_rules()
+    True
+    """
+    ref = resources.files("icp_notify") / "data" / "rules.toml"
+    with resources.as_file(ref) as path:
+        return RuleSet.load(path)
