@@ -1,0 +1,894 @@
+"""Streaming batch labelling of archived notices, shared by the CLI, pandas and Dask.
+
+:func:`label` reads every input (see :mod:`icp_notify.readers.walk`), parses, classifies and
+advises each message with one :class:`~icp_notify.pipeline.Pipeline`, and yields one row per
+message in input order:
+
+* a labelled row: ``Report.model_dump(mode="json")`` (``notice``, ``classification``,
+  ``advice``, ``version``) plus ``seq`` (the message's 0-based position in the input stream,
+  which ``--resume`` continues after) and ``source`` (file, line, index …);
+* an error row: ``seq``, ``source`` and ``error`` = ``{code, message, source, position}``.
+
+Messages with the same sender, time and text as an earlier one are duplicates: they get no
+row and are counted in :class:`Summary` (``read = labelled + errors + duplicates``).
+
+Two per-run caches make archives of repeated templates cheap, both keyed on exactly what
+determines the result:
+
+* parsing, keyed on the raw text, channel, sender and subject; reused for another arrival time
+  only when the notice has no date mention (the arrival time only resolves the year of dates);
+* classification, keyed on the normalised text, subject, channel, sender, sender type,
+  signature and URL hosts; never used for a message that carries context.
+
+Advice is computed for every row (it depends on the arrival time and ``now``).
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "n.txt"
+>>> _ = p.write_text("【工信部】尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。\\n", encoding="utf-8")
+>>> summary = Summary()
+>>> rows = list(label([p], summary=summary))
+>>> rows[0]["classification"]["ambiguous"], rows[0]["seq"], summary.read == summary.labelled == 1
+(True, 0, True)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from icp_notify._version import __version__
+from icp_notify.errors import IcpNotifyError, InputError
+from icp_notify.models import (
+    Advice,
+    Classification,
+    Context,
+    Notice,
+    RawMessage,
+    ReadError,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from icp_notify.readers.walk import InputFormat
+
+Row = dict[str, Any]
+"""One output row (a JSON object): a labelled report or an error, with ``seq`` and ``source``."""
+
+CACHE_SIZE = 50_000
+"""Entries kept in each per-run cache (least recently used dropped first)."""
+
+CHUNK_SIZE = 256
+"""Messages sent to a worker process at a time."""
+
+FRAME_COLUMNS: tuple[str, ...] = (
+    "situation",
+    "ambiguous",
+    "candidates",
+    "confidence",
+    "kind",
+    "urgency",
+    "action",
+    "error",
+)
+"""Columns :func:`label_frame` adds."""
+
+
+class PipelineLike(Protocol):
+    """What :func:`label` needs from a pipeline (``icp_notify.pipeline.Pipeline`` or a fake)."""
+
+    def analyze_notice(
+        self,
+        notice: Notice,
+        context: Context | None = None,
+        now: dt.datetime | str | None = None,
+        lang: str = "zh",
+    ) -> Any:
+        """Classify and advise one parsed notice; return a Report."""
+        ...
+
+
+class Summary(BaseModel):
+    """Counts of one batch run (``read = labelled + errors + duplicates``).
+
+    Examples
+    --------
+    >>> s = Summary()
+    >>> s.add({"seq": 0, "error": {"code": "bad_row", "message": "..."}})
+    >>> s.read, s.errors, s.consistent
+    (1, {'bad_row': 1}, True)
+    """
+
+    read: int = 0
+    labelled: int = 0
+    errors: dict[str, int] = Field(default_factory=dict)
+    duplicates: int = 0
+    situations: dict[str, int] = Field(
+        default_factory=dict, description="'ambiguous' when undecided"
+    )
+    urgencies: dict[str, int] = Field(default_factory=dict)
+    files_written: list[str] = Field(default_factory=list)
+    resumed_after: int | None = Field(
+        default=None, description="seq of the last row of an earlier run"
+    )
+    cache_hits: int = 0
+
+    @property
+    def error_count(self) -> int:
+        """Total error rows."""
+        return sum(self.errors.values())
+
+    @property
+    def consistent(self) -> bool:
+        """Whether ``read == labelled + errors + duplicates``."""
+        return self.read == self.labelled + self.error_count + self.duplicates
+
+    @property
+    def unopened(self) -> int:
+        """Inputs that could not be opened at all (``not_found`` / ``unreadable`` errors)."""
+        return self.errors.get("not_found", 0) + self.errors.get("unreadable", 0)
+
+    def add(self, row: Row) -> None:
+        """Count one output row."""
+        self.read += 1
+        error = row.get("error")
+        if error is not None:
+            code = str(error.get("code", "error"))
+            self.errors[code] = self.errors.get(code, 0) + 1
+            return
+        self.labelled += 1
+        situation = row["classification"]["situation"] or "ambiguous"
+        self.situations[situation] = self.situations.get(situation, 0) + 1
+        urgency = row["advice"]["urgency"]
+        self.urgencies[urgency] = self.urgencies.get(urgency, 0) + 1
+
+    def format(self) -> str:
+        """A few human-readable lines for stderr.
+
+        Examples
+        --------
+        >>> print(Summary(read=3, labelled=2, duplicates=1, situations={"other": 2}).format())
+        read 3: labelled 2, errors 0, duplicates 1
+        situations: other 2
+        """
+        lines = [
+            f"read {self.read}: labelled {self.labelled}, errors {self.error_count}, duplicates {self.duplicates}"
+        ]
+        if self.resumed_after is not None:
+            lines.append(f"resumed after row seq {self.resumed_after}")
+        if self.errors:
+            lines.append("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(self.errors.items())))
+        if self.situations:
+            lines.append(
+                "situations: " + ", ".join(f"{k} {v}" for k, v in sorted(self.situations.items()))
+            )
+        if self.urgencies:
+            lines.append(
+                "urgencies: " + ", ".join(f"{k} {v}" for k, v in sorted(self.urgencies.items()))
+            )
+        if self.files_written:
+            lines.append("written: " + ", ".join(self.files_written))
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def _source_json(item: RawMessage | ReadError) -> dict[str, Any] | None:
+    return None if item.source is None else item.source.model_dump(mode="json", exclude_none=True)
+
+
+def error_row(
+    seq: int, item: ReadError | RawMessage, code: str, message: str, position: str | None = None
+) -> Row:
+    """Build an error row.
+
+    Examples
+    --------
+    >>> from icp_notify.models import ReadError, SourceRef
+    >>> e = ReadError(code="bad_row", message="3 columns", source=SourceRef(file="a.csv", line=4))
+    >>> error_row(7, e, e.code, e.message)
+    {'seq': 7, 'source': {'file': 'a.csv', 'line': 4}, 'error': {'code': 'bad_row', 'message': '3 columns', 'source': {'file': 'a.csv', 'line': 4}, 'position': None}}
+    """
+    source = _source_json(item)
+    return {
+        "seq": seq,
+        "source": source,
+        "error": {"code": code, "message": message, "source": source, "position": position},
+    }
+
+
+def _lru_get(cache: OrderedDict[Any, Any], key: Any) -> Any:
+    value = cache.get(key)
+    if value is not None:
+        cache.move_to_end(key)
+    return value
+
+
+def _lru_put(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    cache[key] = value
+    if len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+class Labeller:
+    """Label messages one by one with one pipeline and per-run caches.
+
+    Parameters
+    ----------
+    pipeline : Pipeline, optional
+        Defaults to ``icp_notify.pipeline.Pipeline.default()`` (loaded on first use). A
+        pipeline with ``classifier.classify_notice`` and ``advisor.advise`` gets the
+        classification cache; any object with ``analyze_notice`` works without it.
+    lang : {"zh", "en"}
+        Advice language.
+    now : datetime or ISO str, optional
+        The clock the advice is computed against.
+    parse : callable, optional
+        ``parse(RawMessage) -> Notice``; defaults to :func:`icp_notify.parse.parse`.
+    """
+
+    def __init__(
+        self,
+        pipeline: Any = None,
+        *,
+        lang: str = "zh",
+        now: dt.datetime | str | None = None,
+        parse: Callable[[RawMessage], Notice] | None = None,
+    ) -> None:
+        if pipeline is None:
+            from icp_notify.pipeline import Pipeline
+
+            pipeline = Pipeline.default()
+        if parse is None:
+            parse = getattr(pipeline, "parse_message", None)
+        if parse is None:
+            from icp_notify.parse import parse as parse_fn
+
+            parse = parse_fn
+        self.pipeline = pipeline
+        self.lang = lang
+        self.now = now
+        self._parse = parse
+        self._classify = getattr(getattr(pipeline, "classifier", None), "classify_notice", None)
+        self._advise = getattr(getattr(pipeline, "advisor", None), "advise", None)
+        self._parsed: OrderedDict[Any, tuple[Notice, dict[str, Any]]] = OrderedDict()
+        self._classified: OrderedDict[Any, tuple[Classification, dict[str, Any]]] = OrderedDict()
+        self.cache_hits = 0
+
+    # ------------------------------------------------------------------ caches
+
+    def _notice(self, msg: RawMessage) -> tuple[Notice, dict[str, Any]]:
+        key = (msg.text, msg.channel, msg.sender, msg.subject)
+        cached = _lru_get(self._parsed, key)
+        if cached is not None:
+            notice, notice_json = cached
+            if notice.received_at == msg.received_at and notice.source == msg.source:
+                return notice, notice_json
+            # arrival time only resolves the year of dates: reuse when there are none
+            if not notice.entities.dates:
+                source = None if msg.source is None else msg.source.model_dump(mode="json")
+                received = None if msg.received_at is None else msg.received_at.isoformat()
+                return (
+                    notice.model_copy(
+                        update={"received_at": msg.received_at, "source": msg.source}
+                    ),
+                    {**notice_json, "received_at": received, "source": source},
+                )
+        notice = self._parse(msg)
+        notice_json = notice.model_dump(mode="json")
+        _lru_put(self._parsed, key, (notice, notice_json))
+        return notice, notice_json
+
+    @staticmethod
+    def classification_key(notice: Notice) -> tuple[Any, ...]:
+        """What the classifier reads from a notice without context (the cache key).
+
+        Rules read the normalised text, channel, sender, sender type and URLs; the text model
+        reads the tokens of the text; the signature and subject are kept in the key too.
+        """
+        return (
+            notice.text,
+            notice.subject,
+            notice.channel,
+            notice.sender,
+            notice.sender_type,
+            notice.signature,
+            tuple(u.url for u in notice.entities.urls),
+        )
+
+    def _classification(
+        self, notice: Notice, context: Context | None
+    ) -> tuple[Classification, dict[str, Any]]:
+        assert self._classify is not None
+        if context is not None:
+            result: Classification = self._classify(notice, context)
+            return result, result.model_dump(mode="json")
+        key = self.classification_key(notice)
+        cached = _lru_get(self._classified, key)
+        if cached is not None:
+            self.cache_hits += 1
+            return cached  # type: ignore[no-any-return]
+        result = self._classify(notice, None)
+        entry = (result, result.model_dump(mode="json"))
+        _lru_put(self._classified, key, entry)
+        return entry
+
+    # ------------------------------------------------------------------ rows
+
+    def label_message(self, seq: int, msg: RawMessage) -> Row:
+        """Label one message; bad input becomes an error row, never an exception."""
+        try:
+            notice, notice_json = self._notice(msg)
+            if self._classify is not None and self._advise is not None:
+                classification, classification_json = self._classification(notice, msg.context)
+                advice: Advice = self._advise(classification, notice, now=self.now, lang=self.lang)
+                report = {
+                    "notice": notice_json,
+                    "classification": classification_json,
+                    "advice": advice.model_dump(mode="json"),
+                    "version": __version__,
+                }
+            else:
+                full = self.pipeline.analyze_notice(
+                    notice, context=msg.context, now=self.now, lang=self.lang
+                )
+                report = full.model_dump(mode="json")
+        except InputError as exc:
+            return error_row(seq, msg, exc.code, exc.message, exc.where)
+        except IcpNotifyError as exc:
+            return error_row(seq, msg, "failed", str(exc))
+        return {"seq": seq, "source": _source_json(msg), **report}
+
+
+# --------------------------------------------------------------------------- label
+
+
+def _dedupe_key(msg: RawMessage) -> bytes:
+    h = hashlib.blake2b(digest_size=12)
+    h.update((msg.sender or "").encode("utf-8", "surrogatepass"))
+    h.update(b"\x00")
+    h.update((msg.received_at.isoformat() if msg.received_at else "").encode())
+    h.update(b"\x00")
+    h.update(msg.text.encode("utf-8", "surrogatepass"))
+    return h.digest()
+
+
+def _items(
+    inputs: Iterable[str | Path | RawMessage | ReadError],
+    *,
+    input_format: InputFormat | None,
+    text_field: str | None,
+    split: Literal["line", "blank"],
+    include_sent: bool,
+) -> Iterator[RawMessage | ReadError]:
+    from icp_notify.readers.walk import read_inputs
+
+    for entry in inputs:
+        if isinstance(entry, RawMessage | ReadError):
+            yield entry
+        else:
+            yield from read_inputs(
+                [entry],
+                input_format=input_format,
+                text_field=text_field,
+                split=split,
+                include_sent=include_sent,
+            )
+
+
+def label(
+    inputs: Iterable[str | Path | RawMessage | ReadError],
+    *,
+    input_format: InputFormat | None = None,
+    text_field: str | None = None,
+    split: Literal["line", "blank"] | None = None,
+    include_sent: bool = False,
+    workers: int = 1,
+    lang: str = "zh",
+    now: dt.datetime | str | None = None,
+    pipeline: Any = None,
+    summary: Summary | None = None,
+    resume_after: int | None = None,
+    dedupe: bool = True,
+) -> Iterator[Row]:
+    """Label every message of ``inputs``, streaming one row per message in input order.
+
+    Parameters
+    ----------
+    inputs : iterable
+        Paths (files, directories, Maildir folders) and/or ready ``RawMessage`` objects.
+    input_format : str, optional
+        Force a reader: ``text``, ``jsonl``, ``csv``, ``eml``, ``mbox``, ``maildir``, ``sms-xml``.
+    text_field : str, optional
+        JSONL/CSV field with the text (default ``text``/``body``/``content``).
+    split : {"line", "blank"}, optional
+        How plain-text files are cut (default one notice per line).
+    include_sent : bool
+        Also label sent messages of SMS backups.
+    workers : int
+        Worker processes (1: in this process). Each loads the pipeline once; rows come back
+        in input order, chunk by chunk.
+    lang : {"zh", "en"}
+        Advice language.
+    now : datetime or ISO str, optional
+        The clock for the advice (``wait``, deadlines).
+    pipeline : Pipeline, optional
+        Defaults to ``Pipeline.default()``.
+    summary : Summary, optional
+        Updated in place as rows stream (and with duplicates, which get no row).
+    resume_after : int, optional
+        Skip messages with ``seq <= resume_after`` (they are still read, so duplicates are
+        still recognised) — what ``--resume`` passes.
+    dedupe : bool
+        Drop messages with the same sender, time and text as an earlier one.
+
+    Yields
+    ------
+    dict
+        Labelled rows and error rows (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        For an unknown ``lang`` or a malformed ``now`` (checked before reading anything).
+    """
+    if lang not in ("zh", "en"):
+        raise InputError(
+            "invalid_field", f"unknown language {lang!r}", where="lang", hint="use zh or en"
+        )
+    if isinstance(now, str):
+        try:
+            now = dt.datetime.fromisoformat(now)
+        except ValueError:
+            raise InputError("invalid_field", f"not an ISO time: {now!r}", where="now") from None
+    if summary is not None and resume_after is not None:
+        summary.resumed_after = resume_after
+    items = _items(
+        inputs,
+        input_format=input_format,
+        text_field=text_field,
+        split=split or "line",
+        include_sent=include_sent,
+    )
+    numbered = _numbered(items, summary=summary, resume_after=resume_after, dedupe=dedupe)
+    if workers > 1:
+        rows = _label_parallel(numbered, workers=workers, pipeline=pipeline, lang=lang, now=now)
+    else:
+        labeller = Labeller(pipeline, lang=lang, now=now)
+        rows = (
+            _error_from_read(seq, item)
+            if isinstance(item, ReadError)
+            else labeller.label_message(seq, item)
+            for seq, item in numbered
+        )
+    for row in rows:
+        if summary is not None:
+            summary.add(row)
+        yield row
+    if summary is not None and workers <= 1:
+        summary.cache_hits += labeller.cache_hits
+
+
+def _error_from_read(seq: int, item: ReadError) -> Row:
+    return error_row(seq, item, item.code, item.message, item.position)
+
+
+def _numbered(
+    items: Iterable[RawMessage | ReadError],
+    *,
+    summary: Summary | None,
+    resume_after: int | None,
+    dedupe: bool,
+) -> Iterator[tuple[int, RawMessage | ReadError]]:
+    seen: set[bytes] = set()
+    for seq, item in enumerate(items):
+        duplicate = False
+        if dedupe and isinstance(item, RawMessage):
+            key = _dedupe_key(item)
+            duplicate = key in seen
+            seen.add(key)
+        if resume_after is not None and seq <= resume_after:
+            continue
+        if duplicate:
+            if summary is not None:
+                summary.read += 1
+                summary.duplicates += 1
+            continue
+        yield seq, item
+
+
+# --------------------------------------------------------------------------- worker processes
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(lang: str, now: str | None) -> None:
+    pipeline = _WORKER.get("pipeline")  # inherited through fork, else the default
+    _WORKER["labeller"] = Labeller(pipeline, lang=lang, now=now)
+
+
+def _worker_run(chunk: str) -> str:
+    labeller: Labeller = _WORKER["labeller"]
+    out = []
+    for seq, kind, payload in json.loads(chunk):
+        if kind == "error":
+            out.append(_error_from_read(seq, ReadError.model_validate(payload)))
+        else:
+            out.append(labeller.label_message(seq, RawMessage.model_validate(payload)))
+    return json.dumps(out, ensure_ascii=False)
+
+
+def _chunks(numbered: Iterator[tuple[int, RawMessage | ReadError]]) -> Iterator[str]:
+    batch: list[tuple[int, str, Any]] = []
+    for seq, item in numbered:
+        kind = "error" if isinstance(item, ReadError) else "message"
+        batch.append((seq, kind, item.model_dump(mode="json")))
+        if len(batch) >= CHUNK_SIZE:
+            yield json.dumps(batch, ensure_ascii=False)
+            batch = []
+    if batch:
+        yield json.dumps(batch, ensure_ascii=False)
+
+
+def _label_parallel(
+    numbered: Iterator[tuple[int, RawMessage | ReadError]],
+    *,
+    workers: int,
+    pipeline: Any,
+    lang: str,
+    now: dt.datetime | str | None,
+) -> Iterator[Row]:
+    """Label in ``workers`` processes; chunks travel as JSON text, results come back in order.
+
+    At most ``4 * workers`` chunks are in flight, so memory stays flat on any input size.
+    """
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    if method == "fork":
+        _WORKER["pipeline"] = pipeline
+    elif pipeline is not None:
+        raise InputError(
+            "unsupported", "a custom pipeline needs the fork start method", hint="use workers=1"
+        )
+    ctx = multiprocessing.get_context(method)
+    now_text = now.isoformat() if isinstance(now, dt.datetime) else now
+    pool = ctx.Pool(workers, initializer=_worker_init, initargs=(lang, now_text))
+    try:
+        pending: deque[Any] = deque()
+        for chunk in _chunks(numbered):
+            pending.append(pool.apply_async(_worker_run, (chunk,)))
+            while len(pending) >= 4 * workers:
+                yield from json.loads(pending.popleft().get())
+        while pending:
+            yield from json.loads(pending.popleft().get())
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+        _WORKER.pop("pipeline", None)
+
+
+# --------------------------------------------------------------------------- DataFrames
+
+
+def _frame_values(row: Row) -> list[Any]:
+    if "error" in row:
+        return [None, None, None, None, None, None, None, row["error"]["code"]]
+    c = row["classification"]
+    a = row["advice"]
+    return [
+        c["situation"],
+        c["ambiguous"],
+        list(c["candidates"]),
+        c["confidence"],
+        c["kind"],
+        a["urgency"],
+        a["action"],
+        None,
+    ]
+
+
+def frame_meta(df: pd.DataFrame) -> pd.DataFrame:
+    """The empty frame :func:`label_frame` returns for ``df``'s columns (Dask's ``meta``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> list(frame_meta(pd.DataFrame({"text": pd.Series([], dtype=object)})).columns)
+    ['text', 'situation', 'ambiguous', 'candidates', 'confidence', 'kind', 'urgency', 'action', 'error']
+    """
+    import pandas as pd
+
+    out = df.iloc[:0].copy()
+    dtypes = {
+        "situation": object,
+        "ambiguous": "boolean",
+        "candidates": object,
+        "confidence": "float64",
+        "kind": object,
+        "urgency": object,
+        "action": object,
+        "error": object,
+    }
+    for name, dtype in dtypes.items():
+        out[name] = pd.Series([], dtype=dtype, index=out.index)
+    return out
+
+
+def label_frame(
+    df: pd.DataFrame,
+    text_col: str = "text",
+    *,
+    sender_col: str | None = "sender",
+    channel_col: str | None = "channel",
+    received_at_col: str | None = "received_at",
+    subject_col: str | None = "subject",
+    lang: str = "zh",
+    now: dt.datetime | str | None = None,
+    pipeline: Any = None,
+) -> pd.DataFrame:
+    """Label a pandas DataFrame of notices; return a copy with the label columns added.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One notice per row.
+    text_col : str
+        The column with the text.
+    sender_col, channel_col, received_at_col, subject_col : str, optional
+        Optional columns, used when present.
+    lang, now, pipeline
+        As for :func:`label`; the pipeline defaults to ``Pipeline.default()``, loaded once
+        per process — in a Dask worker, once per worker.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` plus ``situation`` (``None`` when ambiguous), ``ambiguous``, ``candidates``
+        (list), ``confidence``, ``kind``, ``urgency``, ``action`` and ``error`` (the error code
+        of a row that could not be labelled, else ``None``). Rows are not de-duplicated.
+
+    Examples
+    --------
+    Labelling a Dask DataFrame partition by partition (the pipeline loads once per worker)::
+
+        import dask.dataframe as dd
+        from icp_notify.batch import frame_meta, label_frame
+
+        ddf = dd.read_csv("archive-*.csv", dtype=str)
+        labelled = ddf.map_partitions(label_frame, text_col="body", meta=frame_meta(ddf._meta))
+        labelled.to_parquet("labelled/")
+    """
+    import pandas as pd
+
+    from icp_notify.readers.common import message_from_record
+
+    labeller = _frame_labeller(pipeline, lang, now)
+    columns = {
+        "text": text_col,
+        "sender": sender_col,
+        "channel": channel_col,
+        "received_at": received_at_col,
+        "subject": subject_col,
+    }
+    present = {k: v for k, v in columns.items() if v is not None and v in df.columns}
+    if "text" not in present:
+        raise InputError("invalid_field", f"no column {text_col!r} in the frame", where="text_col")
+    values: list[list[Any]] = []
+    for position, record in enumerate(
+        df[list(present.values())].itertuples(index=False, name=None)
+    ):
+        fields = {k: (None if _is_missing(v) else v) for k, v in zip(present, record, strict=True)}
+        stamp = fields.get("received_at")
+        if isinstance(stamp, pd.Timestamp):
+            fields["received_at"] = stamp.isoformat()
+        item = message_from_record(
+            fields,
+            path=None,
+            text_field="text",
+            where={"index": position},
+            position=f"row {position}",
+        )
+        if isinstance(item, ReadError):
+            row = _error_from_read(position, item)
+        else:
+            row = labeller.label_message(position, item)
+        values.append(_frame_values(row))
+    out = df.copy()
+    meta = frame_meta(df)
+    for i, name in enumerate(FRAME_COLUMNS):
+        column = [v[i] for v in values]
+        out[name] = pd.Series(column, index=df.index, dtype=meta[name].dtype)
+    return out
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+_FRAME_LABELLERS: dict[tuple[int, str, str | None], Labeller] = {}
+
+
+def _frame_labeller(pipeline: Any, lang: str, now: dt.datetime | str | None) -> Labeller:
+    """One labeller (and so one pipeline and its caches) per process, pipeline, lang and now."""
+    now_key = now.isoformat() if isinstance(now, dt.datetime) else now
+    key = (id(pipeline), lang, now_key)
+    labeller = _FRAME_LABELLERS.get(key)
+    if labeller is None:
+        labeller = _FRAME_LABELLERS[key] = Labeller(pipeline, lang=lang, now=now)
+    return labeller
+
+
+def write_rows(
+    rows: Iterable[Row], out: Any, fmt: Literal["jsonl", "csv"] = "jsonl"
+) -> Iterator[Row]:
+    """Write rows to a text stream as they pass, flushing each; yield them on.
+
+    ``csv`` writes a flat table (:data:`CSV_COLUMNS`); the caller writes the header.
+    """
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            yield row
+        return
+    import csv
+
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        writer.writerow(csv_record(row))
+        yield row
+
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "seq",
+    "file",
+    "line",
+    "index",
+    "message_id",
+    "channel",
+    "sender",
+    "received_at",
+    "text",
+    "situation",
+    "ambiguous",
+    "candidates",
+    "confidence",
+    "kind",
+    "urgency",
+    "action",
+    "summary",
+    "error_code",
+    "error_message",
+)
+"""The columns of ``--format csv`` output."""
+
+
+def csv_record(row: Row) -> list[Any]:
+    """Flatten a row into the values of :data:`CSV_COLUMNS`.
+
+    Examples
+    --------
+    >>> csv_record({"seq": 3, "source": {"file": "a.txt", "line": 4},
+    ...             "error": {"code": "empty", "message": "blank"}})[:4] + csv_record(
+    ...             {"seq": 3, "source": None, "error": {"code": "empty", "message": "blank"}})[-2:]
+    [3, 'a.txt', 4, None, 'empty', 'blank']
+    """
+    source = row.get("source") or {}
+    head = [
+        row["seq"],
+        source.get("file"),
+        source.get("line"),
+        source.get("index"),
+        source.get("message_id"),
+    ]
+    if "error" in row:
+        return [
+            *head,
+            None,
+            None,
+            None,
+            None,
+            *([None] * 8),
+            row["error"]["code"],
+            row["error"]["message"],
+        ]
+    n, c, a = row["notice"], row["classification"], row["advice"]
+    return [
+        *head,
+        n["channel"],
+        n["sender"],
+        n["received_at"],
+        n["raw_text"],
+        c["situation"],
+        c["ambiguous"],
+        "|".join(c["candidates"]),
+        c["confidence"],
+        c["kind"],
+        a["urgency"],
+        a["action"],
+        a["summary"],
+        None,
+        None,
+    ]
+
+
+def last_seq(path: str | Path, fmt: Literal["jsonl", "csv"] = "jsonl") -> int | None:
+    """The ``seq`` of the last complete row of an earlier output (what ``--resume`` continues after).
+
+    For JSONL a torn last line (a run killed mid-write) is cut off the file. Returns ``None``
+    when the file is missing or has no complete row.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "out.jsonl"
+    >>> _ = p.write_text('{"seq": 0}\\n{"seq": 4}\\n{"seq": 5, "no', encoding="utf-8")
+    >>> last_seq(p), p.read_text(encoding="utf-8")
+    (4, '{"seq": 0}\\n{"seq": 4}\\n')
+    """
+    if not os.path.exists(path):
+        return None
+    if fmt == "csv":
+        import csv
+
+        found: int | None = None
+        with open(path, encoding="utf-8", newline="") as fh:
+            for record in csv.reader(fh):
+                if len(record) == len(CSV_COLUMNS) and record[0].isdigit():
+                    found = int(record[0])
+        return found
+    with open(path, "r+b") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        block = 1 << 16
+        start = max(0, size - block)
+        fh.seek(start)
+        tail = fh.read()
+        while start > 0 and tail.count(b"\n") < 2:
+            start = max(0, start - block)
+            fh.seek(start)
+            tail = fh.read()
+        if tail and not tail.endswith(b"\n"):
+            cut = tail.rfind(b"\n") + 1
+            fh.truncate(start + cut)
+            tail = tail[:cut]
+        for line in reversed(tail.split(b"\n")):
+            if not line.strip():
+                continue
+            try:
+                return int(json.loads(line)["seq"])
+            except (ValueError, KeyError, TypeError):
+                return None
+        return None
+
+
+__all__ = [
+    "CSV_COLUMNS",
+    "FRAME_COLUMNS",
+    "Labeller",
+    "Row",
+    "Summary",
+    "csv_record",
+    "error_row",
+    "frame_meta",
+    "label",
+    "label_frame",
+    "last_seq",
+    "write_rows",
+]
