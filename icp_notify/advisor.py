@@ -284,6 +284,31 @@ def _fill(template: str, values: Mapping[str, str], lang: Literal["zh", "en"]) -
     return text.strip()
 
 
+def _provider_of(notice: Notice) -> str | None:
+    """The provider a notice is about: its sender's, else the first one it names."""
+    if notice.sender_provider:
+        return notice.sender_provider
+    mention = notice.entities.provider
+    return mention.name if mention is not None else None
+
+
+def _domain_of(notice: Notice) -> str | None:
+    """The operator's domain: the first one named that is not MIIT's own filing site."""
+    for domain in notice.entities.domains:
+        if domain.name != "miit.gov.cn" and not domain.name.endswith(".miit.gov.cn"):
+            return domain.name
+    return None
+
+
+def _number_of(notice: Notice) -> str | None:
+    """The filing number: the first website number (``-N``), else the first number named."""
+    numbers = notice.entities.icp_numbers
+    for number in numbers:
+        if number.site is not None:
+            return number.canonical
+    return numbers[0].canonical if numbers else None
+
+
 def _to_datetime(value: dt.datetime | str | None, name: str) -> dt.datetime | None:
     if value is None:
         return None
@@ -676,10 +701,10 @@ class Advisor:
         deadline: dt.datetime | None,
     ) -> dict[str, str]:
         phrases = self._data.phrases[lang]
-        ents = notice.entities
         provider = phrases.provider_unknown
-        if ents.provider is not None:
-            provider = ents.provider.name
+        name = _provider_of(notice)
+        if name is not None:
+            provider = name
             known = self._data.providers.get(provider)
             if lang == "en" and known is not None:
                 provider = known.en
@@ -689,16 +714,8 @@ class Advisor:
 
         return {
             "provider": provider,
-            "domain": phrase(
-                phrases.domain_known,
-                phrases.domain_unknown,
-                ents.domains[0].name if ents.domains else None,
-            ),
-            "number": phrase(
-                phrases.number_known,
-                phrases.number_unknown,
-                ents.icp_numbers[0].canonical if ents.icp_numbers else None,
-            ),
+            "domain": phrase(phrases.domain_known, phrases.domain_unknown, _domain_of(notice)),
+            "number": phrase(phrases.number_known, phrases.number_unknown, _number_of(notice)),
             "reachable_after": phrase(
                 phrases.reachable_after_known,
                 phrases.reachable_after_unknown,
@@ -715,16 +732,16 @@ class Advisor:
         self, wanted: Sequence[str], notice: Notice, lang: Literal["zh", "en"]
     ) -> tuple[Reference, ...]:
         refs: list[Reference] = []
-        for name in wanted:
-            if name == "provider":
-                mention = notice.entities.provider
-                known = self._data.providers.get(mention.name) if mention is not None else None
-                if mention is not None and known is not None and known.console is not None:
-                    label = mention.name if lang == "zh" else known.en
+        for ref_name in wanted:
+            if ref_name == "provider":
+                name = _provider_of(notice)
+                known = self._data.providers.get(name) if name is not None else None
+                if name is not None and known is not None and known.console is not None:
+                    label = name if lang == "zh" else known.en
                     title = self._data.phrases[lang].console_title.format(provider=label)
                     refs.append(Reference(title=title, url=known.console))
             else:
-                ref = self._data.references[cast(Literal["miit", "miit_query"], name)]
+                ref = self._data.references[cast(Literal["miit", "miit_query"], ref_name)]
                 refs.append(Reference(title=getattr(ref, lang), url=ref.url))
         return tuple(refs)
 

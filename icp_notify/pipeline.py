@@ -1,0 +1,214 @@
+"""The whole flow in one call: parse → classify → advise, bundled in a :class:`~icp_notify.models.Report`.
+
+:class:`Pipeline` holds a classifier (rules + text model + context policy) and an
+:class:`~icp_notify.advisor.Advisor`. :meth:`Pipeline.default` builds the shipped one on first use,
+once, under a lock, and shares it: the CLI, batch jobs and the HTTP server all use the same object.
+Nothing here carries state between calls; history goes in through ``context``.
+
+Examples
+--------
+>>> from icp_notify.models import Classification, Kind, Situation
+>>> class Fixed:  # any object with classify_notice(notice, context) will do
+...     def classify_notice(self, notice, context=None):
+...         return Classification(situation=Situation.OTHER, ambiguous=False,
+...             candidates=(Situation.OTHER,), confidence=0.99,
+...             probabilities={Situation.OTHER: 1.0}, kind=Kind.MARKETING)
+>>> report = Pipeline(Fixed()).analyze("【某云】备案季大促，云服务器 9.9 元起", lang="en")
+>>> report.classification.kind.value, report.advice.action.value, report.advice.lang
+('marketing', 'none', 'en')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from icp_notify._version import __version__
+from icp_notify.advisor import Advisor
+from icp_notify.errors import InputError
+from icp_notify.models import Channel, Classification, Context, Notice, RawMessage, Report
+
+__all__ = ["ClassifierLike", "Pipeline", "analyze", "to_context"]
+
+
+class ClassifierLike(Protocol):
+    """What the pipeline needs from a classifier (the real one, or a fake in tests)."""
+
+    def classify_notice(
+        self, notice: Notice, context: Context | None = None
+    ) -> Classification:  # pragma: no cover - protocol
+        """Classify a parsed notice, using ``context`` when given."""
+        ...
+
+
+def to_context(context: Context | Mapping[str, Any] | None) -> Context | None:
+    """Accept a :class:`~icp_notify.models.Context` or its plain-dict (JSON) form.
+
+    Raises
+    ------
+    InputError
+        When the dict is not a valid context (code ``invalid_field``, naming the bad field).
+
+    Examples
+    --------
+    >>> to_context({"operations": [{"kind": "new_domain", "submitted_at": "2025-03-01T10:00:00"}]}
+    ...     ).operations[0].kind.value
+    'new_domain'
+    >>> to_context({"operations": [{"kind": "bogus"}]})
+    Traceback (most recent call last):
+    ...
+    icp_notify.errors.InputError: context.operations.0.kind: ...
+    """
+    if context is None or isinstance(context, Context):
+        return context
+    if not isinstance(context, Mapping):
+        raise InputError(
+            "invalid_field",
+            f"context must be an object, not {type(context).__name__}",
+            where="context",
+            hint='pass {"operations": [...], "previous_notices": [...]}',
+        )
+    try:
+        return Context.model_validate(dict(context))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(["context", *(str(p) for p in err["loc"])])
+        raise InputError(
+            "invalid_field",
+            err["msg"],
+            where=where,
+            hint="see Context in icp_notify.models (operations: kind, submitted_at, domain, provider, from_provider)",
+        ) from None
+
+
+class Pipeline:
+    """Parse, classify and advise — the whole of icp_notify behind one object.
+
+    Parameters
+    ----------
+    classifier : object with ``classify_notice(notice, context=None) -> Classification``
+        Usually :meth:`icp_notify.classifier.Classifier.default`.
+    advisor : Advisor, optional
+        Defaults to :meth:`Advisor.default`.
+
+    Notes
+    -----
+    A pipeline is immutable once built and safe to share between threads.
+    """
+
+    _default: Pipeline | None = None
+    _lock = threading.Lock()
+
+    def __init__(self, classifier: ClassifierLike, advisor: Advisor | None = None) -> None:
+        self.classifier = classifier
+        self.advisor = advisor if advisor is not None else Advisor.default()
+
+    @classmethod
+    def default(cls) -> Pipeline:
+        """The shipped pipeline (rules, model and advice loaded once), shared by every caller.
+
+        Thread-safe: concurrent first calls build it once and all get the same object.
+        """
+        pipeline = cls._default
+        if pipeline is None:
+            with cls._lock:
+                pipeline = cls._default
+                if pipeline is None:
+                    from icp_notify.classifier import Classifier
+
+                    pipeline = cls(Classifier.default(), Advisor.default())
+                    Pipeline._default = pipeline
+        return pipeline
+
+    def analyze(
+        self,
+        data: str | bytes | RawMessage,
+        *,
+        channel: Channel | str | None = None,
+        sender: str | None = None,
+        received_at: dt.datetime | str | None = None,
+        context: Context | Mapping[str, Any] | None = None,
+        now: dt.datetime | str | None = None,
+        lang: str = "zh",
+    ) -> Report:
+        """Parse a notice, classify it and advise.
+
+        Parameters
+        ----------
+        data : str, bytes or RawMessage
+            The notice (SMS text, e-mail bytes, a forwarded copy, …).
+        channel, sender, received_at
+            What the caller knows about how the notice arrived (see :func:`icp_notify.parse.parse`);
+            ``received_at`` anchors ``reachable_after`` and relative deadlines.
+        context : Context or dict, optional
+            The user's recent filing operations and earlier notices; settles the generic notice.
+        now : datetime or ISO string, optional
+            The current time, for ``wait`` and clock-dependent steps.
+        lang : {"zh", "en"}
+            Language of the advice.
+
+        Returns
+        -------
+        Report
+
+        Raises
+        ------
+        InputError
+            Empty, oversized or undecodable input, a malformed context, time or language.
+        """
+        from icp_notify.parse import parse
+
+        ctx = to_context(context)
+        if ctx is None and isinstance(data, RawMessage):
+            ctx = data.context
+        notice = parse(data, channel=channel, sender=sender, received_at=received_at)
+        return self.analyze_notice(notice, context=ctx, now=now, lang=lang)
+
+    def analyze_notice(
+        self,
+        notice: Notice,
+        context: Context | Mapping[str, Any] | None = None,
+        now: dt.datetime | str | None = None,
+        lang: str = "zh",
+    ) -> Report:
+        """Classify and advise a notice that is parsed already (batch jobs and the server use it).
+
+        Returns
+        -------
+        Report
+        """
+        ctx = to_context(context)
+        classification = self.classifier.classify_notice(notice, ctx)
+        advice = self.advisor.advise(classification, notice, now=now, lang=lang)
+        return Report(
+            notice=notice, classification=classification, advice=advice, version=__version__
+        )
+
+
+def analyze(
+    data: str | bytes | RawMessage,
+    *,
+    channel: Channel | str | None = None,
+    sender: str | None = None,
+    received_at: dt.datetime | str | None = None,
+    context: Context | Mapping[str, Any] | None = None,
+    now: dt.datetime | str | None = None,
+    lang: str = "zh",
+) -> Report:
+    """Parse, classify and advise with the shipped :meth:`Pipeline.default`.
+
+    See :meth:`Pipeline.analyze` for the parameters.
+    """
+    return Pipeline.default().analyze(
+        data,
+        channel=channel,
+        sender=sender,
+        received_at=received_at,
+        context=context,
+        now=now,
+        lang=lang,
+    )
