@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import importlib
 import json
 import logging
 import time
@@ -280,9 +281,7 @@ def create_app(
     def warm_up() -> None:
         try:
             if state["pipeline"] is None:
-                from icp_notify.pipeline import Pipeline
-
-                state["pipeline"] = Pipeline.default()
+                state["pipeline"] = _load_pipeline(settings.pipeline)
             report = state["pipeline"].analyze(WARMUP_TEXT, channel=Channel.SMS, sender="12381")
             state["model_version"] = report.classification.model_version
             state["load_error"] = None
@@ -682,6 +681,20 @@ def create_app(
         return await _ingest_forwarded(message, _filing(filing, message), "generic", None)
 
     return app
+
+
+def _load_pipeline(spec: str | None) -> Analyzer:
+    """The default pipeline, or the one a ``module:callable`` setting names."""
+    if spec is None:
+        from icp_notify.pipeline import Pipeline
+
+        return Pipeline.default()
+    module_name, _, attr = spec.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        target = getattr(target, part)
+    pipeline: Analyzer = target()
+    return pipeline
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:

@@ -97,6 +97,14 @@ class Settings(BaseModel):
         description="SQLite synchronous mode (FULL: a 2xx survives power loss)",
     )
     log_level: str = Field(default="info", description="log level of `icp-notify serve`")
+    pipeline: str | None = Field(
+        default=None,
+        pattern=r"^[\w.]+:[\w.]+$",
+        description=(
+            "`module:callable` returning the pipeline to use instead of"
+            " icp_notify.pipeline.Pipeline.default (a custom or fake classifier)"
+        ),
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -1,0 +1,208 @@
+"""The real service: ``icp-notify serve`` in a process, SIGKILLed during a burst of posts.
+
+Every notice that got a 2xx answer must be stored exactly once after a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+httpx = pytest.importorskip("httpx")
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+
+TOKEN = "process-test-token"
+HOST = "127.0.0.1"
+# used when the real classification pipeline cannot load (e.g. no model artefact): the
+# crash-safety property does not depend on the model, so the test's fake pipeline stands in
+FAKE_ENV = {
+    "ICP_NOTIFY_PIPELINE": "test_server:FakePipeline",
+    "PYTHONPATH": str(Path(__file__).parent),
+}  # e.g. ICP_NOTIFY_PIPELINE=<module:factory> when debugging
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _start(db: Path, port: int, log: Path, extra: dict[str, str]) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "ICP_NOTIFY_TOKEN": TOKEN, **extra}
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "icp_notify.cli",
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--db",
+                str(db),
+                "--log-level",
+                "warning",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], base: str, log: Path, timeout: float = 25) -> bool:
+    """Wait for /readyz; ``False`` (process stopped) when the pipeline cannot load."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            r = httpx.get(f"{base}/readyz", timeout=1)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+            continue
+        if r.status_code == 200:
+            return True
+        if r.status_code == 503 and not r.json()["pipeline_loaded"]:
+            proc.kill()
+            proc.wait()
+            return False
+        time.sleep(0.1)
+    proc.kill()
+    pytest.fail(f"server not ready after {timeout} s:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture
+def server_files(tmp_path: Path) -> tuple[Path, Path]:
+    return tmp_path / "notices.sqlite3", tmp_path / "server.log"
+
+
+def _text(i: int) -> str:
+    kinds = (
+        "【工信部】尊敬的用户赵**，您的备案信息已被变更，详情请咨询您的接入服务提供商。",
+        "【云栈科技】您的网站 site{i}.example.cn 接入备案已审核通过，已成功接入。",
+        "【云栈科技】您的备案申请已提交管局审核，请耐心等待。",
+    )
+    return f"{kinds[i % 3].format(i=i)}（编号{i}）"
+
+
+@pytest.mark.slow
+def test_sigkill_during_a_burst_loses_and_duplicates_nothing(
+    server_files: tuple[Path, Path],
+) -> None:
+    db, log = server_files
+    port = _free_port()
+    base = f"http://{HOST}:{port}"
+    extra: dict[str, str] = {}
+    proc = _start(db, port, log, extra)
+    try:
+        if not _wait_ready(proc, base, log):
+            extra = FAKE_ENV
+            proc = _start(db, port, log, extra)
+            assert _wait_ready(proc, base, log)
+        acknowledged: dict[int, int] = {}  # notice number → id
+        lock = threading.Lock()
+        counter = iter(range(1_000_000))
+        stop = threading.Event()
+        killed = threading.Event()
+
+        def worker() -> None:
+            with httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+            ) as client:
+                while not stop.is_set():
+                    with lock:
+                        i = next(counter)
+                    body = {
+                        "filing": f"filing-{i % 4}",
+                        "text": _text(i),
+                        "sender": "12381",
+                        "message_id": f"msg-{i}",
+                    }
+                    try:
+                        r = client.post("/v1/notices", json=body)
+                    except httpx.HTTPError:
+                        if killed.is_set():
+                            return
+                        continue
+                    if 200 <= r.status_code < 300:
+                        with lock:
+                            acknowledged[i] = r.json()["id"]
+
+        threads = [threading.Thread(target=worker) for _ in range(16)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 15
+        while len(acknowledged) < 150 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)  # mid-burst: requests are in flight
+        killed.set()
+        proc.wait(timeout=10)
+        stop.set()
+        for t in threads:
+            t.join(timeout=15)
+        assert len(acknowledged) >= 20, log.read_text(errors="replace")
+
+        proc = _start(db, port, log, extra)
+        assert _wait_ready(proc, base, log)
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+        ) as client:
+            stored: list[dict[str, object]] = []
+            cursor = None
+            while True:
+                params: dict[str, object] = {"limit": 500}
+                if cursor:
+                    params["cursor"] = cursor
+                page = client.get("/v1/notices", params=params).json()
+                stored += page["items"]
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            # re-posting an acknowledged notice after the crash returns the same record
+            first = min(acknowledged)
+            again = client.post(
+                "/v1/notices",
+                json={
+                    "filing": f"filing-{first % 4}",
+                    "text": _text(first),
+                    "sender": "12381",
+                    "message_id": f"msg-{first}",
+                },
+            )
+            assert again.status_code == 200
+            assert again.json()["id"] == acknowledged[first]
+        by_message = {}
+        for item in stored:
+            assert item["message_id"] not in by_message, f"duplicate {item['message_id']}"
+            by_message[item["message_id"]] = item
+        for i, notice_id in acknowledged.items():
+            item = by_message.get(f"msg-{i}")
+            assert item is not None, f"acknowledged notice {i} lost"
+            assert item["id"] == notice_id
+            assert item["raw_text"] == _text(i)
+        conn = sqlite3.connect(db)
+        dupes = conn.execute(
+            "SELECT raw_text, COUNT(*) FROM notices GROUP BY raw_text HAVING COUNT(*) > 1"
+        ).fetchall()
+        conn.close()
+        assert dupes == []
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
