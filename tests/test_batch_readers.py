@@ -54,15 +54,18 @@ def test_jsonl_invalid_utf8_and_invalid_json_are_error_rows_and_nothing_is_lost(
     good = messages(items)
     assert [m.source.message_id for m in good if m.source] == ["j1", "j3", "j4"]
     assert good[1].channel is Channel.SMS
-    assert good[2].context is not None and good[2].context.operations[0].provider == "示例云"
+    assert good[2].context is not None
+    assert good[2].context.operations[0].provider == "示例云"
 
 
 def test_jsonl_text_field_option(tmp_path: Path) -> None:
     p = tmp_path / "a.jsonl"
     p.write_text('{"msg_text": "备案已通过", "text": "ignored"}\n{"other": 1}\n', encoding="utf-8")
     items = list(read_jsonl(p, text_field="msg_text"))
-    assert isinstance(items[0], RawMessage) and items[0].text == "备案已通过"
-    assert isinstance(items[1], ReadError) and items[1].code == "missing_text"
+    assert isinstance(items[0], RawMessage)
+    assert items[0].text == "备案已通过"
+    assert isinstance(items[1], ReadError)
+    assert items[1].code == "missing_text"
 
 
 @pytest.mark.parametrize("name", ["phone_export.csv", "phone_export_gb18030.csv"])
@@ -72,17 +75,17 @@ def test_csv_utf8_bom_and_gb18030(name: str) -> None:
     got = messages(items)
     assert [m.sender for m in got] == ["12381", "10690000123"]
     assert GENERIC in got[0].text
-    assert (
-        got[0].received_at is not None
-        and got[0].received_at.isoformat() == "2025-03-04T09:12:00+08:00"
-    )
+    assert got[0].received_at is not None
+    assert got[0].received_at.isoformat() == "2025-03-04T09:12:00+08:00"
 
 
 def test_csv_wrong_column_count_is_an_error_row() -> None:
     items = list(read_csv(ARCHIVES / "bad_columns.csv"))
     assert [type(i).__name__ for i in items] == ["RawMessage", "ReadError", "RawMessage"]
     bad = errors(items)[0]
-    assert bad.code == "bad_row" and bad.source is not None and bad.source.line == 3
+    assert bad.code == "bad_row"
+    assert bad.source is not None
+    assert bad.source.line == 3
 
 
 def test_csv_without_text_column(tmp_path: Path) -> None:
@@ -95,17 +98,20 @@ def test_sms_backup_received_only_surrogates_and_mms_text() -> None:
     got = messages(list(read_sms_xml(ARCHIVES / "sms_backup.xml")))
     assert [m.sender for m in got] == ["12381", "10690000123", "10690000999"]
     assert got[1].text.endswith("😆")
-    assert got[2].text.startswith("【示例云】您的备案申请") and "smil" not in got[2].text
+    assert got[2].text.startswith("【示例云】您的备案申请")
+    assert "smil" not in got[2].text
     assert all(m.channel is Channel.SMS for m in got)
     with_sent = messages(list(read_sms_xml(ARCHIVES / "sms_backup.xml", include_sent=True)))
-    assert len(with_sent) == 4 and with_sent[1].text == "好的，收到"
+    assert len(with_sent) == 4
+    assert with_sent[1].text == "好的，收到"
 
 
 def test_truncated_xml_keeps_messages_before_the_cut() -> None:
     items = list(read_sms_xml(ARCHIVES / "truncated.xml"))
     assert len(messages(items)) == 1
     assert [e.code for e in errors(items)] == ["xml_truncated"]
-    assert isinstance(items[-1], ReadError) and items[-1].position is not None
+    assert isinstance(items[-1], ReadError)
+    assert items[-1].position is not None
 
 
 @pytest.mark.parametrize("name", ["bomb.xml", "external_entity.xml"])
@@ -131,13 +137,16 @@ def test_surrogate_repair_across_chunk_boundaries() -> None:
 def test_mbox_undoes_from_escaping_and_reads_every_message() -> None:
     got = messages(list(read_mbox(ARCHIVES / "inbox.mbox")))
     assert len(got) == 2
-    assert "\nFrom now on" in got[0].text and ">From" not in got[0].text
-    assert got[0].channel is Channel.EMAIL and got[0].sender == "noreply@example-cloud.com"
+    assert "\nFrom now on" in got[0].text
+    assert ">From" not in got[0].text
+    assert got[0].channel is Channel.EMAIL
+    assert got[0].sender == "noreply@example-cloud.com"
 
 
 def test_eml_and_maildir() -> None:
     eml = messages(list(read_eml(ARCHIVES / "notice.eml")))
-    assert len(eml) == 1 and GENERIC in eml[0].text
+    assert len(eml) == 1
+    assert GENERIC in eml[0].text
     box = messages(list(read_maildir(ARCHIVES / "maildir")))
     assert [m.sender for m in box] == ["noreply@example-cloud.com", "beian@example-miit.cn"]
 
@@ -181,7 +190,7 @@ def _write_big_backup(path: Path, messages_count: int, image_bytes: int) -> int:
     image = base64.b64encode(os.urandom(image_bytes)).decode()
     written = 0
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<smses count="%d">\n' % messages_count)
+        fh.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<smses count="{messages_count}">\n')
         for i in range(messages_count):
             if i % 2:
                 fh.write(
@@ -216,7 +225,8 @@ def test_big_backup_with_base64_images_memory_is_flat(tmp_path: Path) -> None:
 
     n_small, peak_small = peak(small)
     n_big, peak_big = peak(big)
-    assert n_small == 40 and n_big == total
+    assert n_small == 40
+    assert n_big == total
     # ten times the data, about the same peak (one message's image at a time)
     assert peak_big < 2 * peak_small + 1_000_000
     assert peak_big < 5_000_000
