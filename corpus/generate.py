@@ -79,7 +79,8 @@ exactly one context rule of issue 3 applies; ``T`` is the notice's ``received_at
     an empty context, or only new/modify operations older than 60 days → ambiguous over all four.
 ``ctx:stale_op``
     only new/modify operations 21–60 days old (outside the 1–20 day window, inside 60 days, no
-    move) → ambiguous over all four.
+    move): they cannot decide, but they narrow — two kinds → ambiguous over those two; one kind
+    → ambiguous over all four (one candidate would be a decision the rules do not allow).
 ``ctx:text_wins``
     an explicit provider notice (or a verification code) with a context that points elsewhere →
     labelled by the text.
@@ -1703,11 +1704,21 @@ def c_stale(rng: R, t: dt.datetime) -> tuple[dict[str, Any], str | None, list[st
         op(pick(rng, ["new_domain", "modify_domain"]), ago(t, rng.uniform(21, 59)), rng)
         for _ in range(rng.choice([1, 1, 2]))
     ]
+    kinds = [k for k in OPS3 if any(o["kind"] == k for o in ops)]
+    if len(kinds) >= 2:
+        return (
+            ctx(ops),
+            None,
+            kinds,
+            "ctx:stale_op — operations 21–60 days old cannot decide (outside 1–20 days) but"
+            f" still narrow the candidates to {', '.join(kinds)}",
+        )
     return (
         ctx(ops),
         None,
         list(ALL4),
-        "ctx:stale_op — operations 21–60 days old are outside the 1–20 day window; no move of provider",
+        f"ctx:stale_op — one {kinds[0]} operation 21–60 days old cannot decide (outside 1–20 days);"
+        " narrowing to one kind would decide, so all four stay",
     )
 
 

@@ -316,8 +316,9 @@ def _reference(rec: CorpusRecord, raw: dict[str, object]) -> tuple[str | None, l
     moved = [o for o in ops if o["kind"] == "access_domain" and o.get("from_provider")]
     if not in_60 and (moved or confirmed):
         return "access_cancelled", ["access_cancelled"]
-    if kinds:
-        return None, [k for k in ALL4 if k in kinds]
+    kinds60 = {str(o["kind"]) for i, o in enumerate(ops) if i not in used and 1 <= _age(t, o) <= 60}
+    if len(kinds60) >= 2:
+        return None, [k for k in ALL4 if k in kinds60]
     return None, list(ALL4)
 
 
