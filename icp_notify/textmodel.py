@@ -308,7 +308,7 @@ class TextModel:
             )
 
         try:
-            with np.load(npz_path, allow_pickle=False) as npz:
+            with npz_path.open("rb") as fh, np.load(fh, allow_pickle=False) as npz:
                 arrays = {name: npz[name] for name in ("vocabulary", "idf", "coef", "intercept")}
         except FileNotFoundError:
             raise ModelArtifactError(str(npz_path), f"missing; {hint}") from None

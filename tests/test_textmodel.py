@@ -1,0 +1,171 @@
+"""The shipped text model: artefact validation, numpy-only inference, explanations."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from icp_notify.errors import ModelArtifactError
+from icp_notify.models import Kind
+from icp_notify.textmodel import TextModel, default_model, default_model_dir
+from icp_notify.tokenize import tokenize
+
+GENERIC = "尊敬的用户张**，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+
+
+@pytest.fixture
+def artefact(tmp_path: Path) -> Path:
+    out = tmp_path / "model"
+    shutil.copytree(default_model_dir(), out)
+    return out
+
+
+def _meta(d: Path) -> dict[str, object]:
+    return json.loads((d / "model.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def _write_meta(d: Path, meta: dict[str, object]) -> None:
+    (d / "model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+
+def _save(d: Path, arrays: dict[str, Any]) -> None:
+    np.savez(d / "model.npz", allow_pickle=True, **arrays)
+
+
+def _arrays(d: Path) -> dict[str, np.ndarray]:
+    with np.load(d / "model.npz", allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def test_shipped_model_loads_and_scores_the_generic_notice() -> None:
+    m = default_model()
+    p = m.predict_proba(tokenize(GENERIC))
+    assert set(p) == set(Kind)
+    assert sum(p.values()) == pytest.approx(1.0, abs=1e-12)
+    assert max(p, key=p.__getitem__) is Kind.CHANGE_NOTICE_GENERIC
+    assert all(p[k] == 0.0 for k in Kind if k not in m.labels)
+
+
+def test_top_features_explain_the_prediction() -> None:
+    m = default_model()
+    tokens = tokenize(GENERIC)
+    feats = m.top_features(tokens, Kind.CHANGE_NOTICE_GENERIC, n=4)
+    assert 1 <= len(feats) <= 4
+    weights = [w for _, w in feats]
+    assert weights == sorted(weights, reverse=True)
+    assert all(w > 0 for w in weights)
+    assert all(name.startswith(("w:", "c:")) for name, _ in feats)
+    assert m.top_features(tokens, Kind.CHANGE_NOTICE_GENERIC, n=0) == []
+    assert m.top_features([], Kind.CHANGE_NOTICE_GENERIC) == []
+
+
+def test_empty_tokens_give_a_distribution() -> None:
+    p = default_model().predict_proba([])
+    assert sum(p.values()) == pytest.approx(1.0)
+
+
+def test_default_model_is_cached() -> None:
+    assert default_model() is default_model()
+
+
+def test_inference_never_imports_sklearn() -> None:
+    code = (
+        "import sys\n"
+        "from icp_notify.textmodel import default_model\n"
+        "from icp_notify.tokenize import tokenize\n"
+        f"default_model().predict_proba(tokenize({GENERIC!r}))\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_copy_loads(artefact: Path) -> None:
+    m = TextModel.load(artefact)
+    assert m.version == default_model().version
+    assert m.labels == default_model().labels
+
+
+def test_missing_files(artefact: Path) -> None:
+    (artefact / "model.npz").unlink()
+    with pytest.raises(ModelArtifactError, match=r"model\.npz: missing"):
+        TextModel.load(artefact)
+    (artefact / "model.json").unlink()
+    with pytest.raises(ModelArtifactError, match=r"model\.json: missing"):
+        TextModel.load(artefact)
+
+
+def test_corrupt_json(artefact: Path) -> None:
+    (artefact / "model.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelArtifactError, match="not valid JSON"):
+        TextModel.load(artefact)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("format_version", 99, "format_version"),
+        ("labels", ["no_such_kind", "unrelated"], "invalid metadata"),
+        ("labels", ["unrelated"], "labels"),
+        ("features", {"word_ngrams": [2, 1], "char_ngrams": [0, 0]}, "invalid metadata"),
+    ],
+)
+def test_invalid_metadata(artefact: Path, key: str, value: object, message: str) -> None:
+    meta = _meta(artefact)
+    meta[key] = value
+    _write_meta(artefact, meta)
+    with pytest.raises(ModelArtifactError, match=message):
+        TextModel.load(artefact)
+
+
+def test_dictionary_mismatch_is_refused(artefact: Path) -> None:
+    meta = _meta(artefact)
+    tok = dict(meta["tokenizer"])  # type: ignore[call-overload]
+    tok["dictionary_sha256"] = "0" * 64
+    meta["tokenizer"] = tok
+    _write_meta(artefact, meta)
+    with pytest.raises(ModelArtifactError, match="different tokenizer dictionary"):
+        TextModel.load(artefact)
+
+
+def test_corrupt_npz(artefact: Path) -> None:
+    (artefact / "model.npz").write_bytes(b"PK\x03\x04 this is not a zip archive")
+    with pytest.raises(ModelArtifactError, match="corrupt"):
+        TextModel.load(artefact)
+
+
+def test_pickle_in_npz_is_refused(artefact: Path) -> None:
+    arrays = _arrays(artefact)
+    arrays["vocabulary"] = np.array(list(arrays["vocabulary"]), dtype=object)
+    _save(artefact, arrays)
+    with pytest.raises(ModelArtifactError, match="pickled"):
+        TextModel.load(artefact)
+
+
+def test_shape_mismatch_and_non_finite(artefact: Path) -> None:
+    arrays = _arrays(artefact)
+    good = dict(arrays)
+    arrays["coef"] = arrays["coef"][:, :-1]
+    _save(artefact, arrays)
+    with pytest.raises(ModelArtifactError, match="coef has shape"):
+        TextModel.load(artefact)
+    good["idf"] = good["idf"].copy()
+    good["idf"][0] = np.nan
+    _save(artefact, good)
+    with pytest.raises(ModelArtifactError, match="finite"):
+        TextModel.load(artefact)
+
+
+def test_missing_array(artefact: Path) -> None:
+    arrays = _arrays(artefact)
+    del arrays["intercept"]
+    _save(artefact, arrays)
+    with pytest.raises(ModelArtifactError, match="missing array"):
+        TextModel.load(artefact)
