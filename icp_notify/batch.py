@@ -18,7 +18,8 @@ determines the result:
 * parsing, keyed on the raw text, channel, sender and subject; reused for another arrival time
   only when the notice has no date mention (the arrival time only resolves the year of dates);
 * classification, keyed on the normalised text, subject, channel, sender, sender type,
-  signature and URL hosts; never used for a message that carries context.
+  signature, URLs and whether there is a receive time; never used for a message that carries
+  context.
 
 Advice is computed for every row (it depends on the arrival time and ``now``).
 
@@ -295,9 +296,11 @@ class Labeller:
         """What the classifier reads from a notice without context (the cache key).
 
         Rules read the normalised text, channel, sender, sender type and URLs; the text model
-        reads the tokens of the text; the signature and subject are kept in the key too.
+        reads the tokens of the text; without context, the context policy only asks whether the
+        notice has a receive time (not which one). The signature and subject are in the key too.
         """
         return (
+            notice.received_at is None,
             notice.text,
             notice.subject,
             notice.channel,
