@@ -964,6 +964,12 @@ def punctuate(rng: R, text: str) -> str:
 
 
 def add_noise(rng: R, text: str) -> str:
+    if rng.random() < 0.1:
+        text = _noise_once(rng, text)
+    return _noise_once(rng, text)
+
+
+def _noise_once(rng: R, text: str) -> str:
     r = rng.random()
     if r < 0.07:
         old, new = pick(rng, TYPOS)
@@ -1030,7 +1036,24 @@ def wrap_sms(
         return smsforwarder(rng, sender, sms, at), rng.choice([sender, None])
     if r < rate:
         return json_wrapper(rng, sender, sms, at), rng.choice([sender, None])
+    if r < rate + 0.05:
+        return user_paste(rng, sender, sms), None
     return sms, sender
+
+
+PASTES = (
+    "刚收到这条短信，是什么意思？\n{sms}",
+    "收到{sender}发来的短信：{sms}",
+    "今天收到：「{sms}」",
+    "{sms}\n—— 来自{sender}的短信，帮忙看下",
+    "[短信] {sender}: {sms}",
+    "转发短信\n发件人：{sender}\n内容：{sms}",
+)
+
+
+def user_paste(rng: R, sender: str, sms: str) -> str:
+    """A user (or a chat app) pasting the SMS with a remark around it."""
+    return pick(rng, PASTES).format(sms=sms, sender=sender)
 
 
 def forward_email(rng: R, sender: str, subject: str, body: str, at: dt.datetime) -> tuple[str, str]:
@@ -1108,7 +1131,14 @@ def provider_email(rng: R, kind: str, prov: Provider, v: dict[str, str]) -> tupl
     closing = fill(rng, pick(rng, EMAIL_CLOSINGS), v)
     if rng.random() < 0.4:
         body = body.replace("。", "。\n", 1).rstrip("\n")
-    text = f"{greeting}\n\n{body}{nxt}\n\n{closing}"
+    if rng.random() < 0.12:  # provider notices are often HTML-only
+        closing_html = closing.replace("\n", "<br>")
+        text = (
+            f'<html><body><div style="font-size:14px"><p>{greeting}</p>'
+            f"<p>{body.replace(chr(10), '')}{nxt}</p><p>{closing_html}</p></div></body></html>"
+        )
+    else:
+        text = f"{greeting}\n\n{body}{nxt}\n\n{closing}"
     subject = fill(rng, pick(rng, SUBJECTS[kind]), v)
     return text, subject
 
