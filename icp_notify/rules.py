@@ -87,7 +87,10 @@ GENERIC_SITUATION = "generic"
 
 _FLAGS = regex.IGNORECASE | regex.VERSION0
 
-_URL = regex.compile(r"(?:https?://|www\.)[^\s，。]+", _FLAGS)
+_URL = regex.compile(
+    r"(?:https?://|www\.)[^\s，。]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/[\w\-./?=&%#]+", _FLAGS
+)
+"""A link as the ``url`` condition sees it (also a bare ``host/path`` such as ``t.cn/Ab12``)."""
 
 
 class Example(BaseModel):

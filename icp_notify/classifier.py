@@ -1,0 +1,606 @@
+"""The decision: combine rule evidence, model probabilities and context into a Classification.
+
+Everything is in :func:`decide`, one pure function whose docstring is the policy table.
+:class:`Classifier` gathers its inputs for one notice (rules, text model, context), and
+:func:`classify` is the public one-call entry point (``icp_notify.classify``).
+
+Examples
+--------
+>>> from icp_notify.models import Notice
+>>> text = "尊敬的用户张**，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+>>> c = Classifier(model=None).classify_notice(Notice(raw_text=text, text=text))
+>>> c.ambiguous, [s.value for s in c.candidates]
+(True, ['access_cancelled', 'new_domain', 'access_domain', 'modify_domain'])
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import ValidationError
+
+from icp_notify.errors import InputError
+from icp_notify.models import (
+    KIND_SITUATION,
+    Channel,
+    Classification,
+    Context,
+    Decider,
+    Evidence,
+    Kind,
+    Notice,
+    RawMessage,
+    Situation,
+)
+
+if TYPE_CHECKING:
+    from icp_notify.context import ContextVerdict
+    from icp_notify.rules import RuleSet
+
+__all__ = [
+    "CAPPED_CONFIDENCE",
+    "CONTEXT_CONFIDENCE",
+    "MODEL_THRESHOLD",
+    "OTHER_GUARD",
+    "Classifier",
+    "ProbaModel",
+    "classify",
+    "decide",
+    "rank_probabilities",
+]
+
+MODEL_THRESHOLD = 0.6
+"""Least probability of the model's top situation for the model to decide alone."""
+
+CONTEXT_CONFIDENCE = 0.95
+"""Confidence of a generic notice settled by a context rule (the rules are exact, the data may not be)."""
+
+CAPPED_CONFIDENCE = 0.85
+"""Highest confidence of an ``access_cancelled`` no rule supports (never "confident", i.e. ≥ 0.9)."""
+
+OTHER_GUARD = 0.2
+"""Model mass on ``other`` above which an unsupported ``access_cancelled`` stays ambiguous with ``other``."""
+
+
+class ProbaModel(Protocol):
+    """What the classifier needs from a text model: probabilities over :class:`Kind` values.
+
+    ``top_features(tokens, kind, n)`` and ``version`` are used when present.
+    """
+
+    def predict_proba(self, tokens: Sequence[str]) -> Mapping[Any, float]: ...
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def rank_probabilities(candidates: Sequence[Situation]) -> dict[Situation, float]:
+    """Spread probability over ordered candidates, mildly decreasing by rank (the fixed prior).
+
+    Rank ``i`` of ``k`` candidates gets weight ``k - i + 2``; labels not listed get 0.
+
+    Examples
+    --------
+    >>> from icp_notify.context import DEFAULT_ORDER
+    >>> {s.value: round(p, 3) for s, p in rank_probabilities(DEFAULT_ORDER).items() if p}
+    {'new_domain': 0.278, 'modify_domain': 0.167, 'access_domain': 0.222, 'access_cancelled': 0.333}
+    """
+    k = len(candidates)
+    weights = {s: float(k - i + 2) for i, s in enumerate(candidates)}
+    total = sum(weights.values())
+    return {s: weights.get(s, 0.0) / total if total else 0.0 for s in Situation}
+
+
+def _situation_probs(
+    kinds: Mapping[Kind, float], spread: Sequence[Situation]
+) -> dict[Situation, float]:
+    """Aggregate kind probabilities per situation, spreading the generic mass over ``spread``."""
+    out = dict.fromkeys(Situation, 0.0)
+    for kind, p in kinds.items():
+        situation = KIND_SITUATION[kind]
+        if situation is not None:
+            out[situation] += p
+    generic = kinds.get(Kind.CHANGE_NOTICE_GENERIC, 0.0)
+    if generic:
+        for s, share in rank_probabilities(spread).items():
+            out[s] += generic * share
+    return _normalised(out)
+
+
+def _normalised(probs: Mapping[Situation, float]) -> dict[Situation, float]:
+    total = sum(probs.values())
+    if total <= 0:
+        return {s: 1.0 / len(Situation) for s in Situation}
+    return {s: probs.get(s, 0.0) / total for s in Situation}
+
+
+def _blend(
+    situation: Situation, confidence: float, rest: Mapping[Situation, float] | None
+) -> dict[Situation, float]:
+    """``situation`` gets ``confidence``; the rest is shared as in ``rest`` (uniform if absent)."""
+    others = [s for s in Situation if s is not situation]
+    weights = {s: (rest or {}).get(s, 0.0) for s in others}
+    total = sum(weights.values())
+    if total <= 0:
+        weights = dict.fromkeys(others, 1.0)
+        total = float(len(others))
+    out = {s: (1.0 - confidence) * weights[s] / total for s in others}
+    out[situation] = confidence
+    return _normalised(out)
+
+
+def _clean_probs(model_probs: Mapping[Any, float] | None) -> dict[Kind, float] | None:
+    if model_probs is None:
+        return None
+    kinds: dict[Kind, float] = {}
+    for key, value in model_probs.items():
+        try:
+            kind = Kind(key)
+        except ValueError:
+            continue
+        kinds[kind] = kinds.get(kind, 0.0) + max(float(value), 0.0)
+    total = sum(kinds.values())
+    if total <= 0:
+        return None
+    return {k: v / total for k, v in kinds.items()}
+
+
+def sure_rule(rule_evidence: Sequence[Evidence]) -> Evidence | None:
+    """The deciding rule: the highest-weight match of weight ≥ ``STRONG_WEIGHT``, if unique.
+
+    Two sure rules of equal top weight that disagree on the kind cancel out (``None``).
+
+    Examples
+    --------
+    >>> e = Evidence(source="rule", id="r", kind=Kind.PROGRESS, weight=0.95)
+    >>> sure_rule([e]).id
+    'r'
+    """
+    from icp_notify.rules import STRONG_WEIGHT
+
+    sure = [
+        e
+        for e in rule_evidence
+        if not e.timed_out and e.weight is not None and e.weight >= STRONG_WEIGHT and e.kind
+    ]
+    if not sure:
+        return None
+    top = max(e.weight or 0.0 for e in sure)
+    best = [e for e in sure if e.weight == top]
+    if len({e.kind for e in best}) > 1:
+        return None
+    return best[0]
+
+
+def _ambiguous(  # noqa: PLR0917
+    candidates: Sequence[Situation],
+    probabilities: Mapping[Situation, float],
+    kind: Kind,
+    decided_by: tuple[Decider, ...],
+    evidence: Sequence[Evidence],
+    model_version: str | None,
+) -> Classification:
+    probs = _normalised(probabilities)
+    return Classification(
+        situation=None,
+        ambiguous=True,
+        candidates=tuple(candidates),
+        confidence=round(probs[candidates[0]], 6),
+        probabilities=probs,
+        kind=kind,
+        decided_by=decided_by,
+        evidence=tuple(evidence),
+        model_version=model_version,
+    )
+
+
+def _decided(  # noqa: PLR0917
+    situation: Situation,
+    confidence: float,
+    probabilities: Mapping[Situation, float],
+    kind: Kind,
+    decided_by: tuple[Decider, ...],
+    evidence: Sequence[Evidence],
+    model_version: str | None,
+) -> Classification:
+    return Classification(
+        situation=situation,
+        ambiguous=False,
+        candidates=(situation,),
+        confidence=round(min(max(confidence, 0.0), 1.0), 6),
+        probabilities=_normalised(probabilities),
+        kind=kind,
+        decided_by=decided_by,
+        evidence=tuple(evidence),
+        model_version=model_version,
+    )
+
+
+# --------------------------------------------------------------------------- the policy
+
+
+def decide(
+    notice: Notice,
+    rule_evidence: Sequence[Evidence],
+    model_probs: Mapping[Any, float] | None,
+    context_verdict: ContextVerdict | None,
+    *,
+    model_evidence: Sequence[Evidence] = (),
+    model_version: str | None = None,
+) -> Classification:
+    """Combine rule evidence, model probabilities and the context verdict — the one policy.
+
+    The first row that applies decides:
+
+    ===  ==========================================  ===========================================
+     #    when                                        result
+    ===  ==========================================  ===========================================
+     1    a sure rule (weight ≥ 0.9, not timed        that kind's situation; confidence = the
+          out, highest weight) names an explicit      rule's weight; ``decided_by`` = rules
+          kind                                        (+ model when the model agrees)
+     2    the notice is the generic one (sure         the context's situation; kind
+          generic rule; or no sure rule and the       ``change_notice_generic``; confidence 0.95;
+          model's top kind is generic) and the        ``decided_by`` = rules or model, + context
+          context verdict settles it
+     3    the generic notice, context not settling    ambiguous; candidates = the context's
+          it (or no context)                          narrowed candidates, else all four in
+                                                      ``context.DEFAULT_ORDER``; probabilities
+                                                      by :func:`rank_probabilities`
+     4    no sure rule, the model's top situation     ambiguous between ``access_cancelled`` and
+          is ``access_cancelled``, no rule supports   ``other`` — never a confident cancellation
+          it and the model gives ``other`` ≥ 0.2      for an ``other``-looking text
+     5    no sure rule, the model's top situation     that situation, kind = the model's top kind
+          has probability ≥ 0.6                       of it; confidence = its probability
+                                                      (capped at 0.85 for an ``access_cancelled``
+                                                      no rule supports); ``decided_by`` = model
+     6    no sure rule, low confidence, top is        ``other`` with the model's (low) confidence
+          ``other``
+     7    no sure rule, low confidence, top is a      ambiguous among the situations with
+          change situation                            probability ≥ 0.15 (at least two, at most
+                                                      three), most likely first
+     8    no sure rule and no model                   ``other`` / ``unrelated``, confidence 0.5
+    ===  ==========================================  ===========================================
+
+    ``probabilities`` always cover the five labels and sum to 1: the model's kind probabilities
+    summed per situation, with the generic kind's mass spread over the four change situations
+    by :func:`rank_probabilities`; a rule or context decision puts its confidence on its
+    situation and shares the rest as the model does (uniformly without a model).
+
+    Parameters
+    ----------
+    notice : Notice
+        The notice (kept for policies that look at it; rows above use the evidence only).
+    rule_evidence : sequence of Evidence
+        From :meth:`icp_notify.rules.RuleSet.match`.
+    model_probs : mapping of Kind to float, or None
+        The text model's probabilities over :class:`Kind` (``None``: no model).
+    context_verdict : ContextVerdict or None
+        From :func:`icp_notify.context.weigh` (``None``: context not weighed).
+    model_evidence : sequence of Evidence, optional
+        The model's top features, passed through to ``evidence``.
+    model_version : str, optional
+        Recorded in the result.
+
+    Returns
+    -------
+    Classification
+
+    Examples
+    --------
+    >>> from icp_notify.models import Notice
+    >>> n = Notice(raw_text="x", text="x")
+    >>> c = decide(n, [], {Kind.PROGRESS: 0.9, Kind.UNRELATED: 0.1}, None)
+    >>> c.situation.value, c.kind.value, c.decided_by
+    ('other', 'progress', (<Decider.MODEL: 'model'>,))
+    """
+    from icp_notify.context import DEFAULT_ORDER
+
+    del notice  # the policy reads the evidence only
+    kinds = _clean_probs(model_probs)
+    rule_ev = tuple(rule_evidence)
+    best = sure_rule(rule_ev)
+    spread = DEFAULT_ORDER
+    if context_verdict is not None and context_verdict.applies and context_verdict.candidates:
+        spread = context_verdict.candidates
+    model_sit = _situation_probs(kinds, spread) if kinds else None
+    model_top_kind = max(kinds, key=kinds.__getitem__) if kinds else None
+
+    # Row 1: a sure explicit rule.
+    if best is not None and best.kind is not Kind.CHANGE_NOTICE_GENERIC:
+        assert best.kind is not None
+        situation = KIND_SITUATION[best.kind]
+        assert situation is not None
+        deciders: tuple[Decider, ...] = (Decider.RULES,)
+        if model_sit is not None and max(model_sit, key=model_sit.__getitem__) is situation:
+            deciders += (Decider.MODEL,)
+        confidence = best.weight or 0.0
+        return _decided(
+            situation,
+            confidence,
+            _blend(situation, confidence, model_sit),
+            best.kind,
+            deciders,
+            (*rule_ev, *model_evidence),
+            model_version,
+        )
+
+    # Rows 2–3: the generic notice.
+    generic_by_model = best is None and model_top_kind is Kind.CHANGE_NOTICE_GENERIC
+    if (best is not None and best.kind is Kind.CHANGE_NOTICE_GENERIC) or generic_by_model:
+        first: tuple[Decider, ...] = (Decider.MODEL,) if generic_by_model else (Decider.RULES,)
+        verdict = (
+            context_verdict if context_verdict is not None and context_verdict.applies else None
+        )
+        context_ev = verdict.evidence if verdict is not None else ()
+        evidence = (*rule_ev, *model_evidence, *context_ev)
+        if verdict is not None and verdict.situation is not None:
+            rest = rank_probabilities([s for s in DEFAULT_ORDER if s is not verdict.situation])
+            return _decided(
+                verdict.situation,
+                CONTEXT_CONFIDENCE,
+                _blend(verdict.situation, CONTEXT_CONFIDENCE, rest),
+                Kind.CHANGE_NOTICE_GENERIC,
+                (*first, Decider.CONTEXT),
+                evidence,
+                model_version,
+            )
+        candidates = verdict.candidates if verdict is not None else DEFAULT_ORDER
+        deciders = (*first, Decider.CONTEXT) if verdict is not None else first
+        return _ambiguous(
+            candidates,
+            rank_probabilities(candidates),
+            Kind.CHANGE_NOTICE_GENERIC,
+            deciders,
+            evidence,
+            model_version,
+        )
+
+    # Row 8: nothing sure and no model.
+    if kinds is None or model_sit is None:
+        return _decided(
+            Situation.OTHER,
+            0.5,
+            _blend(Situation.OTHER, 0.5, None),
+            Kind.UNRELATED,
+            (),
+            rule_ev,
+            model_version,
+        )
+
+    # Rows 4–7: the model.
+    evidence = (*rule_ev, *model_evidence)
+    ranked = sorted(Situation, key=lambda s: (-model_sit[s], list(Situation).index(s)))
+    top = ranked[0]
+
+    def top_kind_of(situation: Situation) -> Kind:
+        of = [k for k in kinds if KIND_SITUATION[k] is situation]
+        return max(of, key=kinds.__getitem__) if of else Kind.UNRELATED
+
+    if top is Situation.ACCESS_CANCELLED:
+        supported = any(
+            e.situation is Situation.ACCESS_CANCELLED and not e.timed_out for e in rule_ev
+        )
+        if not supported and model_sit[Situation.OTHER] >= OTHER_GUARD:
+            return _ambiguous(
+                (Situation.ACCESS_CANCELLED, Situation.OTHER),
+                model_sit,
+                top_kind_of(top),
+                (Decider.MODEL,),
+                evidence,
+                model_version,
+            )
+        if model_sit[top] >= MODEL_THRESHOLD:
+            confidence = model_sit[top] if supported else min(model_sit[top], CAPPED_CONFIDENCE)
+            return _decided(
+                top,
+                confidence,
+                _blend(top, confidence, model_sit),
+                top_kind_of(top),
+                (Decider.MODEL,),
+                evidence,
+                model_version,
+            )
+    elif model_sit[top] >= MODEL_THRESHOLD or top is Situation.OTHER:
+        return _decided(
+            top,
+            model_sit[top],
+            model_sit,
+            top_kind_of(top),
+            (Decider.MODEL,),
+            evidence,
+            model_version,
+        )
+
+    close = [s for s in ranked if model_sit[s] >= 0.15][:3]
+    if len(close) < 2:
+        close = ranked[:2]
+    return _ambiguous(close, model_sit, top_kind_of(top), (Decider.MODEL,), evidence, model_version)
+
+
+# --------------------------------------------------------------------------- the classifier
+
+
+def _default_tokenizer(text: str) -> list[str]:
+    from icp_notify.tokenize import tokenize
+
+    return tokenize(text)
+
+
+class Classifier:
+    """Rules + text model + context for one notice at a time; stateless between calls.
+
+    Parameters
+    ----------
+    rules : RuleSet, optional
+        The rules (default: :func:`icp_notify.rules.default_rules`).
+    model : object with ``predict_proba(tokens)``, optional
+        The text model; ``None`` classifies with rules and context only.
+    tokenizer : callable, optional
+        Text → tokens for the model (default: :func:`icp_notify.tokenize.tokenize`).
+
+    Examples
+    --------
+    >>> from icp_notify.models import Notice
+    >>> class Fake:
+    ...     def predict_proba(self, tokens):
+    ...         return {"marketing": 0.8, "unrelated": 0.2}
+    >>> c = Classifier(model=Fake(), tokenizer=list).classify_notice(Notice(raw_text="x", text="x"))
+    >>> c.situation.value, c.kind.value
+    ('other', 'marketing')
+    """
+
+    _default: Classifier | None = None
+    _lock = threading.Lock()
+
+    def __init__(
+        self,
+        rules: RuleSet | None = None,
+        model: ProbaModel | None = None,
+        *,
+        tokenizer: Callable[[str], Sequence[str]] | None = None,
+    ) -> None:
+        if rules is None:
+            from icp_notify.rules import default_rules
+
+            rules = default_rules()
+        self.rules = rules
+        self.model = model
+        self.tokenizer = tokenizer or _default_tokenizer
+
+    @classmethod
+    def default(cls) -> Classifier:
+        """The shipped rules and text model, built once and shared (thread-safe)."""
+        if cls._default is None:
+            with cls._lock:
+                if cls._default is None:
+                    from icp_notify.rules import default_rules
+                    from icp_notify.textmodel import default_model
+
+                    cls._default = cls(default_rules(), default_model())
+        return cls._default
+
+    def _model_inputs(
+        self, notice: Notice
+    ) -> tuple[dict[Kind, float] | None, tuple[Evidence, ...], str | None]:
+        if self.model is None:
+            return None, (), None
+        tokens = list(self.tokenizer(notice.text))
+        probs = _clean_probs(self.model.predict_proba(tokens))
+        version = getattr(self.model, "version", None)
+        version = str(version) if version is not None else None
+        top_features = getattr(self.model, "top_features", None)
+        evidence: list[Evidence] = []
+        if probs and callable(top_features):
+            top = max(probs, key=probs.__getitem__)
+            for feature, weight in top_features(tokens, top, 5):
+                evidence.append(
+                    Evidence(
+                        source="model",
+                        id=str(feature),
+                        detail=f"feature pointing to {top.value}",
+                        situation=KIND_SITUATION[top],
+                        kind=top,
+                        weight=float(weight),
+                    )
+                )
+        return probs, tuple(evidence), version
+
+    def classify_notice(
+        self, notice: Notice, context: Context | Mapping[str, Any] | None = None
+    ) -> Classification:
+        """Classify a parsed notice, with the user's context when given.
+
+        Parameters
+        ----------
+        notice : Notice
+            From :func:`icp_notify.parse.parse`.
+        context : Context or dict, optional
+            Recent operations and earlier notices (see :mod:`icp_notify.context`).
+
+        Returns
+        -------
+        Classification
+        """
+        from icp_notify.context import weigh
+
+        ctx = _context(context)
+        rule_evidence = self.rules.match(notice)
+        probs, model_evidence, version = self._model_inputs(notice)
+        best = sure_rule(rule_evidence)
+        generic = (best is not None and best.kind is Kind.CHANGE_NOTICE_GENERIC) or (
+            best is None
+            and probs is not None
+            and max(probs, key=probs.__getitem__) is Kind.CHANGE_NOTICE_GENERIC
+        )
+        verdict = weigh(notice, ctx, rules=self.rules, generic=True) if generic else None
+        return decide(
+            notice,
+            rule_evidence,
+            probs,
+            verdict,
+            model_evidence=model_evidence,
+            model_version=version,
+        )
+
+
+def _context(context: Context | Mapping[str, Any] | None) -> Context | None:
+    if context is None or isinstance(context, Context):
+        return context
+    try:
+        return Context.model_validate(context)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise InputError(
+            "invalid_field",
+            f"invalid context: {err['msg']}",
+            where=f"context.{loc}" if loc else "context",
+            hint="context is {'operations': [{'kind', 'submitted_at', …}], 'previous_notices': [...]}",
+        ) from None
+
+
+def classify(
+    data: str | bytes | RawMessage | Notice,
+    *,
+    channel: Channel | str | None = None,
+    sender: str | None = None,
+    received_at: datetime | str | None = None,
+    context: Context | Mapping[str, Any] | None = None,
+) -> Classification:
+    """Classify one notice with the shipped rules and model (``icp_notify.classify``).
+
+    Parameters
+    ----------
+    data : str, bytes, RawMessage or Notice
+        The notice (parsed with :func:`icp_notify.parse.parse` unless already a Notice).
+    channel, sender, received_at : optional
+        Passed to :func:`icp_notify.parse.parse`.
+    context : Context or dict, optional
+        The user's recent operations and earlier notices; a bad dict raises ``InputError``.
+
+    Returns
+    -------
+    Classification
+
+    Raises
+    ------
+    InputError
+        Empty or malformed input, or an invalid context.
+
+    Examples
+    --------
+    >>> c = classify("【工信部】尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。")
+    >>> c.ambiguous, c.kind.value, len(c.candidates)
+    (True, 'change_notice_generic', 4)
+    """
+    ctx = _context(context)
+    if isinstance(data, Notice):
+        notice = data
+    else:
+        from icp_notify.parse import parse
+
+        notice = parse(data, channel=channel, sender=sender, received_at=received_at)
+    return Classifier.default().classify_notice(notice, ctx)
