@@ -15,8 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--context-notices",
         type=int,
-        default=50,
-        help="earlier notices of a filing passed as context (default 50)",
+        default=20,
+        help="earlier notices of a filing passed as context (default 20)",
     )
 
 

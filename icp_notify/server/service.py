@@ -77,7 +77,7 @@ class NoticeService:
     store: NoticeStore
     pipeline: Analyzer
     max_text_chars: int = 20_000
-    context_notices: int = 50
+    context_notices: int = 20
 
     def check_text(self, text: str, where: str = "text") -> None:
         """Refuse an empty or over-long text with a typed error naming the field."""

@@ -89,7 +89,7 @@ class Settings(BaseModel):
         ),
     )
     context_notices: int = Field(
-        default=50, ge=0, le=1000, description="earlier notices of a filing passed as context"
+        default=20, ge=0, le=1000, description="earlier notices of a filing passed as context"
     )
     synchronous: str = Field(
         default="FULL",

@@ -437,13 +437,13 @@ class SqliteStore(NoticeStore):
         """The filing's operations and latest stored notices, as a :class:`Context`."""
         ops = [s.operation for s in self.list_operations(filing)]
         rows = self._read(
-            "SELECT notice_text, received_at, stored_at, sender, channel FROM notices"
+            "SELECT raw_text, received_at, stored_at, sender, channel FROM notices"
             " WHERE filing = ? ORDER BY id DESC LIMIT ?",
             (filing, notices),
         )
         prior = [
             PriorNotice(
-                text=r["notice_text"],
+                text=r["raw_text"],
                 received_at=dt.datetime.fromisoformat(r["received_at"] or r["stored_at"]),
                 sender=r["sender"],
                 channel=Channel(r["channel"]),
@@ -595,13 +595,13 @@ class SqliteStore(NoticeStore):
         the ``notices`` notices stored before it."""
         ops = [s.operation for s in self.list_operations(notice.filing)]
         rows = self._read(
-            "SELECT notice_text, received_at, stored_at, sender, channel FROM notices"
+            "SELECT raw_text, received_at, stored_at, sender, channel FROM notices"
             " WHERE filing = ? AND id < ? ORDER BY id DESC LIMIT ?",
             (notice.filing, notice.id, notices),
         )
         prior = [
             PriorNotice(
-                text=r["notice_text"],
+                text=r["raw_text"],
                 received_at=dt.datetime.fromisoformat(r["received_at"] or r["stored_at"]),
                 sender=r["sender"],
                 channel=Channel(r["channel"]),
