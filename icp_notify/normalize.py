@@ -252,8 +252,10 @@ def html_to_text(html: str) -> str:
 
 # --------------------------------------------------------------------------- message level
 
-_SIGNATURE_HEAD = re.compile(r"^【([^【】\n]{1,30})】\s*")
-_SIGNATURE_TAIL = re.compile(r"\s*【([^【】\n]{1,30})】$")
+# A signature is a short brand: never a filing number or a long digit run (【京ICP备…】 is text).
+_SIG = r"(?![^【】\n]*(?:ICP|公网安备|\d{5}))([^【】\n]{1,30})"
+_SIGNATURE_HEAD = re.compile(r"^【" + _SIG + r"】\s*", re.I)
+_SIGNATURE_TAIL = re.compile(r"\s*【" + _SIG + r"】$", re.I)
 _OPT_OUT_TAIL = re.compile(
     r"[\s,，;；]*"
     r"(?P<tail>"
@@ -264,7 +266,9 @@ _OPT_OUT_TAIL = re.compile(
     re.I,
 )
 
-_SUBJECT_PREFIX = re.compile(r"^\s*(?:转发|轉發|Fwd?|FW|回复|答复|Re|AW|WG|TR)\s*[:：]\s*", re.I)
+_SUBJECT_PREFIX = re.compile(
+    r"^\s*(?:(?P<fwd>转发|轉發|Fwd?|FW|WG|TR)|回复|答复|Re|AW|SV)\s*(?:\[\d+\])?\s*[:：]\s*", re.I
+)
 
 _SMSF_SIM = re.compile(r"^(?:SIM|卡槽|卡)\s*\d\s*[_:：\-].*$|^SIM\d$", re.I)
 _SMSF_SUBID = re.compile(r"^SubId\s*[:：]\s*(?P<id>\S*)\s*$", re.I)
@@ -322,12 +326,13 @@ class NormalizedText:
 
 
 def strip_subject_prefixes(subject: str) -> tuple[str, bool]:
-    """Remove ``转发:``, ``Fwd:``, ``FW:``, ``Re:`` prefixes (repeated) from a subject.
+    """Remove ``转发:``, ``Fwd:``, ``FW:``, ``Re:``, ``回复:`` prefixes (repeated) from a subject.
 
     Returns
     -------
     tuple of (str, bool)
-        The subject without prefixes and whether a forwarding prefix was removed.
+        The subject without prefixes and whether a *forwarding* prefix (not a reply prefix)
+        was among them.
 
     Examples
     --------
@@ -340,7 +345,7 @@ def strip_subject_prefixes(subject: str) -> tuple[str, bool]:
         m = _SUBJECT_PREFIX.match(subject)
         if not m:
             return subject, found
-        found = True
+        found = found or m["fwd"] is not None
         subject = subject[m.end() :]
 
 

@@ -244,6 +244,8 @@ def read_email(data: bytes, *, source: SourceRef | None = None) -> RawMessage:
     if (raw_date := _raw_header(msg, "date")) is not None:
         try:
             received_at = email.utils.parsedate_to_datetime(" ".join(raw_date.split()))
+            if received_at.tzinfo is None:  # "-0000": UTC, the sender's local zone unknown
+                received_at = received_at.replace(tzinfo=dt.UTC)
         except (TypeError, ValueError, IndexError):
             defects.append(
                 Defect(
