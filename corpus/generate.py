@@ -29,8 +29,9 @@ not depend on ``PYTHONHASHSEED``). A record is built in layers:
    变跟 for 变更), traditional characters, ``回T退订`` / ``拒收请回复R`` tails;
 5. **wrappers** — an SmsForwarder default template (sender line, SMS, ``SIM1_中国移动_155****6357``,
    ``SubId：1``, receive time, device name), JSON pasted as text (SmsForwarder JSON, SMS Gateway
-   for Android, ad-hoc ``{"sender", "text"}``), or a forwarded email (``Fwd:`` with a Gmail or a
-   QQ-mail "原始邮件" header block, sometimes with a remark above it).
+   for Android, ad-hoc ``{"sender", "text"}``), a user's paste with a remark around the SMS
+   (刚收到这条短信，是什么意思？), or a forwarded email (``Fwd:`` with a Gmail or a QQ-mail
+   "原始邮件" header block, sometimes with a remark above it); some provider emails are HTML-only.
 
 Labels never depend on layers 3–5. The generic MIIT notice without context is ambiguous over all
 four change situations.
