@@ -281,6 +281,8 @@ def _fill(template: str, values: Mapping[str, str], lang: Literal["zh", "en"]) -
             text = text.replace(" " + mark, mark)
         for mark in _ZH_OPENING:
             text = text.replace(mark + " ", mark)
+    elif text.startswith(("your ", "the ", "about ", "after ", "before ", "within ")):
+        text = text[0].upper() + text[1:]  # a fallback phrase that opens a sentence
     return text.strip()
 
 
