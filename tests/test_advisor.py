@@ -71,7 +71,9 @@ def test_every_kind_in_both_languages(kind: Kind, lang: str) -> None:
     a = advise(decided(kind), full_notice(), lang=lang)
     assert (a.action, a.urgency) == EXPECTED[kind]
     assert a.lang == lang
-    assert a.summary and a.steps and a.why
+    assert a.summary
+    assert a.steps
+    assert a.why
     texts = [a.summary, a.why, *a.steps]
     assert not any("{" in t or "}" in t for t in texts), texts
     if lang == "en":  # English texts may quote Chinese terms, but are written in English
@@ -117,7 +119,8 @@ def test_access_cancelled_names_provider_and_says_shell_and_refile() -> None:
     assert any("浙ICP备2020012345号-1" in s for s in zh.steps)
     en = advise(decided(Kind.PROVIDER_ACCESS_CANCELLED), full_notice(), lang="en")
     assert en.summary.startswith("Alibaba Cloud has cancelled")
-    assert "shell" in en.summary and any("refile" in s for s in en.steps)
+    assert "shell" in en.summary
+    assert any("refile" in s for s in en.steps)
     urls = [r.url for r in en.references]
     assert urls[0] == "https://beian.miit.gov.cn/"
     assert "https://beian.aliyun.com/" in urls
@@ -232,13 +235,15 @@ def test_no_received_at_means_no_reachable_after_but_still_sound_text() -> None:
         now="2025-03-05T03:00:00+08:00",
         lang="en",
     )
-    assert a.reachable_after is None and a.wait is None
+    assert a.reachable_after is None
+    assert a.wait is None
     assert "about 7 hours after the notice arrived" in a.summary
 
 
 def test_without_now_no_wait() -> None:
     a = advise(decided(Kind.FIRST_FILING_APPROVED), full_notice())
-    assert a.reachable_after is not None and a.wait is None
+    assert a.reachable_after is not None
+    assert a.wait is None
 
 
 # --------------------------------------------------------------------------- deadlines

@@ -55,7 +55,8 @@ def test_broken_advice_is_refused_with_file_entry_and_field(path: Path) -> None:
     assert err.item == expect["item"]
     assert err.field == expect.get("field")
     assert expect["message"] in str(err)
-    assert str(path) in str(err) and expect["item"] in str(err)
+    assert str(path) in str(err)
+    assert expect["item"] in str(err)
 
 
 def test_shipped_file_without_overlay_is_valid() -> None:
