@@ -18,6 +18,8 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import re
+import sys
+import types
 from typing import Any
 
 from icp_notify.errors import InputError
@@ -431,3 +433,27 @@ def parse(
         defects=tuple(defects),
         source=raw.source,
     )
+
+
+class _CallableModule(types.ModuleType):
+    """Keep ``icp_notify.parse(...)`` working after the submodule ``icp_notify.parse`` is imported.
+
+    Importing a submodule sets the package attribute of the same name to the module, which
+    would shadow the lazily exported function ``icp_notify.parse``; calling the module calls it.
+    """
+
+    def __call__(
+        self,
+        data: str | bytes | RawMessage,
+        *,
+        channel: Channel | str | None = None,
+        sender: str | None = None,
+        received_at: dt.datetime | str | None = None,
+        max_chars: int | None = None,
+    ) -> Notice:
+        return parse(
+            data, channel=channel, sender=sender, received_at=received_at, max_chars=max_chars
+        )
+
+
+sys.modules[__name__].__class__ = _CallableModule
