@@ -535,7 +535,11 @@ class Classifier:
             and probs is not None
             and max(probs, key=probs.__getitem__) is Kind.CHANGE_NOTICE_GENERIC
         )
-        verdict = weigh(notice, ctx, rules=self.rules, generic=True) if generic else None
+        verdict = (
+            weigh(notice, ctx, rules=self.rules, generic=True)
+            if generic and ctx is not None
+            else None
+        )
         return decide(
             notice,
             rule_evidence,

@@ -329,7 +329,8 @@ class RuleSet:
             try:
                 spec = RuleSpec.model_validate(raw)
             except ValidationError as exc:
-                err = exc.errors()[0]
+                # a misspelt key also makes the real key "missing": report the misspelling
+                err = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
                 loc = ".".join(str(p) for p in err["loc"]) or "rule"
                 raise RuleFileError(path, err["msg"], item=rule_id, field=loc) from None
             if spec.id in seen:

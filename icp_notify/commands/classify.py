@@ -1,0 +1,79 @@
+"""``icp-notify classify TEXT|- [--context FILE.json] [--received-at ISO] [--json]``.
+
+Classifies one notice (the text, or standard input with ``-``) and prints the situation, the
+candidates, what decided it and the evidence; ``--json`` prints
+``Classification.model_dump(mode="json")``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the arguments of ``icp-notify classify``."""
+    parser.add_argument("text", metavar="TEXT", help="the notice text, or - to read standard input")
+    parser.add_argument(
+        "--context",
+        metavar="FILE.json",
+        help="the user's recent operations and earlier notices (a Context as JSON)",
+    )
+    parser.add_argument(
+        "--received-at", metavar="ISO", help="when the notice arrived (naive = Asia/Shanghai)"
+    )
+    parser.add_argument("--sender", help="the sender (e.g. 12381 or an e-mail address)")
+    parser.add_argument("--channel", choices=["sms", "email", "unknown"], help="how it arrived")
+    parser.add_argument("--json", action="store_true", help="print the Classification as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Classify one notice and print the result; returns the exit status."""
+    from icp_notify.classifier import classify
+    from icp_notify.errors import InputError
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    context = None
+    if args.context:
+        try:
+            with open(args.context, encoding="utf-8") as fh:
+                context = json.load(fh)
+        except OSError as exc:
+            raise InputError(
+                "unreadable", f"cannot read the context file: {exc.strerror}", where=args.context
+            ) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(
+                "invalid_json", f"the context file is not JSON: {exc}", where=args.context
+            ) from None
+        if not isinstance(context, dict):
+            raise InputError(
+                "invalid_field", "the context must be a JSON object", where=args.context
+            )
+    result = classify(
+        text,
+        channel=args.channel,
+        sender=args.sender,
+        received_at=args.received_at,
+        context=context,
+    )
+    if args.json:
+        print(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return 0
+    if result.situation is not None:
+        print(f"situation:   {result.situation.value} (confidence {result.confidence:.2f})")
+    else:
+        names = ", ".join(s.value for s in result.candidates)
+        print(f"situation:   ambiguous — one of: {names}")
+    print(f"kind:        {result.kind.value}")
+    print(f"decided by:  {', '.join(d.value for d in result.decided_by) or '-'}")
+    probs = sorted(result.probabilities.items(), key=lambda kv: -kv[1])
+    print("probability: " + ", ".join(f"{s.value} {p:.2f}" for s, p in probs))
+    for e in result.evidence:
+        where = f" {e.span[0]}-{e.span[1]}" if e.span else ""
+        what = f" «{e.matched}»" if e.matched else ""
+        flag = " [timed out]" if e.timed_out else ""
+        detail = f" — {e.detail}" if e.detail else ""
+        print(f"  {e.source:7} {e.id}{where}{what}{flag}{detail}")
+    return 0

@@ -1,0 +1,193 @@
+"""The rules file: every rule's own examples, validation errors, timeouts, evidence."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from icp_notify.errors import RuleFileError
+from icp_notify.models import KIND_SITUATION, Kind, Notice, SenderType
+from icp_notify.normalize import normalize_text
+from icp_notify.parse import parse
+from icp_notify.rules import (
+    STRONG_WEIGHT,
+    Example,
+    RuleSet,
+    default_rules,
+    example_notice,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+RULES = default_rules()
+EXAMPLES = [
+    (rule.id, expected, example)
+    for rule in RULES.rules
+    for expected, examples in (
+        (True, rule.spec.examples.match),
+        (False, rule.spec.examples.no_match),
+    )
+    for example in examples
+]
+
+
+def _matches(rule_id: str, notice: Notice) -> bool:
+    evidence = RULES[rule_id].match(notice)
+    return evidence is not None and not evidence.timed_out
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "expected", "example"),
+    EXAMPLES,
+    ids=[f"{r}-{'match' if e else 'no_match'}-{i}" for i, (r, e, _) in enumerate(EXAMPLES)],
+)
+def test_rule_example(rule_id: str, expected: bool, example: Example) -> None:
+    # as written, and as the parser's normalisation leaves it (half-width punctuation …)
+    assert _matches(rule_id, example_notice(example)) is expected
+    normalised = normalize_text(example.text)
+    assert _matches(rule_id, example_notice(example, normalised)) is expected
+
+
+@pytest.mark.parametrize("rule_id", [r.id for r in RULES.rules])
+def test_match_examples_hold_after_parse(rule_id: str) -> None:
+    """Through the real parser (signature stripped, wrappers removed) each match example still matches."""
+    rule = RULES[rule_id]
+    for example in rule.spec.examples.match:
+        notice = parse(example.text, sender=example.sender)
+        if example.sender_type is not SenderType.UNKNOWN:
+            notice = notice.model_copy(update={"sender_type": example.sender_type})
+        assert _matches(rule_id, notice), example.text
+
+
+def test_check_examples_reports_nothing_for_shipped_rules() -> None:
+    assert RULES.check_examples() == []
+
+
+def test_every_kind_but_unrelated_catch_all_has_a_rule_and_situations_agree() -> None:
+    kinds = Counter(r.spec.kind for r in RULES.rules)
+    assert set(Kind) <= set(kinds)
+    for rule in RULES.rules:
+        assert rule.situation == KIND_SITUATION[rule.spec.kind]
+        assert 0 < rule.spec.weight <= 1
+
+
+def test_ids_are_unique_and_stable() -> None:
+    ids = [r.id for r in RULES.rules]
+    assert len(ids) == len(set(ids))
+    assert "miit.generic_change" in ids
+    assert "provider.access_cancelled" in ids
+
+
+def test_match_gives_span_matched_text_and_weight() -> None:
+    text = "尊敬的客户,根据您的申请,我司已完成取消接入,网站old-demo.cn在我司的接入已解除。"
+    evidence = RULES.match(Notice(raw_text=text, text=text))
+    (ev,) = [e for e in evidence if e.id == "provider.access_cancelled"]
+    assert ev.source == "rule"
+    assert ev.kind is Kind.PROVIDER_ACCESS_CANCELLED
+    assert ev.span is not None
+    assert text[ev.span[0] : ev.span[1]] == ev.matched
+    assert "取消接入" in (ev.matched or "")
+    assert ev.weight is not None
+    assert ev.weight >= STRONG_WEIGHT
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("经核查,您的网站内容与备案不符,请于7日内完成整改,逾期将取消接入。", Kind.CHECK_REQUEST),
+        (
+            "您的验证码为482913,由某某云发起的青禾科技的新增网站已提交,请于24小时内登录 https://beian.miit.gov.cn 完成核验。",
+            Kind.VERIFICATION_CODE,
+        ),
+        ("您的域名demo.cn已成功接入CDN加速服务。", Kind.UNRELATED_ACCESS),
+        ("您的首次备案已审核通过,备案号为粤ICP备2025000006号。", Kind.FIRST_FILING_APPROVED),
+        ("您的新增网站备案已通过初审,已提交管局审核。", Kind.PROGRESS),
+        (
+            "尊敬的用户XX,您的备案信息已被变更,详情请访问 http://beian-fix.example.top 核实。",
+            Kind.PHISHING,
+        ),
+    ],
+)
+def test_hard_negatives_are_not_change_situations(text: str, kind: Kind) -> None:
+    """Vocabulary shared with change notices must not be taken for a change situation."""
+    evidence = [e for e in RULES.match(parse(text)) if e.weight and e.weight >= STRONG_WEIGHT]
+    best = max(evidence, key=lambda e: e.weight or 0)
+    assert best.kind is kind
+    change_kinds = {
+        Kind.PROVIDER_NEW_DOMAIN,
+        Kind.PROVIDER_MODIFY_DOMAIN,
+        Kind.PROVIDER_ACCESS_DOMAIN,
+        Kind.PROVIDER_ACCESS_CANCELLED,
+        Kind.CHANGE_NOTICE_GENERIC,
+    }
+    assert not {e.kind for e in evidence} & change_kinds
+
+
+def test_default_rules_is_cached() -> None:
+    assert default_rules() is default_rules()
+
+
+def test_load_a_valid_file() -> None:
+    rules = RuleSet.load(FIXTURES / "valid_minimal.toml")
+    assert len(rules) == 1
+    assert rules.check_examples() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "item", "field", "words"),
+    [
+        ("not_toml.toml", None, None, "not valid TOML"),
+        ("no_rules.toml", None, "rule", "no [[rule]]"),
+        ("duplicate_id.toml", "test.same", "id", "duplicate"),
+        ("bad_kind.toml", "test.bad_kind", "kind", "Input should be"),
+        ("situation_mismatch.toml", "test.mismatch", "situation", "implies situation"),
+        ("bad_regex.toml", "test.bad_regex", "patterns[0]", "invalid regular expression"),
+        ("bad_veto_regex.toml", "test.bad_veto", "unless[0]", "invalid regular expression"),
+        ("bad_weight.toml", "test.bad_weight", "weight", "less than or equal"),
+        ("no_examples.toml", "test.no_examples", "examples", "required"),
+        ("unknown_field.toml", "test.unknown_field", "wieght", "Extra inputs"),
+        ("empty_patterns.toml", "test.empty_patterns", "patterns", "at least 1"),
+        ("bad_id.toml", "Bad Id!", "id", "pattern"),
+        ("bad_timeout.toml", None, "timeout", "positive"),
+        ("does_not_exist.toml", None, None, "cannot read"),
+    ],
+)
+def test_rule_file_errors_name_file_rule_and_field(
+    name: str, item: str | None, field: str | None, words: str
+) -> None:
+    path = FIXTURES / name
+    with pytest.raises(RuleFileError) as info:
+        RuleSet.load(path)
+    err = info.value
+    assert err.path == str(path)
+    assert err.item == item
+    assert err.field == field
+    assert words in str(err)
+    assert name in str(err)
+
+
+def test_a_timed_out_rule_is_evidence_not_an_exception() -> None:
+    rules = RuleSet.load(FIXTURES / "pathological.toml")
+    text = "a" * 5000 + "b 初审通过"
+    evidence = rules.match(Notice(raw_text=text, text=text))
+    by_id = {e.id: e for e in evidence}
+    slow = by_id["test.pathological"]
+    assert slow.timed_out
+    assert slow.weight == 0.0
+    assert "timed out" in slow.detail
+    # the other rules still ran
+    assert not by_id["test.fine"].timed_out
+    assert by_id["test.fine"].matched == "初审通过"
+
+
+def test_conditions_sender_type_and_url() -> None:
+    text = "尊敬的用户张**,您的备案已被修改,详情请咨询您的接入服务提供商。"
+    miit = Notice(raw_text=text, text=text, sender_type=SenderType.MIIT)
+    provider = Notice(raw_text=text, text=text, sender_type=SenderType.PROVIDER)
+    assert RULES["miit.generic_change_tail"].match(miit) is not None
+    assert RULES["miit.generic_change_tail"].match(provider) is None
+    with_link = "您的备案信息已被变更,详情请查看 t.cn/A6xYzZ9"
+    ids = {e.id for e in RULES.match(Notice(raw_text=with_link, text=with_link))}
+    assert "other.phishing_generic_with_link" in ids
+    assert "miit.generic_change" not in ids
