@@ -109,10 +109,10 @@ class FakeClassifier:
                 )
             return ambiguous()
         table = [
-            ("取消接入", Kind.PROVIDER_ACCESS_CANCELLED),
             ("核验", Kind.VERIFICATION_CODE),
-            ("新增网站", Kind.PROVIDER_NEW_DOMAIN),
             ("核查", Kind.CHECK_REQUEST),
+            ("取消接入", Kind.PROVIDER_ACCESS_CANCELLED),
+            ("新增网站", Kind.PROVIDER_NEW_DOMAIN),
             ("http", Kind.PHISHING),
         ]
         for word, kind in table:

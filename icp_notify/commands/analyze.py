@@ -27,7 +27,7 @@ from icp_notify.errors import InputError
 if TYPE_CHECKING:
     from icp_notify.models import Report
 
-__all__ = ["add_arguments", "render_card", "run"]
+__all__ = ["add_arguments", "field_lines", "render_card", "run"]
 
 WIDTH = 100
 """Card width in terminal columns (CJK characters count two)."""
@@ -84,7 +84,7 @@ _SITUATION_ZH = {
     "modify_domain": "修改域名",
     "access_domain": "接入域名",
     "access_cancelled": "取消接入",
-    "other": "其他（非变更通知）",
+    "other": "其他，非变更通知",
 }
 
 _URGENCY_MARK = {"critical": "!!!", "high": "!!", "normal": "!", "info": "i"}
@@ -139,13 +139,18 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def _field(label: str, value: str, *, hang: int = 0) -> list[str]:
+def field_lines(label: str, value: str, *, hang: int = 0) -> list[str]:
+    """One labelled field of a card, wrapped under its value column."""
     pad = _LABEL - _width(label)
     first = f" {label}{' ' * max(pad, 1)}"
     body = _wrap(value, WIDTH - _LABEL - 1 - hang)
     out = [first + body[0]]
     out.extend(" " * (_LABEL + 1 + hang) + rest for rest in body[1:])
     return out
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _local(value: dt.datetime) -> str:
@@ -192,14 +197,17 @@ def render_card(report: Report, *, title: str | None = None, now: dt.datetime | 
         head = f"{head} · {title}"
     lines.append("━" * 3 + " " + head + " " + "━" * max(3, WIDTH - _width(head) - 5))
 
-    snippet = notice.text if len(notice.text) <= 160 else notice.text[:157] + "…"
-    lines += _field(t["notice"], snippet)
+    shown = " ".join(notice.raw_text.split())
+    if len(shown) > 240:  # an e-mail or a wrapped forward: show the extracted body
+        shown = notice.text
+    snippet = shown if len(shown) <= 160 else shown[:157] + "…"
+    lines += field_lines(t["notice"], snippet)
     meta = [notice.channel.value]
     if notice.sender:
         meta.append(f"{t['from']} {notice.sender}")
     if notice.received_at is not None:
         meta.append(f"{t['received']} {_local(notice.received_at)}")
-    lines += _field("", " · ".join(meta))
+    lines += field_lines("", " · ".join(meta))
 
     def situation_name(value: str) -> str:
         return f"{value}（{_SITUATION_ZH[value]}）" if lang == "zh" else value
@@ -210,11 +218,13 @@ def render_card(report: Report, *, title: str | None = None, now: dt.datetime | 
     else:
         assert cls.situation is not None
         value = situation_name(cls.situation.value)
-    lines += _field(t["situation"], value)
-    lines += _field(t["confidence"], f"{cls.confidence:.2f}    {t['kind']}: {cls.kind.value}")
-    lines += _field(t["urgency"], f"{advice.urgency.value}    {t['action']}: {advice.action.value}")
+    lines += field_lines(t["situation"], value)
+    lines += field_lines(t["confidence"], f"{cls.confidence:.2f}    {t['kind']}: {cls.kind.value}")
+    lines += field_lines(
+        t["urgency"], f"{advice.urgency.value}    {t['action']}: {advice.action.value}"
+    )
 
-    lines += _field(t["todo"], advice.summary)
+    lines += field_lines(t["todo"], advice.summary)
     for i, step in enumerate(advice.steps, 1):
         num = f"{i}. "
         body = _wrap(step, WIDTH - _LABEL - 1 - len(num))
@@ -242,20 +252,20 @@ def render_card(report: Report, *, title: str | None = None, now: dt.datetime | 
             )
         when.append(item)
     for i, item in enumerate(when):
-        lines += _field(t["when"] if i == 0 else "", item)
+        lines += field_lines(t["when"] if i == 0 else "", item)
 
-    lines += _field(t["why"], advice.why)
+    lines += field_lines(t["why"], advice.why)
     for i, ref in enumerate(advice.references):
-        lines += _field(t["refs"] if i == 0 else "", f"{ref.title}  {ref.url}")
+        lines += field_lines(t["refs"] if i == 0 else "", f"{ref.title}  {ref.url}")
     decided = " + ".join(d.value for d in cls.decided_by) or "-"
     evidence = [
-        f"{e.source}:{e.id}" + (f" «{e.matched}»" if e.matched else "")
+        f"{e.source}:{e.id}" + (f" «{_clip(e.matched, 24)}»" if e.matched else "")
         for e in cls.evidence
         if e.source != "model"
     ][:3]
     if evidence:
         decided += "  (" + "; ".join(evidence) + ")"
-    lines += _field(t["decided"], decided)
+    lines += field_lines(t["decided"], decided)
     return "\n".join(lines)
 
 

@@ -132,7 +132,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print a card for every example, then a summary line."""
-    from icp_notify.commands.analyze import render_card
+    from icp_notify.commands.analyze import field_lines, render_card
 
     results = run_examples(lang=args.lang)
     if args.json:
@@ -158,7 +158,8 @@ def run(args: argparse.Namespace) -> int:
             "ambiguous" if ex.expect.ambiguous else f"{ex.expect.situation} / {ex.expect.kind}"
         )
         label = "示例标注" if zh else "labelled"
-        print(f" {label:<11} {expected}  {'✓' if agree else '✗ (the classifier disagrees)'}")
+        verdict = "✓" if agree else ("✗ 与分类结果不一致" if zh else "✗ the classifier disagrees")
+        print("\n".join(field_lines(label, f"{expected}  {verdict}")))
         print()
     counts = Counter(r.advice.urgency for _e, r in results)
     ambiguous = sum(r.classification.ambiguous for _e, r in results)
