@@ -29,6 +29,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+import regex
+
 from icp_notify.models import Defect, ForwardInfo
 
 __all__ = [
@@ -80,17 +82,21 @@ _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+# Candidates for removal, found fast; each is confirmed with unicodedata (the Unicode version
+# Python's NFKC uses), so the result does not depend on the regex module's tables.
+_MAYBE_INVISIBLE = regex.compile(r"[\p{Cf}\p{Cc}\p{Cs}]")
+
+
+def _invisible(m: regex.Match[str]) -> str:
+    ch = m.group(0)
+    if ch in "\n\t":
+        return ch
+    return "" if unicodedata.category(ch) in {"Cf", "Cc", "Cs"} else ch
+
+
 def _drop_invisible(text: str) -> str:
-    """Remove zero-width (Cf), control (Cc, except newline and tab) and unassigned code points."""
-    if text.isascii() and text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat in {"Cf", "Cs"} or (cat == "Cc" and ch not in "\n\t"):
-            continue
-        out.append(ch)
-    return "".join(out)
+    """Remove zero-width and format (Cf), control (Cc, except newline and tab) and surrogate code points."""
+    return _MAYBE_INVISIBLE.sub(_invisible, text)
 
 
 def normalize_text(text: str) -> str:
@@ -117,17 +123,16 @@ def normalize_text(text: str) -> str:
     >>> normalize_text("粵ICP備１２３４５６７８號　\\r\\n\\r\\n\\r\\n  网站  已接入")
     '粤ICP备12345678号\\n\\n网站 已接入'
     """
-    previous = None
     # Removing an invisible character can put two code points side by side that NFKC then
-    # composes (and NFKC can yield a new invisible one); loop to the fixed point (≤ 3 rounds).
+    # composes (and NFKC can yield a new line break); repeat until nothing changes (≤ 4 rounds).
     for _ in range(4):
-        if text == previous:
+        folded = _drop_invisible(text.translate(_LINE_BREAKS))
+        if not unicodedata.is_normalized("NFKC", folded):
+            folded = unicodedata.normalize("NFKC", folded)
+        folded = folded.translate(_TRAD_TABLE)
+        if folded == text:
             break
-        previous = text
-        text = text.translate(_LINE_BREAKS)
-        text = _drop_invisible(text)
-        text = unicodedata.normalize("NFKC", text)
-        text = text.translate(_TRAD_TABLE)
+        text = folded
     text = _SPACES.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     text = _BLANK_LINES.sub("\n\n", text)
