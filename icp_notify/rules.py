@@ -146,7 +146,7 @@ class RuleSpec(BaseModel):
         expected = KIND_SITUATION[kind]
         want = GENERIC_SITUATION if expected is None else expected.value
         if str(value) != want:
-            raise ValueError(f"kind {kind.value!r} implies situation {want!r}, not {value!r}")
+            raise ValueError(f"kind {kind.value!r} implies situation {want!r}, not {str(value)!r}")
         return value
 
 
