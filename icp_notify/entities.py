@@ -23,7 +23,7 @@ import datetime as dt
 import functools
 import ipaddress
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TypeVar
@@ -178,6 +178,24 @@ _TLDS = [
     "int",
     "mil",
 ]
+_DOMAIN_LEADS = (
+    "域名",
+    "网站",
+    "网址",
+    "站点",
+    "您的",
+    "的",
+    "是",
+    "为",
+    "及",
+    "和",
+    "与",
+    "将",
+    "在",
+    "请",
+    "访问",
+    "备案",
+)
 _CN_TLDS = [
     "中国",
     "中國",
@@ -440,9 +458,36 @@ def provider_for_sender(sender: str) -> str | None:
 # --------------------------------------------------------------------------- helpers
 
 
+def _has_digit_run(text: str) -> bool:
+    return any(c.isdigit() for c in text)
+
+
+# Cheap substring tests that skip a pattern which cannot match (most notices are short and
+# hold two or three kinds of entity); each gate is implied by its pattern.
+_GATES: dict[str, Callable[[str], bool]] = {
+    "icp": lambda t: "icp" in t.lower(),
+    "psb": lambda t: "公网安备" in t,
+    "licence": lambda t: "-" in t,
+    "url": lambda t: "://" in t or "www." in t.lower(),
+    "domain": lambda t: "." in t,
+    "cn_domain": lambda t: "." in t,
+    "ipv4": lambda t: "." in t,
+    "ipv6": lambda t: ":" in t,
+    "code": lambda t: "码" in t or "code" in t.lower(),
+    "date_ymd": lambda t: "年" in t,
+    "date_iso": lambda t: "-" in t or "/" in t or "." in t,
+    "date_md": lambda t: "月" in t,
+    "mobile": _has_digit_run,
+    "landline": _has_digit_run,
+}
+
+
 def _finditer(
     name: str, text: str, defects: list[Defect], pattern: _Pattern | None = None
 ) -> Iterator[regex.Match[str]]:
+    gate = _GATES.get(name)
+    if gate is not None and not gate(text):
+        return
     pat = pattern if pattern is not None else _patterns()[name]
     try:
         yield from pat.finditer(text, timeout=REGEX_TIMEOUT)
@@ -614,13 +659,24 @@ def extract(
         if not _is_ip(host) and (d := _domain(host)) is not None:
             domains.append(d)
 
+    found: list[tuple[int, Domain]] = []
     for name in ("domain", "cn_domain"):
         for m in _finditer(name, text, defects):
-            if _overlaps(m.span(), taken):
+            start, written = m.start(), m.group(0)
+            if name == "cn_domain":
+                # A Han run has no left boundary: cut at the last word that introduces a domain.
+                label = written.split(".", 1)[0]
+                cut = max((label.rfind(w) + len(w) for w in _DOMAIN_LEADS if w in label), default=0)
+                if cut >= len(label):
+                    continue
+                start, written = start + cut, written[cut:]
+            span = (start, start + len(written))
+            if _overlaps(span, taken):
                 continue
-            if (d := _domain(m.group(0))) is not None:
-                domains.append(d)
-                taken.append(m.span())
+            if (d := _domain(written)) is not None:
+                found.append((start, d))
+                taken.append(span)
+    domains.extend(d for _, d in sorted(found, key=lambda x: x[0]))
 
     ips: list[IpAddress] = []
     for name in ("ipv4", "ipv6"):
@@ -682,13 +738,14 @@ def extract(
             )
         )
 
-    phones: list[str] = []
+    phone_hits: list[tuple[int, str]] = []
     for name in ("mobile", "landline"):
         for m in _finditer(name, text, defects):
             if _overlaps(m.span(), taken):
                 continue
-            phones.append(m.group(0).replace("＊", "*"))
+            phone_hits.append((m.start(), m.group(0).replace("＊", "*")))
             taken.append(m.span())
+    phones = [p for _, p in sorted(phone_hits)]
 
     providers: list[ProviderMention] = []
     for m in _finditer("provider", text, defects, _provider_pattern()):
