@@ -210,7 +210,9 @@ def render_card(report: Report, *, title: str | None = None, now: dt.datetime | 
     lines += field_lines("", " · ".join(meta))
 
     def situation_name(value: str) -> str:
-        return f"{value}（{_SITUATION_ZH[value]}）" if lang == "zh" else value
+        if lang == "zh":
+            return f"{value}（{_SITUATION_ZH[value]}）"
+        return "other (not a change notice)" if value == "other" else value
 
     if cls.ambiguous:
         sep = "：" if lang == "zh" else ": "
