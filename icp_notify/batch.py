@@ -66,8 +66,8 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 """One output row (a JSON object): a labelled report or an error, with ``seq`` and ``source``."""
 
-CACHE_SIZE = 50_000
-"""Entries kept in each per-run cache (least recently used dropped first)."""
+CACHE_SIZE = 4096
+"""Entries kept in each per-run cache (least recently used dropped first); bounds memory."""
 
 CHUNK_SIZE = 256
 """Messages sent to a worker process at a time."""
