@@ -208,7 +208,8 @@ class RawMessage(_Frozen):
         default=None, description="what the archive recorded about the filing (batch inputs)"
     )
     defects: tuple[Defect, ...] = Field(
-        default=(), description="what the reader repaired (e.g. undecodable bytes); parse() keeps them"
+        default=(),
+        description="what the reader repaired (e.g. undecodable bytes); parse() keeps them",
     )
 
 
@@ -222,7 +223,9 @@ class ReadError(_Frozen):
     ('invalid_json', 3)
     """
 
-    code: str = Field(description="machine-readable, e.g. invalid_json, bad_row, unreadable, xml_error")
+    code: str = Field(
+        description="machine-readable, e.g. invalid_json, bad_row, unreadable, xml_error"
+    )
     message: str
     source: SourceRef | None = None
     position: str | None = Field(default=None, description="where in the source, as words")
