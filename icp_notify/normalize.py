@@ -24,7 +24,6 @@ Examples
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -42,9 +41,11 @@ __all__ = [
     "strip_subject_prefixes",
 ]
 
-# The patterns in this module are linear (no nested quantifiers) and only ever see text that
-# parse() has already capped in size, so the stdlib ``re`` is safe here; the entity patterns
-# in icp_notify.entities use the ``regex`` module with a timeout.
+REGEX_TIMEOUT = 0.5
+"""Seconds one pattern may spend on one text; :func:`normalize` turns a timeout into a defect."""
+
+_TAIL_WINDOW = 64
+"""Opt-out tails and trailing signatures are looked for in this many final characters."""
 
 # --------------------------------------------------------------------------- character level
 
@@ -78,8 +79,6 @@ _LINE_BREAKS = str.maketrans(
     {"\r": "\n", "\x0b": "\n", "\x0c": "\n", "\x1c": "\n", "\x1d": "\n", "\x1e": "\n",
      "\x85": "\n", "\u2028": "\n", "\u2029": "\n"}
 )  # fmt: skip
-_SPACES = re.compile(r"[^\S\n]+")
-_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 # Candidates for removal, found fast; each is confirmed with unicodedata (the Unicode version
@@ -96,7 +95,12 @@ def _invisible(m: regex.Match[str]) -> str:
 
 def _drop_invisible(text: str) -> str:
     """Remove zero-width and format (Cf), control (Cc, except newline and tab) and surrogate code points."""
-    return _MAYBE_INVISIBLE.sub(_invisible, text)
+    try:
+        return _MAYBE_INVISIBLE.sub(_invisible, text, timeout=REGEX_TIMEOUT)
+    except TimeoutError:  # one character class cannot backtrack; this is belt and braces
+        return "".join(
+            ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in {"Cf", "Cc", "Cs"}
+        )
 
 
 def normalize_text(text: str) -> str:
@@ -133,10 +137,12 @@ def normalize_text(text: str) -> str:
         if folded == text:
             break
         text = folded
-    text = _SPACES.sub(" ", text)
-    text = "\n".join(line.strip() for line in text.split("\n"))
-    text = _BLANK_LINES.sub("\n\n", text)
-    return text.strip()
+    lines: list[str] = []
+    for line in text.split("\n"):
+        folded = " ".join(line.split())  # runs of spaces → one space, line stripped
+        if folded or (lines and lines[-1]):
+            lines.append(folded)  # keep at most one blank line in a row
+    return "\n".join(lines).strip()
 
 
 # --------------------------------------------------------------------------- HTML
@@ -215,11 +221,12 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data.replace("\r", " ").replace("\n", " "))
 
 
-_NEWLINES = re.compile(r"\n+")
-_HTML_START = re.compile(
-    r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|div|table|p|span|meta)\b", re.I | re.S
+_TAG = regex.compile(r"<[^>]*>")
+_HTML_START = regex.compile(
+    r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|div|table|p|span|meta)\b",
+    regex.I | regex.S,
 )
-_HTML_CLOSE = re.compile(r"</(?:html|body|div|p|table|td|span)\s*>|<br\s*/?>", re.I)
+_HTML_CLOSE = regex.compile(r"</(?:html|body|div|p|table|td|span)\s*>|<br\s*/?>", regex.I)
 
 
 def looks_like_html(text: str) -> bool:
@@ -230,7 +237,12 @@ def looks_like_html(text: str) -> bool:
     >>> looks_like_html("<html><body><p>备案已通过</p></body></html>"), looks_like_html("a < b")
     (True, False)
     """
-    return bool(_HTML_START.match(text)) and bool(_HTML_CLOSE.search(text))
+    try:
+        return bool(_HTML_START.match(text, timeout=REGEX_TIMEOUT)) and bool(
+            _HTML_CLOSE.search(text, timeout=REGEX_TIMEOUT)
+        )
+    except TimeoutError:
+        return False
 
 
 def html_to_text(html: str) -> str:
@@ -251,52 +263,57 @@ def html_to_text(html: str) -> str:
         parser.feed(html)
         parser.close()
     except Exception:  # html.parser is lenient; be safe on pathological input
-        return normalize_text(re.sub(r"<[^>]*>", " ", html))
-    return _NEWLINES.sub("\n", normalize_text("".join(parser.parts)))
+        try:
+            return normalize_text(_TAG.sub(" ", html, timeout=REGEX_TIMEOUT))
+        except TimeoutError:
+            return normalize_text(html)
+    text = normalize_text("".join(parser.parts))
+    return "\n".join(line for line in text.split("\n") if line)
 
 
 # --------------------------------------------------------------------------- message level
 
 # A signature is a short brand: never a filing number or a long digit run (【京ICP备…】 is text).
 _SIG = r"(?![^【】\n]*(?:ICP|公网安备|\d{5}))([^【】\n]{1,30})"
-_SIGNATURE_HEAD = re.compile(r"^【" + _SIG + r"】\s*", re.I)
-_SIGNATURE_TAIL = re.compile(r"\s*【" + _SIG + r"】$", re.I)
-_OPT_OUT_TAIL = re.compile(
+_SIGNATURE_HEAD = regex.compile(r"^【" + _SIG + r"】\s*", regex.I)
+_SIGNATURE_TAIL = regex.compile(r"\s*【" + _SIG + r"】$", regex.I)
+_OPT_OUT_TAIL = regex.compile(
     r"[\s,，;；]*"
     r"(?P<tail>"
     r"(?:(?:拒收|退订|取消订阅|不再接收)请?回复?\s*[A-Za-z]{1,2}\d?"
     r"|回复?\s*[A-Za-z]{1,2}\d?\s*(?:退订|拒收|退|取消)"
     r"|退订回复?\s*[A-Za-z]{1,2}\d?|[A-Za-z]{1,2}退订|退订\s*[A-Za-z]{1,2}\d?)"
     r")[\s.。!！]*$",
-    re.I,
+    regex.I,
 )
 
-_SUBJECT_PREFIX = re.compile(
-    r"^\s*(?:(?P<fwd>转发|轉發|Fwd?|FW|WG|TR)|回复|答复|Re|AW|SV)\s*(?:\[\d+\])?\s*[:：]\s*", re.I
+_SUBJECT_PREFIX = regex.compile(
+    r"^\s*(?:(?P<fwd>转发|轉發|Fwd?|FW|WG|TR)|回复|答复|Re|AW|SV)\s*(?:\[\d+\])?\s*[:：]\s*",
+    regex.I,
 )
 
-_SMSF_SIM = re.compile(r"^(?:SIM|卡槽|卡)\s*\d\s*[_:：\-].*$|^SIM\d$", re.I)
-_SMSF_SUBID = re.compile(r"^SubId\s*[:：]\s*(?P<id>\S*)\s*$", re.I)
-_SMSF_TIME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2})?$")
-_SMSF_SENDER = re.compile(
+_SMSF_SIM = regex.compile(r"^(?:SIM|卡槽|卡)\s*\d\s*[_:：\-].*$|^SIM\d$", regex.I)
+_SMSF_SUBID = regex.compile(r"^SubId\s*[:：]\s*(?P<id>\S*)\s*$", regex.I)
+_SMSF_TIME = regex.compile(r"^\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2})?$")
+_SMSF_SENDER = regex.compile(
     r"^(?:(?:发件人|来自|发送者|From|sender)\s*[:：]\s*)?(?P<s>\+?[\d\- ]{3,20}|[\w.+-]+@[\w.-]+|[^\s【】:：]{1,20})$",
-    re.I,
+    regex.I,
 )
 
-_FWD_MARKERS = re.compile(
+_FWD_MARKERS = regex.compile(
     r"^-{3,}\s*(?:Forwarded message|Original Message|转发的邮件|转发邮件|原始邮件|原始信息|邮件原文)\s*-{3,}$"
     r"|^-{3,}\s*(?:Forwarded message|Original Message|原始邮件)\s*-*$"
     r"|^Begin forwarded message:$",
-    re.I | re.M,
+    regex.I | regex.M,
 )
-_HEADER_LINE = re.compile(
+_HEADER_LINE = regex.compile(
     r"^(?P<k>From|To|Cc|Date|Sent|Subject|发件人|收件人|抄送|日期|时间|发送时间|主题|标题|Reply-To)\s*[:：]\s*(?P<v>.*)$",
-    re.I,
+    regex.I,
 )
-_QUOTE_ATTRIBUTION = re.compile(
+_QUOTE_ATTRIBUTION = regex.compile(
     r"^(?:在\s*.{1,80}?写道\s*[:：]?|On .{1,120}? wrote:|.{0,80}于\s*.{1,60}写道\s*[:：]?)$"
 )
-_EMAIL_IN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL_IN = regex.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 #: JSON keys that hold the message text / the sender / the receive time, in order of preference.
 JSON_TEXT_KEYS = ("content", "text", "body", "message", "msg", "sms", "smsContent", "sms_content")
@@ -347,7 +364,10 @@ def strip_subject_prefixes(subject: str) -> tuple[str, bool]:
     subject = normalize_text(subject)
     found = False
     while True:
-        m = _SUBJECT_PREFIX.match(subject)
+        try:
+            m = _SUBJECT_PREFIX.match(subject, timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            return subject, found
         if not m:
             return subject, found
         found = found or m["fwd"] is not None
@@ -388,8 +408,12 @@ def _unwrap_json(text: str) -> tuple[str, ForwardInfo] | None:
 
 def _unwrap_smsforwarder(text: str) -> tuple[str, ForwardInfo] | None:
     lines = text.split("\n")
-    sim_at = next((i for i, line in enumerate(lines) if _SMSF_SIM.match(line)), None)
-    subid_at = next((i for i, line in enumerate(lines) if _SMSF_SUBID.match(line)), None)
+    sim_at = next(
+        (i for i, line in enumerate(lines) if _SMSF_SIM.match(line, timeout=REGEX_TIMEOUT)), None
+    )
+    subid_at = next(
+        (i for i, line in enumerate(lines) if _SMSF_SUBID.match(line, timeout=REGEX_TIMEOUT)), None
+    )
     if sim_at is None and subid_at is None:
         return None
     first_meta = min(i for i in (sim_at, subid_at) if i is not None)
@@ -403,18 +427,22 @@ def _unwrap_smsforwarder(text: str) -> tuple[str, ForwardInfo] | None:
     for line in meta:
         if not line:
             continue
-        if _SMSF_SIM.match(line) and sim is None:
+        if _SMSF_SIM.match(line, timeout=REGEX_TIMEOUT) and sim is None:
             sim = line
-        elif (m := _SMSF_SUBID.match(line)) and sub_id is None:
+        elif (m := _SMSF_SUBID.match(line, timeout=REGEX_TIMEOUT)) and sub_id is None:
             sub_id = m["id"]
-        elif _SMSF_TIME.match(line) and when is None:
+        elif _SMSF_TIME.match(line, timeout=REGEX_TIMEOUT) and when is None:
             when = line
         elif len(line) <= 40 and device is None:
             device = line
         else:
             return None  # not the template after all: something long after the SIM line
     sender = None
-    if len(content) >= 2 and (m := _SMSF_SENDER.match(content[0])) and "【" not in content[0]:
+    if (
+        len(content) >= 2
+        and (m := _SMSF_SENDER.match(content[0], timeout=REGEX_TIMEOUT))
+        and "【" not in content[0]
+    ):
         sender = m["s"].strip()
         content = content[1:]
     body = "\n".join(content).strip()
@@ -438,7 +466,7 @@ def _parse_header_block(lines: list[str]) -> tuple[dict[str, str], int]:
     while i < len(lines) and not lines[i]:
         i += 1
     while i < len(lines):
-        m = _HEADER_LINE.match(lines[i])
+        m = _HEADER_LINE.match(lines[i], timeout=REGEX_TIMEOUT)
         if not m:
             break
         headers.setdefault(m["k"].lower(), m["v"].strip())
@@ -450,12 +478,12 @@ def _sender_of(headers: dict[str, str]) -> str | None:
     value = headers.get("from") or headers.get("发件人")
     if not value:
         return None
-    m = _EMAIL_IN.search(value)
+    m = _EMAIL_IN.search(value, timeout=REGEX_TIMEOUT)
     return m.group(0).lower() if m else value.strip('"<> ') or None
 
 
 def _unwrap_email_block(text: str) -> tuple[str, ForwardInfo, str] | None:
-    m = _FWD_MARKERS.search(text)
+    m = _FWD_MARKERS.search(text, timeout=REGEX_TIMEOUT)
     if not m:
         return None
     marker = m.group(0)
@@ -484,20 +512,25 @@ def _unwrap_quoted(text: str) -> tuple[str, ForwardInfo, str] | None:
     for j in range(start - 1, -1, -1):
         if not lines[j]:
             continue
-        if _QUOTE_ATTRIBUTION.match(lines[j]):
+        if _QUOTE_ATTRIBUTION.match(lines[j], timeout=REGEX_TIMEOUT):
             attribution_at = j
         break
     # The quoted block runs from the first quoted line through the last one; unquoted lines
     # inside it are blank lines of the original.
     end = quoted[-1]
-    block = [re.sub(r"^(?:>\s?)", "", line) for line in lines[start : end + 1]]
+    block = [
+        line[2:] if line.startswith("> ") else line.removeprefix(">")
+        for line in lines[start : end + 1]
+    ]
     body = "\n".join(block).strip()
     if not body:
         return None
     head_end = attribution_at if attribution_at is not None else start
     note = "\n".join(lines[:head_end] + lines[end + 1 :]).strip()
     sender = None
-    if attribution_at is not None and (m := _EMAIL_IN.search(lines[attribution_at])):
+    if attribution_at is not None and (
+        m := _EMAIL_IN.search(lines[attribution_at], timeout=REGEX_TIMEOUT)
+    ):
         sender = m.group(0).lower()
     info = ForwardInfo(wrapper="quoted_reply", original_sender=sender)
     return normalize_text(body), info, note
@@ -508,17 +541,20 @@ def _peel_signature_and_opt_out(body: str) -> tuple[str, str | None, str | None]
     opt_out: str | None = None
     for _ in range(4):
         changed = False
-        m = _SIGNATURE_HEAD.match(body)
+        m = _SIGNATURE_HEAD.match(body, timeout=REGEX_TIMEOUT)
         if m:
             signature = signature or m.group(1).strip()
             body = body[m.end() :]
             changed = True
-        m = _OPT_OUT_TAIL.search(body)
+        # tails are short: look at the end only (bounded work on long bodies)
+        cut = max(0, len(body) - _TAIL_WINDOW)
+        m = _OPT_OUT_TAIL.search(body, cut, timeout=REGEX_TIMEOUT)
         if m and m.start() > 0:
             opt_out = opt_out or m["tail"]
             body = body[: m.start()]
             changed = True
-        m = _SIGNATURE_TAIL.search(body)
+        cut = max(0, len(body) - _TAIL_WINDOW)
+        m = _SIGNATURE_TAIL.search(body, cut, timeout=REGEX_TIMEOUT)
         if m and m.start() > 0:
             signature = signature or m.group(1).strip()
             body = body[: m.start()]
@@ -542,7 +578,8 @@ def normalize(text: str, *, html: bool = False) -> NormalizedText:
     -------
     NormalizedText
         ``body`` is the normalised text without signature, opt-out tail or forwarding wrapper;
-        normalising ``body`` again returns it unchanged.
+        normalising ``body`` again returns it unchanged. If a pattern times out, ``body`` is
+        the character-level normalisation only and a ``regex_timeout`` defect says so.
 
     Examples
     --------
@@ -553,6 +590,22 @@ def normalize(text: str, *, html: bool = False) -> NormalizedText:
     >>> n.forward.wrapper, n.forward.original_sender, n.forward.device
     ('smsforwarder', '10690000123', 'Xiaomi 13')
     """
+    try:
+        return _normalize(text, html)
+    except TimeoutError:
+        return NormalizedText(
+            body=normalize_text(text),
+            defects=(
+                Defect(
+                    code="regex_timeout",
+                    message="a normalisation pattern timed out; wrappers and tails were left in",
+                ),
+            ),
+        )
+
+
+def _normalize(text: str, html: bool) -> NormalizedText:
+    """See :func:`normalize`."""
     body = html_to_text(text) if html else normalize_text(text)
     forward: ForwardInfo | None = None
     defects: list[Defect] = []

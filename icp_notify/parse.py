@@ -22,6 +22,8 @@ import sys
 import types
 from typing import Any
 
+import regex
+
 from icp_notify.errors import InputError
 from icp_notify.models import (
     Channel,
@@ -50,15 +52,17 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+# Single character classes (no backtracking) stay with the stdlib; the others use ``regex``.
+_TIMEOUT = 0.5
 _ESCAPED = re.compile(r"[\udc80-\udcff]+")
 _SURROGATE = re.compile(r"[\ud800-\udfff]+")
-_EMAIL_HEAD = re.compile(
-    rb"\A(?:[\x21-\x39\x3b-\x7e]+:[^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*){2,}", re.S
+_EMAIL_HEAD = regex.compile(
+    rb"\A(?:[\x21-\x39\x3b-\x7e]+:[^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*){2,}", regex.S
 )
-_EMAIL_KEY = re.compile(
-    rb"^(?:MIME-Version|Content-Type|Message-ID|Received|Return-Path|Subject):", re.I | re.M
+_EMAIL_KEY = regex.compile(
+    rb"^(?:MIME-Version|Content-Type|Message-ID|Received|Return-Path|Subject):", regex.I | regex.M
 )
-_DIGITS = re.compile(r"\+?[\d\- ]{3,20}")
+_DIGITS = regex.compile(r"\+?[\d\- ]{3,20}")
 
 
 def _record_escaped(text: str, encoding: str) -> tuple[str, list[Defect]]:
@@ -163,10 +167,15 @@ def decode_bytes(data: bytes) -> tuple[str, tuple[Defect, ...]]:
 
 def _looks_like_email(data: bytes) -> bool:
     head = data[:16384]
-    m = _EMAIL_HEAD.match(head)
+    try:
+        m = _EMAIL_HEAD.match(head, timeout=_TIMEOUT)
+    except TimeoutError:
+        return False
     if m is None:
         return False
-    return bool(_EMAIL_KEY.search(head[: m.end()])) and b"\n\n" in head.replace(b"\r\n", b"\n")
+    return bool(_EMAIL_KEY.search(head[: m.end()], timeout=_TIMEOUT)) and b"\n\n" in head.replace(
+        b"\r\n", b"\n"
+    )
 
 
 def _channel(value: Channel | str | None) -> Channel | None:
@@ -254,7 +263,7 @@ def _infer_channel(raw: RawMessage, sender: str | None) -> Channel:
         return raw.channel
     if raw.subject is not None or (sender and "@" in sender):
         return Channel.EMAIL
-    if sender and _DIGITS.fullmatch(sender.strip()):
+    if sender and len(sender) < 40 and _DIGITS.fullmatch(sender.strip(), timeout=_TIMEOUT):
         return Channel.SMS
     return Channel.UNKNOWN
 

@@ -276,3 +276,22 @@ def test_cli_parse_subprocess_stdin() -> None:
     notice = Notice.model_validate_json(proc.stdout)
     assert notice.recipient is not None
     assert notice.recipient.name == "张**"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "备案" + "，" * 30000 + "x",
+        "<!--" * 8000 + "<p>x</p>",
+        "> a\n" * 5000,
+        "1" * 60000,
+        "a." * 20000,
+        "【" * 60000,
+        "京ICP备" * 8000,
+    ],
+    ids=["commas", "html-comments", "quotes", "digits", "dots", "brackets", "icp-prefixes"],
+)
+def test_pathological_text_is_bounded(text: str) -> None:
+    """Inputs that make naive patterns backtrack still give a Notice (or an InputError)."""
+    notice = parse(text)
+    assert notice.raw_text == text
