@@ -458,8 +458,11 @@ def provider_for_sender(sender: str) -> str | None:
 # --------------------------------------------------------------------------- helpers
 
 
+_DIGIT = regex.compile(r"\d")
+
+
 def _has_digit_run(text: str) -> bool:
-    return any(c.isdigit() for c in text)
+    return _DIGIT.search(text) is not None
 
 
 # Cheap substring tests that skip a pattern which cannot match (most notices are short and

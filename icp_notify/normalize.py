@@ -407,6 +407,9 @@ def _unwrap_json(text: str) -> tuple[str, ForwardInfo] | None:
 
 
 def _unwrap_smsforwarder(text: str) -> tuple[str, ForwardInfo] | None:
+    lowered = text.lower()
+    if "sim" not in lowered and "subid" not in lowered and "卡" not in text:
+        return None
     lines = text.split("\n")
     sim_at = next(
         (i for i, line in enumerate(lines) if _SMSF_SIM.match(line, timeout=REGEX_TIMEOUT)), None
@@ -483,6 +486,8 @@ def _sender_of(headers: dict[str, str]) -> str | None:
 
 
 def _unwrap_email_block(text: str) -> tuple[str, ForwardInfo, str] | None:
+    if "---" not in text and "forwarded message" not in text.lower():
+        return None
     m = _FWD_MARKERS.search(text, timeout=REGEX_TIMEOUT)
     if not m:
         return None
@@ -503,6 +508,8 @@ def _unwrap_email_block(text: str) -> tuple[str, ForwardInfo, str] | None:
 
 
 def _unwrap_quoted(text: str) -> tuple[str, ForwardInfo, str] | None:
+    if ">" not in text:
+        return None
     lines = text.split("\n")
     quoted = [i for i, line in enumerate(lines) if line.startswith(">")]
     if not quoted:
