@@ -196,8 +196,13 @@ def run(args: argparse.Namespace) -> int:
         )
         print(summary.format(), file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `icp-notify batch … | head`: the reader has gone
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     finally:
-        out.flush()
+        with contextlib.suppress(BrokenPipeError):
+            out.flush()
         if out is not sys.stdout:
             out.close()
     progress.draw(final=True)
