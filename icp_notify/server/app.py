@@ -335,12 +335,16 @@ def create_app(
         first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
         # drop pydantic's union-member tags such as "str-enum[Situation]" from the location
         where = ".".join(str(p) for p in first.get("loc", ()) if "[" not in str(p))
-        code = "malformed_json" if first.get("type") == "json_invalid" else "invalid_field"
+        code = "invalid_field"
+        message = str(first.get("msg"))
+        if first.get("type") == "json_invalid":
+            code, where = "malformed_json", "body"
+            message = f"{message} at character {first.get('loc', ('', '?'))[-1]}"
         return JSONResponse(
             {
                 "error": {
                     "code": code,
-                    "message": str(first.get("msg")),
+                    "message": message,
                     "where": where or None,
                     "hint": f"{len(errors)} problem(s)" if len(errors) > 1 else None,
                 }
@@ -423,8 +427,10 @@ def create_app(
         responses=errors,
         tags=["notices"],
     )
-    def analyze(request: AnalyzeRequest) -> Response:
+    async def analyze(request: AnalyzeRequest) -> Response:
         """Analyse one notice (with optional context); nothing is stored."""
+        # CPU-bound and touching no file: run on the event loop rather than hopping to a
+        # worker thread (with the GIL, a thread only adds switching latency)
         report = service().analyze(
             request.text,
             channel=request.channel,
