@@ -223,6 +223,7 @@ class TextModel:
         self.version = version
         self.metadata: Mapping[str, Any] = metadata
         self._names: list[str] | None = None
+        self._last = threading.local()
 
     # ------------------------------------------------------------------ loading
 
@@ -363,7 +364,20 @@ class TextModel:
     # ------------------------------------------------------------------ scoring
 
     def _vector(self, tokens: Sequence[str]) -> tuple[list[int], npt.NDArray[np.float64]]:
-        """Return the non-zero TF-IDF entries (indices, l2-normalised values) for ``tokens``."""
+        """Return the non-zero TF-IDF entries (indices, l2-normalised values) for ``tokens``.
+
+        The last result is kept per thread, so ``predict_proba`` followed by ``top_features``
+        on the same tokens computes the vector once (results never depend on earlier calls).
+        """
+        key = tuple(tokens)
+        last = getattr(self._last, "value", None)
+        if last is not None and last[0] == key:
+            return last[1], last[2]
+        idx, values = self._compute_vector(key)
+        self._last.value = (key, idx, values)
+        return idx, values
+
+    def _compute_vector(self, tokens: Sequence[str]) -> tuple[list[int], npt.NDArray[np.float64]]:
         import numpy as np
 
         counts = Counter(features(tokens, self.settings))

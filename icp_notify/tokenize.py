@@ -186,12 +186,32 @@ def _parse_dictionary(data: bytes, path: str) -> tuple[dict[str, int], int]:
     return freq, total
 
 
+def _import_jieba() -> Any:
+    """Import jieba without letting it import ``pkg_resources`` (about 40-60 ms of cold start).
+
+    jieba 0.42 falls back to plain file access when ``import pkg_resources`` fails; the blocker is
+    removed right after, so the host application can still import ``pkg_resources`` itself.
+    """
+    import sys
+
+    if "jieba" in sys.modules or "pkg_resources" in sys.modules:
+        import jieba
+
+        return jieba
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+    try:
+        import jieba
+    finally:
+        if sys.modules.get("pkg_resources", 0) is None:
+            del sys.modules["pkg_resources"]
+    return jieba
+
+
 @functools.cache
 def _tokenizer() -> Any:
     """Return the private jieba tokenizer, built once from the bundled dictionary."""
     with _lock:
-        import jieba
-
+        jieba = _import_jieba()
         path = dictionary_path()
         try:
             data = path.read_bytes()

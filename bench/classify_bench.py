@@ -1,0 +1,160 @@
+"""Classification speed and memory: icp_notify against a by-hand baseline, side by side.
+
+Run from the repository root::
+
+    .venv/bin/python bench/classify_bench.py [--messages N] [--repeat R]
+
+In one process and one run it trains the baseline (bench/baseline.py) on the corpus train split,
+then times per-message classification of the same messages (the corpus test split, cycled) by
+the baseline and by ``icp_notify.classify`` (parse + rules + text model + context), and prints
+messages per second, the ratio and the peak RSS. Then it measures cold start: the wall time of
+``icp-notify classify "<generic notice>"`` as a new process against the baseline as a new
+process (``bench/baseline.py --model DIR "<notice>"``, arrays loaded from an .npz), each the
+median of R runs after one warm-up, and the peak RSS of the icp-notify process that classified
+one message. Nothing here is a test; the figures go into docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+GENERIC = "尊敬的用户张**，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+TARGETS = {"throughput_ratio": 5.0, "cold_start_s": 0.5, "cold_start_ratio": 1 / 3, "rss_mb": 80.0}
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def throughput(fn: Callable[[str], object], texts: Sequence[str]) -> float:
+    """Messages per second of ``fn`` called once per message (after a short warm-up)."""
+    for t in texts[:20]:
+        fn(t)
+    t0 = time.perf_counter()
+    for t in texts:
+        fn(t)
+    return len(texts) / (time.perf_counter() - t0)
+
+
+def run_child(cmd: Sequence[str]) -> tuple[float, float]:
+    """Run a new process; return (wall seconds, its peak RSS in MB)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tempfile.gettempdir()
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def cold(cmd: Sequence[str], repeat: int) -> tuple[float, float]:
+    """Median wall time and max RSS over ``repeat`` runs, after one warm-up run."""
+    run_child(cmd)
+    runs = [run_child(cmd) for _ in range(repeat)]
+    return statistics.median(w for w, _ in runs), max(r for _, r in runs)
+
+
+def ours_callable() -> tuple[str, Callable[[str], object], list[str]]:
+    """``icp_notify.classify`` and the CLI command timing it from cold."""
+    exe = str(Path(sys.executable).with_name("icp-notify"))
+    try:
+        from icp_notify.classifier import classify
+    except ImportError:
+        from icp_notify.parse import parse
+        from icp_notify.textmodel import default_model, notice_tokens
+
+        model = default_model()
+
+        def fallback(text: str) -> object:
+            return model.predict_proba(notice_tokens(parse(text)))
+
+        code = (
+            "import sys;from icp_notify.parse import parse;"
+            "from icp_notify.textmodel import default_model, notice_tokens;"
+            "print(default_model().predict_proba(notice_tokens(parse(sys.argv[1]))))"
+        )
+        return (
+            "parse + text model (classifier not available)",
+            fallback,
+            [sys.executable, "-c", code, GENERIC],
+        )
+    return "icp_notify.classify", classify, [exe, "classify", GENERIC]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--messages", type=int, default=3000, help="messages per side (default 3000)")
+    p.add_argument("--repeat", type=int, default=5, help="cold-start runs per side (default 5)")
+    args = p.parse_args(argv)
+
+    from baseline import Baseline
+
+    from icp_notify.corpus import load_corpus, split_of
+
+    records = load_corpus()
+    test = [r.text for r in records if split_of(r.id) == "test"]
+    texts = [test[i % len(test)] for i in range(args.messages)]
+
+    t0 = time.perf_counter()
+    baseline = Baseline.from_corpus()
+    print(f"baseline trained on the train split in {time.perf_counter() - t0:.1f} s")
+    what, ours, ours_cmd = ours_callable()
+
+    base_rate = throughput(baseline.classify, texts)
+    ours_rate = throughput(ours, texts)
+    ratio = ours_rate / base_rate
+    print(f"\n== throughput ({len(texts)} messages, corpus test split cycled, one process)")
+    print(f"baseline (jieba.lcut + TfidfVectorizer + LogisticRegression): {base_rate:8.0f} msg/s")
+    print(f"{what:59s} {ours_rate:8.0f} msg/s")
+    print(f"ratio: {ratio:.1f}x (target >= {TARGETS['throughput_ratio']:.0f}x)")
+    print(f"peak RSS of this process (both sides loaded): {peak_rss_mb():.0f} MB")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        baseline.save(Path(tmp))
+        base_cmd = [sys.executable, str(ROOT / "bench" / "baseline.py"), "--model", tmp, GENERIC]
+        base_wall, base_rss = cold(base_cmd, args.repeat)
+    ours_wall, ours_rss = cold(ours_cmd, args.repeat)
+    print(f"\n== cold start (new process, median of {args.repeat} after a warm-up)")
+    print(f"baseline: {base_wall:.3f} s   (peak RSS {base_rss:.0f} MB)")
+    print(
+        f"ours ({' '.join(Path(c).name if i == 0 else c for i, c in enumerate(ours_cmd[:2]))} …): {ours_wall:.3f} s   (peak RSS {ours_rss:.0f} MB)"
+    )
+    print(
+        f"ours / baseline: {ours_wall / base_wall:.2f} (target <= 0.33); "
+        f"ours <= {TARGETS['cold_start_s']} s: {ours_wall <= TARGETS['cold_start_s']}"
+    )
+    print(
+        f"RSS of a process that classified one message: {ours_rss:.0f} MB (target <= {TARGETS['rss_mb']:.0f} MB)"
+    )
+    ok = (
+        ratio >= TARGETS["throughput_ratio"]
+        and ours_wall <= TARGETS["cold_start_s"]
+        and ours_wall / base_wall <= TARGETS["cold_start_ratio"]
+        and ours_rss <= TARGETS["rss_mb"]
+    )
+    print(f"\nall targets met: {ok}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
