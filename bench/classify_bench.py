@@ -17,7 +17,6 @@ one message. Nothing here is a test; the figures go into docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import statistics
 import subprocess
@@ -50,19 +49,32 @@ def throughput(fn: Callable[[str], object], texts: Sequence[str]) -> float:
     return len(texts) / (time.perf_counter() - t0)
 
 
+_LAUNCHER = (
+    "import os,subprocess,sys,time\n"
+    "t=time.perf_counter()\n"
+    "p=subprocess.Popen(sys.argv[1:],stdout=subprocess.DEVNULL)\n"
+    "_,st,ru=os.wait4(p.pid,0)\n"
+    "print(time.perf_counter()-t, ru.ru_maxrss/1024, os.waitstatus_to_exitcode(st))\n"
+)
+
+
 def run_child(cmd: Sequence[str]) -> tuple[float, float]:
-    """Run a new process; return (wall seconds, its peak RSS in MB)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tempfile.gettempdir()
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024
+    """Run a new process; return (wall seconds, its peak RSS in MB).
+
+    A small launcher process starts and waits for ``cmd``, so the child's peak RSS is its own
+    (a child forked straight from this big process would count the parent's pages until exec).
+    """
+    out = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *cmd],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tempfile.gettempdir(),
+    ).stdout.split()
+    wall, rss, code = float(out[0]), float(out[1]), int(out[2])
+    if code != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed with exit code {code}")
+    return wall, rss
 
 
 def cold(cmd: Sequence[str], repeat: int) -> tuple[float, float]:
