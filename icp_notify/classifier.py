@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 __all__ = [
     "CAPPED_CONFIDENCE",
     "CONTEXT_CONFIDENCE",
+    "HINT_SHARE",
+    "SIGNATURE_KINDS",
     "MODEL_THRESHOLD",
     "OTHER_GUARD",
     "Classifier",
@@ -63,6 +65,12 @@ CAPPED_CONFIDENCE = 0.85
 
 OTHER_GUARD = 0.2
 """Model mass on ``other`` above which an unsupported ``access_cancelled`` stays ambiguous with ``other``."""
+
+HINT_SHARE = 0.5
+"""Share of a hint rule's weight (rules below ``STRONG_WEIGHT``) added to the model's mass on its situation."""
+
+SIGNATURE_KINDS = frozenset({Kind.PUBLIC_SECURITY, Kind.ANTI_FRAUD})
+"""Kinds whose rules are also run over the 【signature】 alone (the sender names the topic)."""
 
 
 class ProbaModel(Protocol):
@@ -175,6 +183,46 @@ def sure_rule(rule_evidence: Sequence[Evidence]) -> Evidence | None:
     return best[0]
 
 
+def cautions(rule_evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
+    """Rule evidence that forbids a confident change situation: phishing signals or sure ``other`` rules.
+
+    Any phishing rule (hint or sure), and any sure rule whose situation is ``other``.
+
+    Examples
+    --------
+    >>> hint = Evidence(source="rule", id="signal.x", kind=Kind.PHISHING, situation=Situation.OTHER, weight=0.6)
+    >>> [e.id for e in cautions([hint])]
+    ['signal.x']
+    """
+    from icp_notify.rules import STRONG_WEIGHT
+
+    return tuple(
+        e
+        for e in rule_evidence
+        if not e.timed_out
+        and e.kind is not None
+        and (
+            e.kind is Kind.PHISHING
+            or (e.situation is Situation.OTHER and (e.weight or 0.0) >= STRONG_WEIGHT)
+        )
+    )
+
+
+def _with_hints(
+    model_sit: Mapping[Situation, float], rule_evidence: Sequence[Evidence]
+) -> dict[Situation, float]:
+    """Add ``HINT_SHARE`` × weight of every hint rule (below ``STRONG_WEIGHT``) to its situation."""
+    from icp_notify.rules import STRONG_WEIGHT
+
+    out = dict(model_sit)
+    for e in rule_evidence:
+        weight = e.weight or 0.0
+        if e.timed_out or e.situation is None or weight >= STRONG_WEIGHT:
+            continue
+        out[e.situation] = out.get(e.situation, 0.0) + HINT_SHARE * weight
+    return _normalised(out)
+
+
 def _ambiguous(  # noqa: PLR0917
     candidates: Sequence[Situation],
     probabilities: Mapping[Situation, float],
@@ -233,14 +281,18 @@ def decide(
 ) -> Classification:
     """Combine rule evidence, model probabilities and the context verdict — the one policy.
 
-    The first row that applies decides:
+    The first row that applies decides. *Cautions* (:func:`cautions`) are any phishing rule
+    (hint or sure) and any sure rule of situation ``other``; *hints* are rules below
+    ``STRONG_WEIGHT``.
 
     ===  ==========================================  ===========================================
      #    when                                        result
     ===  ==========================================  ===========================================
      1    a sure rule (weight ≥ 0.9, not timed        that kind's situation; confidence = the
-          out, highest weight) names an explicit      rule's weight; ``decided_by`` = rules
-          kind                                        (+ model when the model agrees)
+          out, highest weight) names an explicit      rule's weight, capped at 0.85 for a change
+          kind                                        situation when a caution is present;
+                                                      ``decided_by`` = rules (+ model when the
+                                                      model agrees)
      2    the notice is the generic one (sure         the context's situation; kind
           generic rule; or no sure rule and the       ``change_notice_generic``; confidence 0.95;
           model's top kind is generic) and the        ``decided_by`` = rules or model, + context
@@ -249,14 +301,19 @@ def decide(
           it (or no context)                          narrowed candidates, else all four in
                                                       ``context.DEFAULT_ORDER``; probabilities
                                                       by :func:`rank_probabilities`
-     4    no sure rule, the model's top situation     ambiguous between ``access_cancelled`` and
-          is ``access_cancelled``, no rule supports   ``other`` — never a confident cancellation
-          it and the model gives ``other`` ≥ 0.2      for an ``other``-looking text
-     5    no sure rule, the model's top situation     that situation, kind = the model's top kind
-          has probability ≥ 0.6                       of it; confidence = its probability
-                                                      (capped at 0.85 for an ``access_cancelled``
-                                                      no rule supports); ``decided_by`` = model
-     6    no sure rule, low confidence, top is        ``other`` with the model's (low) confidence
+     –    rows 4–7 use the model's situation          each hint adds ``HINT_SHARE`` × its weight
+          probabilities plus the hints                to its situation (then renormalised)
+     4    no sure rule, the top situation is          ambiguous between ``access_cancelled`` and
+          ``access_cancelled``, no rule supports      ``other`` — never a confident cancellation
+          it (or a caution is present) and           for an ``other``-looking text
+          ``other`` ≥ 0.2
+     5    no sure rule, the top situation has         that situation, kind = the model's top kind
+          probability ≥ 0.6                           of it; confidence = its probability, capped
+                                                      at 0.85 for an unsupported
+                                                      ``access_cancelled`` and for any change
+                                                      situation under a caution;
+                                                      ``decided_by`` = model
+     6    no sure rule, low confidence, top is        ``other`` with the (low) confidence
           ``other``
      7    no sure rule, low confidence, top is a      ambiguous among the situations with
           change situation                            probability ≥ 0.15 (at least two, at most
@@ -307,6 +364,7 @@ def decide(
         spread = context_verdict.candidates
     model_sit = _situation_probs(kinds, spread) if kinds else None
     model_top_kind = max(kinds, key=kinds.__getitem__) if kinds else None
+    caution = cautions(rule_ev)
 
     # Row 1: a sure explicit rule.
     if best is not None and best.kind is not Kind.CHANGE_NOTICE_GENERIC:
@@ -317,6 +375,8 @@ def decide(
         if model_sit is not None and max(model_sit, key=model_sit.__getitem__) is situation:
             deciders += (Decider.MODEL,)
         confidence = best.weight or 0.0
+        if situation is not Situation.OTHER and caution:
+            confidence = min(confidence, CAPPED_CONFIDENCE)
         return _decided(
             situation,
             confidence,
@@ -370,7 +430,8 @@ def decide(
             model_version,
         )
 
-    # Rows 4–7: the model.
+    # Rows 4–7: the model, with the hint rules' weight added.
+    model_sit = _with_hints(model_sit, rule_ev)
     evidence = (*rule_ev, *model_evidence)
     ranked = sorted(Situation, key=lambda s: (-model_sit[s], list(Situation).index(s)))
     top = ranked[0]
@@ -380,7 +441,7 @@ def decide(
         return max(of, key=kinds.__getitem__) if of else Kind.UNRELATED
 
     if top is Situation.ACCESS_CANCELLED:
-        supported = any(
+        supported = not caution and any(
             e.situation is Situation.ACCESS_CANCELLED and not e.timed_out for e in rule_ev
         )
         if not supported and model_sit[Situation.OTHER] >= OTHER_GUARD:
@@ -404,9 +465,12 @@ def decide(
                 model_version,
             )
     elif model_sit[top] >= MODEL_THRESHOLD or top is Situation.OTHER:
+        confidence = model_sit[top]
+        if top is not Situation.OTHER and caution:
+            confidence = min(confidence, CAPPED_CONFIDENCE)
         return _decided(
             top,
-            model_sit[top],
+            confidence,
             model_sit,
             top_kind_of(top),
             (Decider.MODEL,),
@@ -508,6 +572,18 @@ class Classifier:
                 )
         return probs, tuple(evidence), version
 
+    def _signature_evidence(self, notice: Notice) -> tuple[Evidence, ...]:
+        """Rules of :data:`SIGNATURE_KINDS` run over the 【signature】 alone (e.g. the 公安 platform)."""
+        signature = (notice.signature or "").strip()
+        if not signature:
+            return ()
+        view = Notice(raw_text=signature, text=signature, channel=notice.channel)
+        return tuple(
+            e.model_copy(update={"detail": f"{e.detail} (in the signature)"})
+            for e in self.rules.match(view)
+            if e.kind in SIGNATURE_KINDS and not e.timed_out
+        )
+
     def classify_notice(
         self, notice: Notice, context: Context | Mapping[str, Any] | None = None
     ) -> Classification:
@@ -527,7 +603,7 @@ class Classifier:
         from icp_notify.context import weigh
 
         ctx = _context(context)
-        rule_evidence = self.rules.match(notice)
+        rule_evidence = self.rules.match(notice) + self._signature_evidence(notice)
         probs, model_evidence, version = self._model_inputs(notice)
         best = sure_rule(rule_evidence)
         generic = (best is not None and best.kind is Kind.CHANGE_NOTICE_GENERIC) or (
