@@ -44,6 +44,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import importlib
 import tomllib
 from collections.abc import Sequence
 from importlib import resources
@@ -74,6 +75,7 @@ __all__ = [
     "RuleSpec",
     "default_rules",
     "example_notice",
+    "literal_gate",
 ]
 
 STRONG_WEIGHT = 0.9
@@ -150,6 +152,114 @@ class RuleSpec(BaseModel):
         return value
 
 
+_QUANTIFIER_BRACES = regex.compile(r"\{\d*,?\d*\}")
+
+
+_UNSAFE_FOR_LOWER = frozenset("\u0130\u017f")
+"""The only characters IGNORECASE matches to an ASCII letter that ``str.lower`` does not map to it."""
+
+
+def _gate_char(ch: str) -> str | None:
+    """``ch`` as it appears in lower-cased text, when a gate may use it (else ``None``)."""
+    if ch in "{}":
+        return None
+    if ch.isascii() and ch.isalpha():
+        return ch.lower()
+    return ch if ch.lower() == ch == ch.upper() else None
+
+
+def _best(options: list[frozenset[str]]) -> frozenset[str] | None:
+    """The most selective condition: longest shortest string, then fewest alternatives."""
+    if not options:
+        return None
+    return max(options, key=lambda o: (min(map(len, o)), -len(o)))
+
+
+def _required(items: Any) -> frozenset[str] | None:
+    """Strings one of which every match of a parsed (``re._parser``) sequence contains.
+
+    ``None`` when nothing can be said. Only characters without case are used, so the
+    condition holds under IGNORECASE; lookarounds count (their text is in the searched text).
+    """
+    c = importlib.import_module("re._constants")
+
+    options: list[frozenset[str]] = []
+    run = ""
+    for op, av in items:
+        ch = _gate_char(chr(av)) if op is c.LITERAL else None
+        if ch is not None:
+            run += ch
+            continue
+        if run:
+            options.append(frozenset((run,)))
+            run = ""
+        cond: frozenset[str] | None = None
+        if op is c.IN:
+            chars = [_gate_char(chr(v)) for o, v in av if o is c.LITERAL]
+            if len(chars) == len(av) and all(chars):
+                cond = frozenset(ch for ch in chars if ch)
+        elif op is c.BRANCH:
+            alts = [_required(alt) for alt in av[1]]
+            if alts and all(a is not None for a in alts):
+                cond = frozenset().union(*(a for a in alts if a is not None))
+        elif op is c.SUBPATTERN:
+            cond = _required(av[3])
+        elif op is c.ATOMIC_GROUP:
+            cond = _required(av)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            cond = _required(av[2]) if av[0] >= 1 else None
+        elif op is c.ASSERT:
+            cond = _required(av[1])
+        if cond:
+            options.append(cond)
+    if run:
+        options.append(frozenset((run,)))
+    return _best(options)
+
+
+@functools.lru_cache(maxsize=4096)
+def literal_gate(source: str) -> tuple[str, ...] | None:
+    """Substrings one of which any match of the pattern ``source`` must contain (``None``: no gate).
+
+    A cheap necessary condition checked before a search: when no string of the gate occurs in
+    the lower-cased text, the pattern cannot match there and the search is skipped (results are
+    unchanged). Gates are not used on a text holding one of :data:`_UNSAFE_FOR_LOWER`.
+    The pattern is read with the standard library's parser; syntax it does not share with
+    :mod:`regex` (``\\p{…}``, fuzzy ``{e<=1}``, POSIX classes …) gives no gate.
+
+    Examples
+    --------
+    >>> literal_gate("已(?:完成)?取消(?:您的)?(?:网站|域名)?接入")
+    ('取消',)
+    >>> sorted(literal_gate("(?:验证码|校验码)"))
+    ['校验码', '验证码']
+    >>> literal_gate(r"ICP\\s*备")
+    ('icp',)
+    >>> literal_gate(r"\\p{Han}备") is None
+    True
+    """
+    import warnings
+
+    _parser = importlib.import_module("re._parser")
+    if "{" in _QUANTIFIER_BRACES.sub("", source):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            parsed = _parser.parse(source, 0)
+    except Exception:  # syntax only the regex module knows: no gate
+        return None
+    found = _required(parsed.data)
+    return tuple(sorted(found)) if found else None
+
+
+def _lowered(text: str) -> str | None:
+    """``text.lower()`` for the literal gates, or ``None`` when the gates cannot be trusted on it."""
+    if not _UNSAFE_FOR_LOWER.isdisjoint(text):
+        return None
+    return text.lower()
+
+
 class CompiledRule:
     """A :class:`RuleSpec` with its patterns compiled; matches one notice.
 
@@ -176,6 +286,8 @@ class CompiledRule:
         self.unless = tuple(unless)
         self.senders = tuple(senders)
         self.timeout = timeout
+        self._gated = tuple((p, literal_gate(p.pattern)) for p in self.patterns)
+        self._gated_unless = tuple((p, literal_gate(p.pattern)) for p in self.unless)
 
     @property
     def id(self) -> str:
@@ -220,18 +332,26 @@ class CompiledRule:
 
         A search that exceeds the timeout gives ``Evidence(timed_out=True)`` with weight 0.
         """
+        return self._match(notice, _lowered(notice.text))
+
+    def _match(self, notice: Notice, low: str | None) -> Evidence | None:
+        """:meth:`match`, with the text lower-cased for the gates (``None``: search everything)."""
         try:
             if not self._conditions_hold(notice):
                 return None
             text = notice.text
             found = None
-            for pattern in self.patterns:
+            for pattern, gate in self._gated:
+                if gate is not None and low is not None and not any(s in low for s in gate):
+                    continue  # cannot match: no required substring occurs
                 found = pattern.search(text, timeout=self.timeout)
                 if found is not None:
                     break
             if found is None:
                 return None
-            for veto in self.unless:
+            for veto, gate in self._gated_unless:
+                if gate is not None and low is not None and not any(s in low for s in gate):
+                    continue
                 if veto.search(text, timeout=self.timeout) is not None:
                     return None
         except TimeoutError:
@@ -361,7 +481,8 @@ class RuleSet:
             One item per matching rule (rule id, situation, kind, span in ``notice.text``, the
             matched text, weight) and per rule that timed out (``timed_out=True``), in file order.
         """
-        found = (rule.match(notice) for rule in self.rules)
+        low = _lowered(notice.text)
+        found = (rule._match(notice, low) for rule in self.rules)
         return tuple(e for e in found if e is not None)
 
     def check_examples(self) -> list[str]:
