@@ -32,6 +32,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -120,10 +121,17 @@ def display_feature(name: str) -> str:
     >>> display_feature("c:" + chr(0xE000) + "已")
     'c:⟨URL⟩已'
     """
+    back = _display_map()
+    if back.keys().isdisjoint(name):
+        return name
+    return "".join(back.get(ch, ch) for ch in name)
+
+
+@functools.cache
+def _display_map() -> dict[str, str]:
     from icp_notify.tokenize import PLACEHOLDERS
 
-    back = {v: k for k, v in _placeholder_chars(tuple(PLACEHOLDERS.values())).items()}
-    return "".join(back.get(ch, ch) for ch in name)
+    return {v: k for k, v in _placeholder_chars(tuple(PLACEHOLDERS.values())).items()}
 
 
 def features(tokens: Sequence[str], settings: FeatureSettings) -> list[str]:
@@ -151,16 +159,27 @@ def features(tokens: Sequence[str], settings: FeatureSettings) -> list[str]:
     if lo:
         n_tok = len(tokens)
         for n in range(lo, hi + 1):
-            for i in range(n_tok - n + 1):
-                out.append("w:" + " ".join(tokens[i : i + n]))
+            if n == 1:
+                out += ["w:" + t for t in tokens]
+            elif n == 2:  # the common case, without a join per n-gram
+                out += ["w:" + a + " " + b for a, b in pairwise(tokens)]
+            else:
+                out += ["w:" + " ".join(tokens[i : i + n]) for i in range(n_tok - n + 1)]
     lo, hi = settings.char_ngrams
     if lo:
         text = _char_stream(tokens)
         n_chr = len(text)
         for n in range(lo, hi + 1):
-            for i in range(n_chr - n + 1):
-                out.append("c:" + text[i : i + n])
+            out += ["c:" + text[i : i + n] for i in range(n_chr - n + 1)]
     return out
+
+
+_SUBLINEAR: Final = tuple(1.0 + math.log(c) if c else 0.0 for c in range(64))
+
+
+def _sublinear(count: int) -> float:
+    """``1 + log(count)``, the sublinear term frequency (small counts from a table)."""
+    return _SUBLINEAR[count] if count < len(_SUBLINEAR) else 1.0 + math.log(count)
 
 
 def notice_tokens(notice: Notice) -> list[str]:
@@ -384,11 +403,12 @@ class TextModel:
         vocab = self._vocabulary
         idx: list[int] = []
         tf: list[float] = []
+        weight = _sublinear if self._sublinear_tf else float
         for feat, count in counts.items():
             j = vocab.get(feat)
             if j is not None:
                 idx.append(j)
-                tf.append(1.0 + math.log(count) if self._sublinear_tf else float(count))
+                tf.append(weight(count))
         values = np.asarray(tf, dtype=np.float64) * self._idf[idx]
         norm = float(np.sqrt(values @ values))
         if norm > 0.0:
@@ -474,14 +494,14 @@ class TextModel:
         else:
             k = self.labels.index(kind)
             weights = self._coef_t[idx, k]
+        import numpy as np
+
         contrib = values * weights
-        order = sorted(range(len(idx)), key=lambda i: (-float(contrib[i]), idx[i]))
+        # largest contribution first, ties by feature index
+        order = np.lexsort((np.asarray(idx), -contrib))[:n].tolist()
         names = self._feature_names()
-        return [
-            (display_feature(names[idx[i]]), round(float(contrib[i]), 6))
-            for i in order[:n]
-            if contrib[i] > 0
-        ]
+        top = contrib.tolist()
+        return [(display_feature(names[idx[i]]), round(top[i], 6)) for i in order if top[i] > 0]
 
     def _feature_names(self) -> list[str]:
         if self._names is None:
