@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
+from pydantic_core import to_jsonable_python
 
 from icp_notify._version import __version__
 from icp_notify.errors import IcpNotifyError, InputError
@@ -56,6 +57,7 @@ from icp_notify.models import (
     Notice,
     RawMessage,
     ReadError,
+    Situation,
 )
 
 if TYPE_CHECKING:
@@ -66,8 +68,11 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 """One output row (a JSON object): a labelled report or an error, with ``seq`` and ``source``."""
 
-CACHE_SIZE = 4096
+CACHE_SIZE = 2048
 """Entries kept in each per-run cache (least recently used dropped first); bounds memory."""
+
+SEEN_MEMORY_KEYS = 1 << 16
+"""Duplicate-detection digests kept in memory before they move to a temporary SQLite file."""
 
 CHUNK_SIZE = 256
 """Messages sent to a worker process at a time."""
@@ -209,34 +214,146 @@ def error_row(
     }
 
 
-def _lru_get(cache: OrderedDict[Any, Any], key: Any) -> Any:
-    value = cache.get(key)
-    if value is not None:
-        cache.move_to_end(key)
-    return value
+class _Cache:
+    """A least-recently-used dict of at most ``size`` entries (bounded memory)."""
+
+    __slots__ = ("_data", "size")
+
+    def __init__(self, size: int) -> None:
+        self._data: OrderedDict[Any, Any] = OrderedDict()
+        self.size = size
+
+    def get(self, key: Any) -> Any:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
+        self._data[key] = value
+        if len(self._data) > self.size:
+            self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)
 
 
-def _lru_put(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
-    cache[key] = value
-    if len(cache) > CACHE_SIZE:
-        cache.popitem(last=False)
+class LabelledRow(dict[str, Any]):
+    """A labelled row (a plain ``dict``) that also carries its JSON line, built once.
+
+    ``json`` equals ``json.dumps(row, ensure_ascii=False)``; :func:`write_rows` writes it
+    instead of serialising the row again. Rows share their ``classification`` dict with every
+    row of the same cache entry: treat rows as read-only (copy before changing one).
+    """
+
+    __slots__ = ("json",)
+
+    json: str
+
+
+_SLOT_RECEIVED = "\x00received_at\x00"
+_SLOT_SOURCE = "\x00source\x00"
+_SLOTS = {json.dumps(_SLOT_RECEIVED): "received_at", json.dumps(_SLOT_SOURCE): "source"}
+
+
+def _template(notice_json: dict[str, Any]) -> tuple[str, ...]:
+    """The notice's JSON cut around its two per-row values: ``(text, slot, text, slot, text)``."""
+    text = json.dumps(
+        {**notice_json, "received_at": _SLOT_RECEIVED, "source": _SLOT_SOURCE}, ensure_ascii=False
+    )
+    pieces: list[str] = []
+    while True:
+        found = [(text.find(token), token) for token in _SLOTS if token in text]
+        if not found:
+            pieces.append(text)
+            return tuple(pieces)
+        at, token = min(found)
+        pieces.extend((text[:at], _SLOTS[token]))
+        text = text[at + len(token) :]
+
+
+def _render(template: tuple[str, ...], values: dict[str, str]) -> str:
+    return "".join(values[p] if i % 2 else p for i, p in enumerate(template))
+
+
+def _advice_reads_time(advisor: Any, classification: Classification) -> bool:
+    """Whether the advice for ``classification`` may depend on the notice's arrival time.
+
+    The arrival time enters advice only through an entry's ``wait_for_sync`` (``reachable_after``,
+    ``wait``) and ``deadline_from_notice`` (relative limits such as 24小时内); an ambiguous
+    classification reads its candidates' entries. Anything unexpected answers ``True`` (the
+    advice is then computed for every row).
+    """
+    try:
+        entries = [advisor.entry(advisor.entry_key(classification))]
+        if classification.ambiguous or classification.situation is None:
+            entries += [advisor.entry(s.value) for s in Situation if s is not Situation.OTHER]
+        return any(
+            getattr(e, "wait_for_sync", True) or getattr(e, "deadline_from_notice", True)
+            for e in entries
+        )
+    except Exception:
+        return True
+
+
+def classification_inputs(notice: Notice) -> tuple[Any, ...]:
+    """Exactly what a classification without context reads from a notice (the cache key).
+
+    ``Classifier.classify_notice(notice, None)`` reads: the rules — ``notice.text`` (patterns,
+    vetoes, the bare-URL test), ``channel``, ``sender`` (sender patterns), ``sender_type`` and
+    whether ``entities.urls`` is empty; the signature rules — ``signature`` and ``channel``; the
+    text model — the tokens of ``notice.text``. Without context the context policy is not
+    consulted, and :func:`~icp_notify.classifier.decide` reads the evidence only. Nothing else
+    of the notice (arrival time, subject, recipient, entity values, source) can change the
+    result, so notices equal on this key share one classification.
+
+    Entity values inside the text are part of the key on purpose: rules read them (a look-alike
+    ``beian``/``miit`` domain is phishing, verification codes and phone numbers are matched by
+    pattern) and evidence records the matched text and its span. ``tests/test_batch_cache.py``
+    checks on the whole corpus that cached and uncached reports are identical.
+
+    Examples
+    --------
+    >>> a = Notice(raw_text="x", text="您的备案已通过", subject="a")
+    >>> classification_inputs(a) == classification_inputs(a.model_copy(update={"subject": "b"}))
+    True
+    """
+    return (
+        notice.text,
+        notice.channel,
+        notice.sender,
+        notice.sender_type,
+        notice.signature,
+        bool(notice.entities.urls),
+    )
 
 
 class Labeller:
-    """Label messages one by one with one pipeline and per-run caches.
+    """Label messages one by one with one pipeline and bounded per-run caches.
+
+    Three caches, each a least-recently-used dict of at most :data:`CACHE_SIZE` entries (so memory
+    does not grow with the archive), keyed on exactly what determines their result:
+
+    * parsing, on the raw text, channel, sender and subject; reused for another arrival time
+      only when the notice has no date mention (the arrival time only resolves dates' years);
+    * classification, on :func:`classification_inputs`; never for a message with context;
+    * advice, on the parse key and the classification, only when the advice entry does not read
+      the arrival time (:func:`_advice_reads_time`); otherwise advice is computed per row.
 
     Parameters
     ----------
     pipeline : Pipeline, optional
         Defaults to ``icp_notify.pipeline.Pipeline.default()`` (loaded on first use). A
         pipeline with ``classifier.classify_notice`` and ``advisor.advise`` gets the
-        classification cache; any object with ``analyze_notice`` works without it.
+        caches; any object with ``analyze_notice`` works without them.
     lang : {"zh", "en"}
         Advice language.
     now : datetime or ISO str, optional
         The clock the advice is computed against.
     parse : callable, optional
         ``parse(RawMessage) -> Notice``; defaults to :func:`icp_notify.parse.parse`.
+    cache : bool
+        ``False`` turns every cache off (each row is computed from scratch; for tests).
     """
 
     def __init__(
@@ -246,6 +363,7 @@ class Labeller:
         lang: str = "zh",
         now: dt.datetime | str | None = None,
         parse: Callable[[RawMessage], Notice] | None = None,
+        cache: bool = True,
     ) -> None:
         if pipeline is None:
             from icp_notify.pipeline import Pipeline
@@ -260,111 +378,216 @@ class Labeller:
         self.pipeline = pipeline
         self.lang = lang
         self.now = now
+        self.cache = cache
         self._parse = parse
         self._classify = getattr(getattr(pipeline, "classifier", None), "classify_notice", None)
-        self._advise = getattr(getattr(pipeline, "advisor", None), "advise", None)
-        self._parsed: OrderedDict[Any, tuple[Notice, dict[str, Any]]] = OrderedDict()
-        self._classified: OrderedDict[Any, tuple[Classification, dict[str, Any]]] = OrderedDict()
+        self._advisor = getattr(pipeline, "advisor", None)
+        self._advise = getattr(self._advisor, "advise", None)
+        self._parsed = _Cache(CACHE_SIZE)
+        self._classified = _Cache(CACHE_SIZE)
+        self._advised = _Cache(CACHE_SIZE)
+        self._version = json.dumps(__version__)
         self.cache_hits = 0
+
+    classification_key = staticmethod(classification_inputs)
+    """The classification cache key (:func:`classification_inputs`)."""
 
     # ------------------------------------------------------------------ caches
 
-    def _notice(self, msg: RawMessage) -> tuple[Notice, dict[str, Any]]:
-        key = (msg.text, msg.channel, msg.sender, msg.subject)
-        cached = _lru_get(self._parsed, key)
+    def _notice(self, msg: RawMessage) -> tuple[Notice, dict[str, Any], str, Any]:
+        """The notice, its JSON dict and JSON text, and the parse key (``None``: not cacheable)."""
+        key = (msg.text, msg.channel, msg.sender, msg.subject, msg.defects) if self.cache else None
+        cached = self._parsed.get(key) if key is not None else None
         if cached is not None:
-            notice, notice_json = cached
-            if notice.received_at == msg.received_at and notice.source == msg.source:
-                return notice, notice_json
-            # arrival time only resolves the year of dates: reuse when there are none
-            if not notice.entities.dates:
+            notice, notice_json, template = cached
+            # the arrival time only resolves the year of dates: reuse when there are none
+            if notice.received_at == msg.received_at or not notice.entities.dates:
+                received = to_jsonable_python(msg.received_at)
                 source = None if msg.source is None else msg.source.model_dump(mode="json")
-                received = None if msg.received_at is None else msg.received_at.isoformat()
-                return (
-                    notice.model_copy(
-                        update={"received_at": msg.received_at, "source": msg.source}
-                    ),
-                    {**notice_json, "received_at": received, "source": source},
+                notice = notice.model_copy(
+                    update={"received_at": msg.received_at, "source": msg.source}
                 )
+                notice_json = {**notice_json, "received_at": received, "source": source}
+                text = _render(
+                    template,
+                    {
+                        "received_at": json.dumps(received),
+                        "source": json.dumps(source, ensure_ascii=False),
+                    },
+                )
+                return notice, notice_json, text, key
         notice = self._parse(msg)
         notice_json = notice.model_dump(mode="json")
-        _lru_put(self._parsed, key, (notice, notice_json))
-        return notice, notice_json
-
-    @staticmethod
-    def classification_key(notice: Notice) -> tuple[Any, ...]:
-        """What the classifier reads from a notice without context (the cache key).
-
-        Rules read the normalised text, channel, sender, sender type and URLs; the text model
-        reads the tokens of the text; without context, the context policy only asks whether the
-        notice has a receive time (not which one). The signature and subject are in the key too.
-        """
-        return (
-            notice.received_at is None,
-            notice.text,
-            notice.subject,
-            notice.channel,
-            notice.sender,
-            notice.sender_type,
-            notice.signature,
-            tuple(u.url for u in notice.entities.urls),
-        )
+        text = json.dumps(notice_json, ensure_ascii=False)
+        if key is not None:
+            self._parsed.put(key, (notice, notice_json, _template(notice_json)))
+        return notice, notice_json, text, key
 
     def _classification(
         self, notice: Notice, context: Context | None
-    ) -> tuple[Classification, dict[str, Any]]:
+    ) -> tuple[Classification, dict[str, Any], str]:
         assert self._classify is not None
-        if context is not None:
+        if context is not None or not self.cache:
             result: Classification = self._classify(notice, context)
-            return result, result.model_dump(mode="json")
-        key = self.classification_key(notice)
-        cached = _lru_get(self._classified, key)
+            as_json = result.model_dump(mode="json")
+            return result, as_json, json.dumps(as_json, ensure_ascii=False)
+        key = classification_inputs(notice)
+        cached = self._classified.get(key)
         if cached is not None:
             self.cache_hits += 1
             return cached  # type: ignore[no-any-return]
         result = self._classify(notice, None)
-        entry = (result, result.model_dump(mode="json"))
-        _lru_put(self._classified, key, entry)
+        as_json = result.model_dump(mode="json")
+        entry = (result, as_json, json.dumps(as_json, ensure_ascii=False))
+        self._classified.put(key, entry)
+        return entry
+
+    def _advice(
+        self, classification: Classification, notice: Notice, key: Any
+    ) -> tuple[dict[str, Any], str]:
+        assert self._advise is not None
+        cacheable = key is not None and not _advice_reads_time(self._advisor, classification)
+        if cacheable:
+            cached = self._advised.get(key)
+            if cached is not None:
+                return cached  # type: ignore[no-any-return]
+        advice: Advice = self._advise(classification, notice, now=self.now, lang=self.lang)
+        as_json = advice.model_dump(mode="json")
+        entry = (as_json, json.dumps(as_json, ensure_ascii=False))
+        if cacheable:
+            self._advised.put(key, entry)
         return entry
 
     # ------------------------------------------------------------------ rows
 
     def label_message(self, seq: int, msg: RawMessage) -> Row:
-        """Label one message; bad input becomes an error row, never an exception."""
+        """Label one message; bad input becomes an error row, never an exception.
+
+        A labelled row is a :class:`LabelledRow` (its JSON line built with it).
+        """
         try:
-            notice, notice_json = self._notice(msg)
-            if self._classify is not None and self._advise is not None:
-                classification, classification_json = self._classification(notice, msg.context)
-                advice: Advice = self._advise(classification, notice, now=self.now, lang=self.lang)
-                report = {
-                    "notice": notice_json,
-                    "classification": classification_json,
-                    "advice": advice.model_dump(mode="json"),
-                    "version": __version__,
-                }
-            else:
+            if self._classify is None or self._advise is None:
+                notice = self._parse(msg)
                 full = self.pipeline.analyze_notice(
                     notice, context=msg.context, now=self.now, lang=self.lang
                 )
-                report = full.model_dump(mode="json")
+                return {"seq": seq, "source": _source_json(msg), **full.model_dump(mode="json")}
+            notice, notice_json, notice_text, parse_key = self._notice(msg)
+            classification, classification_json, classification_text = self._classification(
+                notice, msg.context
+            )
+            advice_key = None
+            if parse_key is not None and msg.context is None:
+                advice_key = (parse_key, classification_inputs(notice))
+            advice_json, advice_text = self._advice(classification, notice, advice_key)
         except InputError as exc:
             return error_row(seq, msg, exc.code, exc.message, exc.where)
         except IcpNotifyError as exc:
             return error_row(seq, msg, "failed", str(exc))
-        return {"seq": seq, "source": _source_json(msg), **report}
+        source = notice_json["source"]
+        if source is not None:
+            source = {k: v for k, v in source.items() if v is not None}
+        row = LabelledRow(
+            seq=seq,
+            source=source,
+            notice=notice_json,
+            classification=classification_json,
+            advice=advice_json,
+            version=__version__,
+        )
+        row.json = (
+            f'{{"seq": {seq}, "source": {json.dumps(source, ensure_ascii=False)}, '
+            f'"notice": {notice_text}, "classification": {classification_text}, '
+            f'"advice": {advice_text}, "version": {self._version}}}'
+        )
+        return row
 
 
 # --------------------------------------------------------------------------- label
 
 
 def _dedupe_key(msg: RawMessage) -> bytes:
-    h = hashlib.blake2b(digest_size=12)
+    h = hashlib.blake2b(digest_size=16)
     h.update((msg.sender or "").encode("utf-8", "surrogatepass"))
     h.update(b"\x00")
     h.update((msg.received_at.isoformat() if msg.received_at else "").encode())
     h.update(b"\x00")
     h.update(msg.text.encode("utf-8", "surrogatepass"))
     return h.digest()
+
+
+class SeenSet:
+    """The exact set of messages seen in a run, in bounded memory.
+
+    Keys are 16-byte BLAKE2b digests of (sender, time, text). Up to ``memory_keys`` of them are
+    held in a Python set; beyond that they are moved into a temporary SQLite file (deleted when
+    the set is closed or collected) whose page cache is capped, so memory stays flat however
+    long the archive is. A digest collision (probability about n²/2¹²⁹) is the only way two
+    different messages could be taken for duplicates.
+
+    Examples
+    --------
+    >>> seen = SeenSet(memory_keys=2)
+    >>> [seen.add(k) for k in (b"a", b"b", b"c", b"a", b"c", b"d")]
+    [True, True, True, False, False, True]
+    >>> len(seen), seen.spilled
+    (4, True)
+    >>> seen.close()
+    """
+
+    def __init__(self, memory_keys: int = 1 << 16) -> None:
+        self.memory_keys = memory_keys
+        self._memory: set[bytes] = set()
+        self._db: Any = None
+        self._dir: Any = None
+        self._count = 0
+
+    @property
+    def spilled(self) -> bool:
+        """Whether keys have been moved to disk."""
+        return self._db is not None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, key: bytes) -> bool:
+        """Add ``key``; return ``True`` when it was new (``False``: a duplicate)."""
+        if key in self._memory:
+            return False
+        if self._db is not None and (
+            self._db.execute("SELECT 1 FROM seen WHERE k = ?", (key,)).fetchone() is not None
+        ):
+            return False
+        self._memory.add(key)
+        self._count += 1
+        if len(self._memory) >= self.memory_keys:
+            self._spill()
+        return True
+
+    def _spill(self) -> None:
+        if self._db is None:
+            import sqlite3
+            import tempfile
+
+            self._dir = tempfile.TemporaryDirectory(prefix="icp_notify_seen_")
+            self._db = sqlite3.connect(os.path.join(self._dir.name, "seen.sqlite"))
+            self._db.executescript(
+                "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4096;"
+                "CREATE TABLE seen (k BLOB PRIMARY KEY) WITHOUT ROWID;"
+            )
+        with self._db:
+            self._db.executemany("INSERT INTO seen VALUES (?)", ((k,) for k in self._memory))
+        self._memory.clear()
+
+    def close(self) -> None:
+        """Forget every key and delete the temporary file."""
+        self._memory.clear()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
 
 
 def _items(
@@ -494,21 +717,22 @@ def _numbered(
     resume_after: int | None,
     dedupe: bool,
 ) -> Iterator[tuple[int, RawMessage | ReadError]]:
-    seen: set[bytes] = set()
-    for seq, item in enumerate(items):
-        duplicate = False
-        if dedupe and isinstance(item, RawMessage):
-            key = _dedupe_key(item)
-            duplicate = key in seen
-            seen.add(key)
-        if resume_after is not None and seq <= resume_after:
-            continue
-        if duplicate:
-            if summary is not None:
-                summary.read += 1
-                summary.duplicates += 1
-            continue
-        yield seq, item
+    seen = SeenSet(SEEN_MEMORY_KEYS)
+    try:
+        for seq, item in enumerate(items):
+            duplicate = False
+            if dedupe and isinstance(item, RawMessage):
+                duplicate = not seen.add(_dedupe_key(item))
+            if resume_after is not None and seq <= resume_after:
+                continue
+            if duplicate:
+                if summary is not None:
+                    summary.read += 1
+                    summary.duplicates += 1
+                continue
+            yield seq, item
+    finally:
+        seen.close()
 
 
 # --------------------------------------------------------------------------- worker processes
@@ -522,26 +746,36 @@ def _worker_init(lang: str, now: str | None) -> None:
 
 
 def _worker_run(chunk: str) -> str:
+    """Label one chunk (JSON text of ``[seq, kind, payload]`` items); return JSON lines."""
     labeller: Labeller = _WORKER["labeller"]
-    out = []
+    lines = []
     for seq, kind, payload in json.loads(chunk):
         if kind == "error":
-            out.append(_error_from_read(seq, ReadError.model_validate(payload)))
+            row = _error_from_read(seq, ReadError.model_validate(payload))
         else:
-            out.append(labeller.label_message(seq, RawMessage.model_validate(payload)))
-    return json.dumps(out, ensure_ascii=False)
+            row = labeller.label_message(seq, RawMessage.model_validate(payload))
+        lines.append(_row_json(row))
+    return "\n".join(lines)
 
 
 def _chunks(numbered: Iterator[tuple[int, RawMessage | ReadError]]) -> Iterator[str]:
     batch: list[tuple[int, str, Any]] = []
     for seq, item in numbered:
         kind = "error" if isinstance(item, ReadError) else "message"
-        batch.append((seq, kind, item.model_dump(mode="json")))
+        batch.append((seq, kind, item.model_dump(mode="json", exclude_defaults=True)))
         if len(batch) >= CHUNK_SIZE:
             yield json.dumps(batch, ensure_ascii=False)
             batch = []
     if batch:
         yield json.dumps(batch, ensure_ascii=False)
+
+
+def _rows_of(lines: str) -> Iterator[Row]:
+    """The rows of a worker's JSON lines, each keeping its line (written as it came)."""
+    for line in lines.split("\n"):
+        row = LabelledRow(json.loads(line))
+        row.json = line
+        yield row
 
 
 def _label_parallel(
@@ -554,7 +788,8 @@ def _label_parallel(
 ) -> Iterator[Row]:
     """Label in ``workers`` processes; chunks travel as JSON text, results come back in order.
 
-    At most ``4 * workers`` chunks are in flight, so memory stays flat on any input size.
+    Workers return JSON lines (serialised once, in the worker); at most ``4 * workers`` chunks
+    are in flight, so memory stays flat on any input size.
     """
     import multiprocessing
 
@@ -573,9 +808,9 @@ def _label_parallel(
         for chunk in _chunks(numbered):
             pending.append(pool.apply_async(_worker_run, (chunk,)))
             while len(pending) >= 4 * workers:
-                yield from json.loads(pending.popleft().get())
+                yield from _rows_of(pending.popleft().get())
         while pending:
-            yield from json.loads(pending.popleft().get())
+            yield from _rows_of(pending.popleft().get())
         pool.close()
     finally:
         pool.terminate()
@@ -739,16 +974,24 @@ def _frame_labeller(pipeline: Any, lang: str, now: dt.datetime | str | None) -> 
     return labeller
 
 
+def _row_json(row: Row) -> str:
+    line = getattr(row, "json", None)
+    return line if isinstance(line, str) else json.dumps(row, ensure_ascii=False)
+
+
 def write_rows(
     rows: Iterable[Row], out: Any, fmt: Literal["jsonl", "csv"] = "jsonl"
 ) -> Iterator[Row]:
-    """Write rows to a text stream as they pass, flushing each; yield them on.
+    """Write rows to a text stream as they pass; yield them on.
 
-    ``csv`` writes a flat table (:data:`CSV_COLUMNS`); the caller writes the header.
+    ``jsonl`` writes one line per row (a :class:`LabelledRow`'s own line, else one
+    ``json.dumps``); ``csv`` writes a flat table (:data:`CSV_COLUMNS`); the caller writes the
+    header. Rows are written before they are yielded, so a consumer that stops (Ctrl-C) leaves
+    only whole rows once the stream is flushed.
     """
     if fmt == "jsonl":
         for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.write(_row_json(row) + "\n")
             yield row
         return
     import csv
@@ -884,9 +1127,12 @@ def last_seq(path: str | Path, fmt: Literal["jsonl", "csv"] = "jsonl") -> int | 
 __all__ = [
     "CSV_COLUMNS",
     "FRAME_COLUMNS",
+    "LabelledRow",
     "Labeller",
     "Row",
+    "SeenSet",
     "Summary",
+    "classification_inputs",
     "csv_record",
     "error_row",
     "frame_meta",

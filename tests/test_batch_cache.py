@@ -1,0 +1,210 @@
+"""Batch caches are exact and bounded: cached rows equal uncached reports; memory does not grow.
+
+The real pipeline (shipped rules and model) is used throughout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from icp_notify import batch as batch_mod
+from icp_notify.batch import (
+    Labeller,
+    SeenSet,
+    Summary,
+    classification_inputs,
+    label,
+    write_rows,
+)
+from icp_notify.corpus import load_corpus
+from icp_notify.models import Notice, RawMessage
+from icp_notify.parse import parse
+from icp_notify.pipeline import Pipeline
+
+NOW = "2025-03-06T12:00:00+08:00"
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+def _corpus_messages() -> list[RawMessage]:
+    """Every corpus record, each followed by a repeat differing in arrival time only."""
+    first: list[RawMessage] = []
+    again: list[RawMessage] = []
+    for i, record in enumerate(load_corpus()):
+        fields: dict[str, Any] = {
+            "text": record.text,
+            "channel": record.channel,
+            "sender": record.sender,
+            "subject": record.subject,
+            "received_at": record.received_at,
+            "context": record.context,
+        }
+        first.append(RawMessage.model_validate(fields))
+        later = record.received_at + dt.timedelta(hours=2) if record.received_at else None
+        if later is None:
+            later = dt.datetime(2025, 3, 1, 8, 0, tzinfo=SHANGHAI) + dt.timedelta(minutes=i)
+        again.append(RawMessage.model_validate({**fields, "received_at": later}))
+    return [m for pair in zip(first, again, strict=True) for m in pair]
+
+
+def _reference(pipeline: Pipeline, msg: RawMessage) -> dict[str, Any]:
+    """The uncached report: parse, classify, advise from scratch."""
+    report = pipeline.analyze_notice(parse(msg), context=msg.context, now=NOW, lang="zh")
+    return report.model_dump(mode="json")
+
+
+@pytest.mark.slow
+def test_cached_rows_equal_uncached_reports_on_the_whole_corpus() -> None:
+    pipeline = Pipeline.default()
+    labeller = Labeller(pipeline, now=NOW)
+    messages = _corpus_messages()
+    for seq, msg in enumerate(messages):
+        row = labeller.label_message(seq, msg)
+        assert "error" not in row, row
+        assert row.json == json.dumps(row, ensure_ascii=False)  # type: ignore[attr-defined]
+        got = {k: v for k, v in row.items() if k not in ("seq", "source")}
+        assert got == _reference(pipeline, msg), msg.text
+    # every repeat without context was served from the classification cache
+    assert labeller.cache_hits >= sum(m.context is None for m in messages[1::2])
+
+
+def test_key_ignores_what_the_classifier_does_not_read() -> None:
+    text = "【示例云】您的网站 site1-example.cn 已完成取消接入，请尽快办理接入备案。"
+    a = parse(text, sender="10690000123", received_at="2025-03-01T09:00:00")
+    b = parse(text, sender="10690000123", received_at="2025-04-01T18:30:00")
+    b = b.model_copy(update={"subject": "另一个主题"})
+    assert classification_inputs(a) == classification_inputs(b)
+    assert Pipeline.default().classifier.classify_notice(a) == (
+        Pipeline.default().classifier.classify_notice(b)
+    )
+
+
+def test_entity_values_stay_in_the_key_because_rules_read_them() -> None:
+    """Masking domains would be unsound: a look-alike domain is phishing, another is not."""
+    classifier = Pipeline.default().classifier
+
+    def notice(domain: str) -> Notice:
+        return parse(
+            f"【示例云】您的网站 {domain} 备案信息需要核对，请登录 {domain}/login 处理。",
+            sender="10690000123",
+        )
+
+    plain, lookalike = notice("site1-example.cn"), notice("beian-check.cn")
+    assert classification_inputs(plain) != classification_inputs(lookalike)
+    rules = [
+        [e.id for e in classifier.classify_notice(n).evidence if e.source == "rule"]
+        for n in (plain, lookalike)
+    ]
+    assert rules[0] != rules[1]
+
+
+def test_context_rows_are_never_shared() -> None:
+    generic = "【工信部】尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+    ctx = {"operations": [{"kind": "access_domain", "submitted_at": "2025-03-01T10:00:00"}]}
+    msgs = [
+        RawMessage(text=generic, sender="12381", received_at="2025-03-02T10:00:00"),
+        RawMessage(text=generic, sender="12381", received_at="2025-03-03T10:00:00", context=ctx),
+        RawMessage(text=generic, sender="12381", received_at="2025-03-04T10:00:00"),
+    ]
+    rows = list(label(msgs, now=NOW))
+    assert [r["classification"]["situation"] for r in rows] == [None, "access_domain", None]
+    pipeline = Pipeline.default()
+    for row, msg in zip(rows, msgs, strict=True):
+        assert {k: v for k, v in row.items() if k not in ("seq", "source")} == _reference(
+            pipeline, msg
+        )
+
+
+def test_utc_times_serialise_like_pydantic_on_cache_hits() -> None:
+    text = "【示例云】您的备案申请（新增网站 site2-example.cn）已审核通过，备案号：京ICP备2024123456号-1。"
+    msgs = [
+        RawMessage(text=text, sender="10690000123", received_at=f"2025-03-0{d}T01:00:00Z")
+        for d in (1, 2)
+    ]
+    rows = list(label(msgs, now=NOW))
+    assert [r["notice"]["received_at"] for r in rows] == [
+        "2025-03-01T01:00:00Z",
+        "2025-03-02T01:00:00Z",
+    ]
+    assert rows[1]["advice"] == _reference(Pipeline.default(), msgs[1])["advice"]
+
+
+# --------------------------------------------------------------------------- bounded memory
+
+
+def test_caches_stay_within_their_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch_mod, "CACHE_SIZE", 8)
+    labeller = Labeller(now=NOW)
+    pipeline = Pipeline.default()
+    for i in range(40):
+        msg = RawMessage(
+            text=f"【示例云】您的备案订单 BA{1000 + i} 已通过初审，已提交管局审核。",
+            sender="10690000123",
+            received_at=dt.datetime(2025, 3, 1, tzinfo=SHANGHAI) + dt.timedelta(hours=i),
+        )
+        row = labeller.label_message(i, msg)
+        if i % 10 == 0:
+            assert {k: v for k, v in row.items() if k not in ("seq", "source")} == _reference(
+                pipeline, msg
+            )
+    assert max(len(labeller._parsed), len(labeller._classified), len(labeller._advised)) <= 8
+
+
+def test_seen_set_spills_to_disk_and_stays_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch_mod, "SEEN_MEMORY_KEYS", 4)
+    base = dt.datetime(2025, 3, 1, tzinfo=SHANGHAI)
+    msgs = [
+        RawMessage(
+            text=f"您的验证码为{100000 + i}，5分钟内有效。",
+            sender="10690000123",
+            received_at=base + dt.timedelta(minutes=i),
+        )
+        for i in range(10)
+    ]
+    stream = [*msgs, msgs[0], msgs[5], msgs[9], msgs[3]]  # repeats from memory and from disk
+    summary = Summary()
+    rows = list(label(stream, now=NOW, summary=summary))
+    assert [r["seq"] for r in rows] == list(range(10))
+    assert (summary.read, summary.labelled, summary.duplicates) == (14, 10, 4)
+    assert summary.consistent
+
+
+def test_seen_set_file_is_removed_on_close() -> None:
+    seen = SeenSet(memory_keys=2)
+    for key in (b"a", b"b", b"c"):
+        assert seen.add(key)
+    assert seen.spilled
+    directory = Path(seen._dir.name)
+    assert directory.exists()
+    assert not seen.add(b"a")
+    seen.close()
+    assert not directory.exists()
+
+
+def test_write_rows_uses_the_prebuilt_line(tmp_path: Path) -> None:
+    msgs = [RawMessage(text="【示例云】您的 CDN 加速域名 cdn.site3-example.cn 已成功接入，回T退订")]
+    out = tmp_path / "out.jsonl"
+    with open(out, "w", encoding="utf-8") as fh:
+        rows = list(write_rows(label(msgs, now=NOW), fh))
+    line = out.read_text(encoding="utf-8").splitlines()[0]
+    assert line == json.dumps(rows[0], ensure_ascii=False)
+
+
+def test_workers_write_the_same_lines(tmp_path: Path) -> None:
+    base = dt.datetime(2025, 3, 1, tzinfo=SHANGHAI)
+    msgs = [
+        RawMessage(
+            text=f"【示例云】您提交的变更备案（site{i % 7}-example.cn）已通过管局审核，请核对备案信息。",
+            sender="10690000123",
+            received_at=base + dt.timedelta(minutes=i),
+        )
+        for i in range(30)
+    ]
+    one = list(label(msgs, now=NOW))
+    two = list(label(msgs, now=NOW, workers=2))
+    assert two == one
+    assert [r.json for r in two] == [r.json for r in one]  # type: ignore[attr-defined]
