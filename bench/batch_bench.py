@@ -6,17 +6,20 @@ Generates two JSONL archives under a work directory:
   crossed with a small set of recipients, domains and filing numbers, as in a real archive
   where one company's filings come back again and again — with varying arrival times and
   senders; verification codes get a fresh code each time;
-* ``unique``: M notices (default 20,000) where every text is different (fresh domain, number and
+* ``unique``: M notices (default 10,000) where every text is different (fresh domain, number and
   name in each).
 
-Then it times, on one core, ``icp-notify batch ARCHIVE -o OUT --workers 1`` end to end
-(reading, parsing, classifying, advising, writing JSONL) in a fresh process, with that
-process's peak RSS, and the baseline (``jieba.lcut`` + ``TfidfVectorizer`` +
-``LogisticRegression``, one call per message, classification only) on a sample of each
-archive, extrapolated to the archive's size. Run::
+Then, side by side in one run, it times ``icp-notify batch ARCHIVE -o OUT`` end to end (reading,
+parsing, classifying, advising, writing JSONL) in a fresh process pinned to one core
+(``taskset -c 0``, ``--workers 1``), with that process's peak RSS, on the repeats archive at
+N/10, N/2 and N notices (peak RSS at three sizes: memory must be flat) and on the no-repeats
+archive (also with ``--workers 2``, unpinned). The baseline (``jieba.lcut`` + ``TfidfVectorizer``
++ ``LogisticRegression``, one call per message, classification only, in this process) is timed
+on the first ``--baseline-sample`` messages of each archive and extrapolated to the archive's
+size. Timed cases are run ``--runs`` times and the median is reported. Run::
 
-    .venv/bin/python bench/batch_bench.py            # 200k + 20k, baseline sample 5,000
-    .venv/bin/python bench/batch_bench.py --n 20000  # quicker
+    .venv/bin/python bench/batch_bench.py                  # 200k + 10k, 3 runs each
+    .venv/bin/python bench/batch_bench.py --n 20000 --runs 1 --tracemalloc   # quicker
 
 All names, domains and numbers are made up.
 """
@@ -27,11 +30,14 @@ import argparse
 import json
 import os
 import random
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -96,8 +102,13 @@ def generate(path: Path, n: int, *, unique: bool, seed: int = 7) -> int:
     return len(texts)
 
 
-def run_batch(archive: Path, out: Path) -> tuple[float, int, int]:
-    """Time ``icp-notify batch`` in a fresh process; return (seconds, rows, peak RSS KiB)."""
+def run_batch(
+    archive: Path, out: Path, *, workers: int = 1, one_core: bool = True
+) -> tuple[float, int, int]:
+    """Time ``icp-notify batch`` in a fresh process; return (seconds, rows, peak RSS KiB).
+
+    ``one_core`` pins the process (and its children) to CPU 0 with ``taskset`` when available.
+    """
     probe = (
         "import resource, subprocess, sys, time;"
         "t = time.perf_counter();"
@@ -116,10 +127,12 @@ def run_batch(archive: Path, out: Path) -> tuple[float, int, int]:
         "-o",
         str(out),
         "--workers",
-        "1",
+        str(workers),
         "--now",
         "2025-01-01T00:00:00",
     ]
+    if one_core and shutil.which("taskset"):
+        cmd = ["taskset", "-c", "0", *cmd]
     result = subprocess.run(
         cmd,
         capture_output=True,
@@ -135,11 +148,8 @@ def run_batch(archive: Path, out: Path) -> tuple[float, int, int]:
     return float(seconds), rows, int(rss)
 
 
-def run_baseline(archive: Path, sample: int) -> tuple[float, int]:
-    """Classify the first ``sample`` texts with the baseline; return (seconds, messages)."""
-    from baseline import Baseline
-
-    model = Baseline.from_corpus()
+def run_baseline(model: Any, archive: Path, sample: int) -> float:
+    """Classify the first ``sample`` texts with the baseline; return messages per second."""
     texts: list[str] = []
     with open(archive, encoding="utf-8") as fh:
         for line in fh:
@@ -150,7 +160,33 @@ def run_baseline(archive: Path, sample: int) -> tuple[float, int]:
     t = time.perf_counter()
     for text in texts:
         model.classify(text)
-    return time.perf_counter() - t, len(texts)
+    return len(texts) / (time.perf_counter() - t)
+
+
+def traced_peak(archive: Path, checkpoints: list[int]) -> list[tuple[int, float]]:
+    """Label in this process under ``tracemalloc``; (rows, MiB traced) at each checkpoint.
+
+    The pipeline is loaded before tracing starts, so the figures are what labelling adds
+    (caches, duplicate set, rows in flight).
+    """
+    import tracemalloc
+
+    from icp_notify.batch import label
+    from icp_notify.pipeline import Pipeline
+
+    Pipeline.default()
+    list(label([ROOT / "icp_notify" / "data" / "examples.jsonl"]))  # warm every lazy load
+    tracemalloc.start()
+    out: list[tuple[int, float]] = []
+    wanted = sorted(checkpoints)
+    for n, _row in enumerate(label([archive], now="2025-01-01T00:00:00"), start=1):
+        if wanted and n == wanted[0]:
+            out.append((n, tracemalloc.get_traced_memory()[0] / 2**20))
+            wanted.pop(0)
+            if not wanted:
+                break
+    tracemalloc.stop()
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,39 +195,69 @@ def main(argv: list[str] | None = None) -> int:
         "--n", type=int, default=200_000, help="notices in the archive with repeats"
     )
     parser.add_argument(
-        "--unique", type=int, default=20_000, help="notices in the archive without repeats"
+        "--unique", type=int, default=10_000, help="notices in the archive without repeats"
     )
-    parser.add_argument("--baseline-sample", type=int, default=5_000)
+    parser.add_argument("--baseline-sample", type=int, default=3_000)
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per case (median)")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="also trace Python allocations in-process"
+    )
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="icp_batch_bench_"))
     work.mkdir(parents=True, exist_ok=True)
-    lines = []
+    from baseline import Baseline
+
+    model = Baseline.from_corpus()
+    # (name, notices, no repeats, timed runs, workers)
     cases = [
-        ("repeats-small", args.n // 10, False),
-        ("repeats", args.n, False),
-        ("no-repeats", args.unique, True),
+        ("repeats", args.n // 10, False, 1, 1),
+        ("repeats", args.n // 2, False, 1, 1),
+        ("repeats", args.n, False, args.runs, 1),
+        ("no repeats", args.unique, True, args.runs, 1),
+        ("no repeats, 2 workers", args.unique, True, args.runs, 2),
     ]
-    for name, n, unique in cases:
-        archive = work / f"{name}.jsonl"
-        distinct = generate(archive, n, unique=unique)
-        seconds, rows, rss = run_batch(archive, work / f"{archive.stem}.out.jsonl")
-        base_s, base_n = run_baseline(archive, min(args.baseline_sample, n))
+    lines = []
+    archives: dict[tuple[int, bool], tuple[Path, int]] = {}
+    for name, n, unique, runs, workers in cases:
+        if (n, unique) not in archives:
+            path = work / f"{'unique' if unique else 'repeats'}-{n}.jsonl"
+            archives[n, unique] = (path, generate(path, n, unique=unique))
+        archive, distinct = archives[n, unique]
+        timings = [
+            run_batch(
+                archive, work / f"{archive.stem}.out.jsonl", workers=workers, one_core=workers == 1
+            )
+            for _ in range(runs)
+        ]
+        seconds = statistics.median(t[0] for t in timings)
+        rows = timings[0][1]
+        rss = max(t[2] for t in timings)
+        theirs = statistics.median(
+            run_baseline(model, archive, min(args.baseline_sample, n)) for _ in range(runs)
+        )
         ours = rows / seconds
-        theirs = base_n / base_s
+        cores = "1 core" if workers == 1 else f"{workers} workers"
         line = (
-            f"| {name} | {n:,} | {distinct:,} | {seconds:.1f} s | {ours:,.0f}/s | {rss / 1024:.0f} MiB "
-            f"| {theirs:,.0f}/s (sample {base_n:,}; ≈{n / theirs:.0f} s for all) | {ours / theirs:.1f}× |"
+            f"| {name} | {n:,} | {distinct:,} | {cores} | {seconds:.1f} s | {ours:,.0f}/s "
+            f"| {rss / 1024:.0f} MiB | {theirs:,.0f}/s (≈{n / theirs:.0f} s) | {ours / theirs:.1f}× |"
         )
         print(line, flush=True)
         lines.append(line)
     print()
     print(
-        "| archive | notices | distinct texts | icp-notify batch | rows/s | peak RSS | baseline | speed-up |"
+        "| archive | notices | distinct texts | cores | icp-notify batch | rows/s | peak RSS "
+        "| baseline (extrapolated) | speed-up |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     for line in lines:
         print(line)
+    if args.tracemalloc:
+        archive, _ = archives[args.n, False]
+        points = [args.n // 10, args.n // 2, args.n]
+        print("\ntracemalloc (Python allocations while labelling, pipeline already loaded):")
+        for rows, mib in traced_peak(archive, points):
+            print(f"  after {rows:,} rows: {mib:.1f} MiB traced")
     print(f"\nwork directory: {work}")
     return 0
 

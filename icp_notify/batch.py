@@ -10,18 +10,16 @@ message in input order:
 * an error row: ``seq``, ``source`` and ``error`` = ``{code, message, source, position}``.
 
 Messages with the same sender, time and text as an earlier one are duplicates: they get no
-row and are counted in :class:`Summary` (``read = labelled + errors + duplicates``).
+row and are counted in :class:`Summary` (``read = labelled + errors + duplicates``). The set of
+messages seen is exact and bounded in memory (:class:`SeenSet`: 16-byte digests, moved to a
+temporary SQLite file past :data:`SEEN_MEMORY_KEYS`).
 
-Two per-run caches make archives of repeated templates cheap, both keyed on exactly what
-determines the result:
-
-* parsing, keyed on the raw text, channel, sender and subject; reused for another arrival time
-  only when the notice has no date mention (the arrival time only resolves the year of dates);
-* classification, keyed on the normalised text, subject, channel, sender, sender type,
-  signature, URLs and whether there is a receive time; never used for a message that carries
-  context.
-
-Advice is computed for every row (it depends on the arrival time and ``now``).
+Three per-run caches, each bounded to :data:`CACHE_SIZE` entries (least recently used dropped),
+make archives of repeated templates cheap; each is keyed on exactly what determines its result
+(see :class:`Labeller`): parsing on the raw message, classification on
+:func:`classification_inputs` (never for a message with context), advice only when its entry
+does not read the arrival time. A labelled row carries its JSON line (:class:`LabelledRow`),
+assembled from JSON fragments cached with each entry, so a repeat costs no re-serialisation.
 
 Examples
 --------
