@@ -491,3 +491,62 @@ def test_cli_classify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     bad.write_text("{not json", encoding="utf-8")
     assert main(["classify", GENERIC, "--context", str(bad)]) == 1
     assert "not JSON" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- cautions and hints (H7)
+
+
+def test_a_phishing_hint_caps_a_sure_cancellation_below_confident() -> None:
+    evidence = [
+        _rule(Kind.PROVIDER_ACCESS_CANCELLED, S.ACCESS_CANCELLED, 0.96),
+        _rule(Kind.PHISHING, S.OTHER, 0.6),
+    ]
+    c = decide(_notice(), evidence, {"provider_access_cancelled": 0.9, "phishing": 0.1}, None)
+    _check_invariants(c)
+    assert c.situation is S.ACCESS_CANCELLED
+    assert c.confidence <= CAPPED_CONFIDENCE < 0.9
+
+
+def test_a_caution_makes_a_model_cancellation_ambiguous_with_other() -> None:
+    c = decide(
+        _notice(),
+        [_rule(Kind.PHISHING, S.OTHER, 0.6)],
+        {"provider_access_cancelled": 0.8, "phishing": 0.2},
+        None,
+    )
+    _check_invariants(c)
+    assert c.ambiguous
+    assert set(c.candidates) == {S.ACCESS_CANCELLED, S.OTHER}
+
+
+def test_hints_add_weight_to_their_situation() -> None:
+    probs = {"provider_new_domain": 0.5, "progress": 0.5}
+    without = decide(_notice(), [], probs, None)
+    hint = _rule(Kind.PROGRESS, S.OTHER, 0.6)
+    with_hint = decide(_notice(), [hint], probs, None)
+    assert with_hint.probabilities[S.OTHER] > without.probabilities[S.OTHER]
+    assert with_hint.situation is S.OTHER
+
+
+def test_the_signature_alone_can_name_the_public_security_platform() -> None:
+    text = "【全国互联网安全管理服务平台】尊敬的用户，您的备案信息已变更，详情请登录平台查看。"
+    c = _classifier(FakeModel({"change_notice_generic": 1.0})).classify_notice(parse(text))
+    assert c.situation is S.OTHER
+    assert c.kind is Kind.PUBLIC_SECURITY
+    assert any("signature" in (e.detail or "") for e in c.evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "【备案中心】您的网站已被取消接入，请访问 http://t.cn/A6demo 重新认证。",
+        "您的网站因长期无接入已被注销，备案号作废。",
+        "老服务商过几天会取消接入。",
+        "如需取消接入请在控制台提交工单。",
+        "尊敬的用户，您的备案信息已被变更，详情请咨询 021-55668899。",
+    ],
+)
+def test_no_confident_cancellation_for_other_texts_with_the_shipped_model(text: str) -> None:
+    c = classify(text)
+    _check_invariants(c)
+    assert not (c.situation is S.ACCESS_CANCELLED and c.confidence >= 0.9), c

@@ -191,3 +191,66 @@ def test_conditions_sender_type_and_url() -> None:
     ids = {e.id for e in RULES.match(Notice(raw_text=with_link, text=with_link))}
     assert "other.phishing_generic_with_link" in ids
     assert "miit.generic_change" not in ids
+
+
+# ----------------------------------------------------------------- failure types (H7)
+
+CANCELLATION_NOT_DONE = [
+    # future / plan
+    "新服务商那边已经通过了，原服务商下周会取消接入。",
+    "我司计划于5月1日对网站 demo-plan.cn 取消接入。",
+    # imperative / request / how-to
+    "检测到您的网站无服务器资源，请尽快购买服务器或办理取消接入。",
+    "如需取消接入，请在控制台提交工单。",
+    # question
+    "我的网站是不是已经被取消接入了？",
+    # 注销 of the filing itself
+    "您的网站 demo-gone.cn 因长期无接入已被注销。",
+    # phishing: links, fees, re-authentication, look-alike domains
+    "您的网站已取消接入，请访问 http://s.demo-link.cc/a1 查看。",
+    "您的网站已取消接入，请于今日缴纳恢复费。",
+    "您的网站接入已被取消，请登录 www.miit-beian-demo.top 重新认证。",
+    "Scam alert: fraudsters are sending texts claiming your ICP access has been cancelled.",
+    "Your ICP access will be cancelled unless you update the filing.",
+]
+
+
+@pytest.mark.parametrize("text", CANCELLATION_NOT_DONE)
+def test_cancellation_rule_needs_a_completed_clean_cancellation(text: str) -> None:
+    assert not _matches("provider.access_cancelled", parse(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "取消接入已处理完毕，demo-done.cn 不再由本机房接入。",
+        "业务类型：取消接入 办理结果：已办结",
+        "We have cancelled the ICP access for demo-done.com as requested.",
+        "您的网站 www.demo-www.cn 已从某云取消接入。",  # a www. domain is not a link
+    ],
+)
+def test_cancellation_rule_matches_completed_wording(text: str) -> None:
+    assert _matches("provider.access_cancelled", parse(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("尊敬的用户，您的备案信息已被变更，详情请咨询 0571-86001234。", Kind.PHISHING),
+        ("尊敬的用户，您的备案信息已被变更，详情请联系 177 1234 5678。", Kind.PHISHING),
+        ("尊敬的用户，您的备案信息已被变更，详情请加微信 demo_kefu 咨询。", Kind.PHISHING),
+        (
+            "Dear user, your filing information has been changed. Please consult your access service provider.",
+            Kind.CHANGE_NOTICE_GENERIC,
+        ),
+        (
+            "您的公安联网备案信息已变更，请登录全国互联网安全管理服务平台查看。",
+            Kind.PUBLIC_SECURITY,
+        ),
+        ("您的域名 demo-rn.cn 实名认证已审核通过。", Kind.UNRELATED),
+    ],
+)
+def test_generic_look_alikes_get_their_own_kind(text: str, kind: Kind) -> None:
+    sure = [e for e in RULES.match(parse(text)) if (e.weight or 0) >= STRONG_WEIGHT]
+    assert sure, text
+    assert max(sure, key=lambda e: e.weight or 0).kind is kind
