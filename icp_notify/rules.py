@@ -176,6 +176,11 @@ def _best(options: list[frozenset[str]]) -> frozenset[str] | None:
 
 
 def _required(items: Any) -> frozenset[str] | None:
+    """The most selective of :func:`_options` (``None``: nothing can be said)."""
+    return _best(_options(items))
+
+
+def _options(items: Any) -> list[frozenset[str]]:
     """Strings one of which every match of a parsed (``re._parser``) sequence contains.
 
     ``None`` when nothing can be said. Only characters without case are used, so the
@@ -214,7 +219,7 @@ def _required(items: Any) -> frozenset[str] | None:
             options.append(cond)
     if run:
         options.append(frozenset((run,)))
-    return _best(options)
+    return options
 
 
 @functools.lru_cache(maxsize=4096)
@@ -253,6 +258,40 @@ def literal_gate(source: str) -> tuple[str, ...] | None:
     return tuple(sorted(found)) if found else None
 
 
+_MAX_GATES = 3
+
+
+@functools.lru_cache(maxsize=4096)
+def _gates(source: str) -> tuple[frozenset[str], ...]:
+    """All the conditions :func:`literal_gate` chooses from (each must hold), best first, up to 3."""
+    best = literal_gate(source)
+    if best is None:
+        return ()
+    parsed = importlib.import_module("re._parser").parse(source, 0)
+    ranked = sorted(set(_options(parsed.data)), key=lambda o: (-min(map(len, o)), len(o)))
+    rest = [o for o in ranked if o != frozenset(best)]
+    return (frozenset(best), *rest[: _MAX_GATES - 1])
+
+
+def _gate_index(gates: Any) -> dict[str, tuple[str, ...]]:
+    """Gate strings by first character, for :func:`_present`."""
+    index: dict[str, set[str]] = {}
+    for gate in gates:
+        for option in gate or ():
+            for string in option:
+                index.setdefault(string[0], set()).add(string)
+    return {ch: tuple(sorted(strings)) for ch, strings in index.items()}
+
+
+def _present(low: str | None, index: dict[str, tuple[str, ...]]) -> frozenset[str] | None:
+    """The gate strings that occur in ``low`` (``None``: gates not usable on this text)."""
+    if low is None:
+        return None
+    return frozenset(
+        string for ch in index.keys() & set(low) for string in index[ch] if string in low
+    )
+
+
 def _lowered(text: str) -> str | None:
     """``text.lower()`` for the literal gates, or ``None`` when the gates cannot be trusted on it."""
     if not _UNSAFE_FOR_LOWER.isdisjoint(text):
@@ -286,8 +325,11 @@ class CompiledRule:
         self.unless = tuple(unless)
         self.senders = tuple(senders)
         self.timeout = timeout
-        self._gated = tuple((p, literal_gate(p.pattern)) for p in self.patterns)
-        self._gated_unless = tuple((p, literal_gate(p.pattern)) for p in self.unless)
+        self._gated: tuple[tuple[regex.Pattern[str], tuple[frozenset[str], ...] | None], ...]
+        self._gated = tuple((p, _gates(p.pattern)) for p in self.patterns)
+        self._gated_unless: tuple[
+            tuple[regex.Pattern[str], tuple[frozenset[str], ...] | None], ...
+        ] = tuple((p, _gates(p.pattern)) for p in self.unless)
 
     @property
     def id(self) -> str:
@@ -332,25 +374,26 @@ class CompiledRule:
 
         A search that exceeds the timeout gives ``Evidence(timed_out=True)`` with weight 0.
         """
-        return self._match(notice, _lowered(notice.text))
+        index = _gate_index(g for _, g in (*self._gated, *self._gated_unless))
+        return self._match(notice, _present(_lowered(notice.text), index))
 
-    def _match(self, notice: Notice, low: str | None) -> Evidence | None:
-        """:meth:`match`, with the text lower-cased for the gates (``None``: search everything)."""
+    def _match(self, notice: Notice, present: frozenset[str] | None) -> Evidence | None:
+        """:meth:`match`, given the gate strings in the text (``None``: search everything)."""
         try:
             if not self._conditions_hold(notice):
                 return None
             text = notice.text
             found = None
             for pattern, gate in self._gated:
-                if gate is not None and low is not None and not any(s in low for s in gate):
-                    continue  # cannot match: no required substring occurs
+                if gate and present is not None and any(map(present.isdisjoint, gate)):
+                    continue  # cannot match: a required substring is missing
                 found = pattern.search(text, timeout=self.timeout)
                 if found is not None:
                     break
             if found is None:
                 return None
             for veto, gate in self._gated_unless:
-                if gate is not None and low is not None and not any(s in low for s in gate):
+                if gate and present is not None and any(map(present.isdisjoint, gate)):
                     continue
                 if veto.search(text, timeout=self.timeout) is not None:
                     return None
@@ -384,6 +427,9 @@ class RuleSet:
         self.rules = tuple(rules)
         self.path = path
         self._by_id = {r.id: r for r in self.rules}
+        self._gate_index = _gate_index(
+            g for r in self.rules for _, g in (*r._gated, *r._gated_unless)
+        )
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -481,8 +527,8 @@ class RuleSet:
             One item per matching rule (rule id, situation, kind, span in ``notice.text``, the
             matched text, weight) and per rule that timed out (``timed_out=True``), in file order.
         """
-        low = _lowered(notice.text)
-        found = (rule._match(notice, low) for rule in self.rules)
+        present = _present(_lowered(notice.text), self._gate_index)
+        found = (rule._match(notice, present) for rule in self.rules)
         return tuple(e for e in found if e is not None)
 
     def check_examples(self) -> list[str]:
