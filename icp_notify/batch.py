@@ -776,6 +776,9 @@ def _rows_of(lines: str) -> Iterator[Row]:
         yield row
 
 
+_WARM_UP = "【工信部】尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+
+
 def _label_parallel(
     numbered: Iterator[tuple[int, RawMessage | ReadError]],
     *,
@@ -793,6 +796,13 @@ def _label_parallel(
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     if method == "fork":
+        # load and warm the pipeline once, before forking: the workers share it copy-on-write
+        # instead of each loading the model, rules and tokenizer dictionary again
+        if pipeline is None:
+            from icp_notify.pipeline import Pipeline
+
+            pipeline = Pipeline.default()
+        Labeller(pipeline, lang=lang, now=now).label_message(0, RawMessage(text=_WARM_UP))
         _WORKER["pipeline"] = pipeline
     elif pipeline is not None:
         raise InputError(
