@@ -412,6 +412,13 @@ class Advisor:
     Build it with :meth:`load` or :meth:`default`; an ``Advisor`` is immutable after loading and
     safe to share between threads.
 
+    Parameters
+    ----------
+    data : _AdviceFile
+        The validated advice document (internal; use :meth:`load` or :meth:`from_dict`).
+    path : str
+        Where the document came from, for error messages.
+
     Examples
     --------
     >>> advisor = Advisor.default()
@@ -464,6 +471,17 @@ class Advisor:
     def from_dict(cls, raw: Mapping[str, Any], *, path: str = "<advice>") -> Advisor:
         """Validate already-parsed advice data (the TOML document as a dict).
 
+        Parameters
+        ----------
+        raw : Mapping
+            The advice document, in the format of ``icp_notify/data/advice.toml``.
+        path : str, default "<advice>"
+            Name used in error messages.
+
+        Returns
+        -------
+        Advisor
+
         Raises
         ------
         AdviceFileError
@@ -500,7 +518,13 @@ class Advisor:
 
     @classmethod
     def default(cls) -> Advisor:
-        """The advisor of the shipped ``advice.toml``, loaded once (thread-safe) and shared."""
+        """The advisor of the shipped ``advice.toml``, loaded once (thread-safe) and shared.
+
+        Returns
+        -------
+        Advisor
+            The same object on every call.
+        """
         advisor = cls._default
         if advisor is None:
             with cls._lock:
@@ -530,6 +554,17 @@ class Advisor:
     def entry(self, key: str) -> _Entry:
         """The entry for a situation, kind or special key.
 
+        Parameters
+        ----------
+        key : str
+            A situation value, a kind value of an ``other`` notice, ``"ambiguous"`` or
+            ``"access_cancelled_after_move"``.
+
+        Returns
+        -------
+        _Entry
+            The validated entry (action, urgency and the texts in each language).
+
         Raises
         ------
         KeyError
@@ -543,6 +578,16 @@ class Advisor:
         Ambiguous → ``ambiguous``; ``other`` → the entry of its kind; a cancellation that context
         decided (context only decides it after a move of provider) → ``access_cancelled_after_move``;
         any other change situation → the situation's entry.
+
+        Parameters
+        ----------
+        classification : Classification
+            The classifier's result.
+
+        Returns
+        -------
+        str
+            A key of the advice file's ``entry`` table.
 
         Examples
         --------
@@ -800,6 +845,29 @@ def advise(
     lang: str = "zh",
 ) -> Advice:
     """What to do about a classified notice, with the shipped advice (see :meth:`Advisor.advise`).
+
+    Parameters
+    ----------
+    classification : Classification
+        The classifier's result for ``notice``.
+    notice : Notice
+        The parsed notice; its entities fill the placeholders, its ``received_at`` anchors
+        ``reachable_after`` and relative deadlines.
+    now : datetime or ISO string, optional
+        The current time; with it, ``wait`` is computed and the steps follow the clock.
+        Naive values are Asia/Shanghai.
+    lang : {"zh", "en"}
+        The language of the texts.
+
+    Returns
+    -------
+    Advice
+        Action, urgency, summary, steps and references; times are in Asia/Shanghai.
+
+    Raises
+    ------
+    InputError
+        For an unknown ``lang`` or a malformed ``now``.
 
     Examples
     --------

@@ -98,7 +98,23 @@ class PipelineLike(Protocol):
         now: dt.datetime | str | None = None,
         lang: str = "zh",
     ) -> Any:
-        """Classify and advise one parsed notice; return a Report."""
+        """Classify and advise one parsed notice; return a Report.
+
+        Parameters
+        ----------
+        notice : Notice
+            The parsed notice.
+        context : Context, optional
+            The message's own context.
+        now : datetime or ISO string, optional
+            The clock for the advice.
+        lang : {"zh", "en"}
+            Advice language.
+
+        Returns
+        -------
+        Report
+        """
         ...
 
 
@@ -143,7 +159,13 @@ class Summary(BaseModel):
         return self.errors.get("not_found", 0) + self.errors.get("unreadable", 0)
 
     def add(self, row: Row) -> None:
-        """Count one output row."""
+        """Count one output row.
+
+        Parameters
+        ----------
+        row : dict
+            A labelled row or an error row from :func:`label`.
+        """
         self.read += 1
         error = row.get("error")
         if error is not None:
@@ -158,6 +180,11 @@ class Summary(BaseModel):
 
     def format(self) -> str:
         """A few human-readable lines for stderr.
+
+        Returns
+        -------
+        str
+            Counts, then errors, situations, urgencies and files written when there are any.
 
         Examples
         --------
@@ -196,6 +223,24 @@ def error_row(
     seq: int, item: ReadError | RawMessage, code: str, message: str, position: str | None = None
 ) -> Row:
     """Build an error row.
+
+    Parameters
+    ----------
+    seq : int
+        The message's position in the input stream.
+    item : ReadError or RawMessage
+        What could not be read or labelled; its ``source`` goes into the row.
+    code : str
+        Machine-readable error code (``bad_row``, ``empty``, …).
+    message : str
+        What went wrong, for people.
+    position : str, optional
+        Where in the message (a field name) when known.
+
+    Returns
+    -------
+    dict
+        ``{"seq", "source", "error": {code, message, source, position}}``.
 
     Examples
     --------
@@ -309,6 +354,16 @@ def classification_inputs(notice: Notice) -> tuple[Any, ...]:
     ``beian``/``miit`` domain is phishing, verification codes and phone numbers are matched by
     pattern) and evidence records the matched text and its span. ``tests/test_batch_cache.py``
     checks on the whole corpus that cached and uncached reports are identical.
+
+    Parameters
+    ----------
+    notice : Notice
+        A parsed notice.
+
+    Returns
+    -------
+    tuple
+        ``(text, channel, sender, sender_type, signature, has_urls)``; hashable.
 
     Examples
     --------
@@ -462,6 +517,18 @@ class Labeller:
         """Label one message; bad input becomes an error row, never an exception.
 
         A labelled row is a :class:`LabelledRow` (its JSON line built with it).
+
+        Parameters
+        ----------
+        seq : int
+            The message's position in the input stream.
+        msg : RawMessage
+            The message as read.
+
+        Returns
+        -------
+        dict
+            A labelled row (a :class:`LabelledRow`) or an error row.
         """
         try:
             if self._classify is None or self._advise is None:
@@ -523,6 +590,11 @@ class SeenSet:
     long the archive is. A digest collision (probability about n²/2¹²⁹) is the only way two
     different messages could be taken for duplicates.
 
+    Parameters
+    ----------
+    memory_keys : int, default 65536
+        How many keys are held in memory before they move to SQLite.
+
     Examples
     --------
     >>> seen = SeenSet(memory_keys=2)
@@ -549,7 +621,18 @@ class SeenSet:
         return self._count
 
     def add(self, key: bytes) -> bool:
-        """Add ``key``; return ``True`` when it was new (``False``: a duplicate)."""
+        """Add ``key``; return ``True`` when it was new (``False``: a duplicate).
+
+        Parameters
+        ----------
+        key : bytes
+            The message digest.
+
+        Returns
+        -------
+        bool
+            ``True`` when ``key`` had not been seen.
+        """
         if key in self._memory:
             return False
         if self._db is not None and (
@@ -666,6 +749,20 @@ def label(
     ------
     InputError
         For an unknown ``lang`` or a malformed ``now`` (checked before reading anything).
+
+    Examples
+    --------
+    Ready messages work as well as paths; bad input becomes an error row, not an exception:
+
+    >>> from icp_notify.models import RawMessage
+    >>> rows = list(label([
+    ...     RawMessage(text="尊敬的用户张三，您的备案信息已被变更，详情请咨询您的接入服务提供商。"),
+    ...     RawMessage(text="   "),
+    ... ]))
+    >>> rows[0]["seq"], rows[0]["classification"]["ambiguous"], rows[0]["advice"]["action"]
+    (0, True, 'check_candidates')
+    >>> rows[1]["seq"], rows[1]["error"]["code"]
+    (1, 'empty')
     """
     if lang not in ("zh", "en"):
         raise InputError(
@@ -849,6 +946,16 @@ def _frame_values(row: Row) -> list[Any]:
 def frame_meta(df: pd.DataFrame) -> pd.DataFrame:
     """The empty frame :func:`label_frame` returns for ``df``'s columns (Dask's ``meta``).
 
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The input frame (or Dask's ``_meta`` of it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        No rows; ``df``'s columns plus the label columns with their dtypes.
+
     Examples
     --------
     >>> import pandas as pd
@@ -906,8 +1013,26 @@ def label_frame(
         (list), ``confidence``, ``kind``, ``urgency``, ``action`` and ``error`` (the error code
         of a row that could not be labelled, else ``None``). Rows are not de-duplicated.
 
+    Raises
+    ------
+    InputError
+        When ``text_col`` is not a column of ``df``, or for an unknown ``lang`` or a malformed
+        ``now``.
+
     Examples
     --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"text": [
+    ...     "尊敬的用户张三，您的备案信息已被变更，详情请咨询您的接入服务提供商。",
+    ...     "",
+    ...     "【工业和信息化部】尊敬的用户，您的网站备案（京ICP备12345678号）已被注销，如有疑问请联系接入服务提供商。",
+    ... ]})
+    >>> out = label_frame(df)
+    >>> out["kind"].tolist(), out["error"].tolist()
+    (['change_notice_generic', None, 'filing_cancelled'], [None, 'missing_text', None])
+    >>> bool(out["ambiguous"][0]), bool(out["ambiguous"][2])
+    (True, False)
+
     Labelling a Dask DataFrame partition by partition (the pipeline loads once per worker)::
 
         import dask.dataframe as dd
@@ -996,6 +1121,28 @@ def write_rows(
     ``json.dumps``); ``csv`` writes a flat table (:data:`CSV_COLUMNS`); the caller writes the
     header. Rows are written before they are yielded, so a consumer that stops (Ctrl-C) leaves
     only whole rows once the stream is flushed.
+
+    Parameters
+    ----------
+    rows : iterable of dict
+        Rows from :func:`label`.
+    out : text stream
+        Where to write (an open file, ``sys.stdout``).
+    fmt : {"jsonl", "csv"}
+        Output format.
+
+    Yields
+    ------
+    dict
+        Each row, after it was written.
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> rows = list(write_rows([{"seq": 0, "source": None, "error": {"code": "empty"}}], out))
+    >>> out.getvalue()
+    '{"seq": 0, "source": null, "error": {"code": "empty"}}\\n'
     """
     if fmt == "jsonl":
         for row in rows:
@@ -1036,6 +1183,16 @@ CSV_COLUMNS: tuple[str, ...] = (
 
 def csv_record(row: Row) -> list[Any]:
     """Flatten a row into the values of :data:`CSV_COLUMNS`.
+
+    Parameters
+    ----------
+    row : dict
+        A labelled row or an error row.
+
+    Returns
+    -------
+    list
+        One value per column of :data:`CSV_COLUMNS`.
 
     Examples
     --------
@@ -1088,6 +1245,18 @@ def last_seq(path: str | Path, fmt: Literal["jsonl", "csv"] = "jsonl") -> int | 
 
     For JSONL a torn last line (a run killed mid-write) is cut off the file. Returns ``None``
     when the file is missing or has no complete row.
+
+    Parameters
+    ----------
+    path : str or Path
+        The earlier output file.
+    fmt : {"jsonl", "csv"}
+        Its format.
+
+    Returns
+    -------
+    int or None
+        The last complete row's ``seq``.
 
     Examples
     --------

@@ -41,12 +41,35 @@ class ClassifierLike(Protocol):
     def classify_notice(
         self, notice: Notice, context: Context | None = None
     ) -> Classification:  # pragma: no cover - protocol
-        """Classify a parsed notice, using ``context`` when given."""
+        """Classify a parsed notice, using ``context`` when given.
+
+        Parameters
+        ----------
+        notice : Notice
+            The parsed notice.
+        context : Context, optional
+            The user's recent filing operations and earlier notices.
+
+        Returns
+        -------
+        Classification
+        """
         ...
 
 
 def to_context(context: Context | Mapping[str, Any] | None) -> Context | None:
     """Accept a :class:`~icp_notify.models.Context` or its plain-dict (JSON) form.
+
+    Parameters
+    ----------
+    context : Context, dict or None
+        A context object, its JSON form (``{"operations": [...], "previous_notices": [...]}``)
+        or ``None``.
+
+    Returns
+    -------
+    Context or None
+        ``context`` itself when it is a ``Context`` or ``None``, else the validated object.
 
     Raises
     ------
@@ -112,6 +135,21 @@ class Pipeline:
         """The shipped pipeline (rules, model and advice loaded once), shared by every caller.
 
         Thread-safe: concurrent first calls build it once and all get the same object.
+
+        Returns
+        -------
+        Pipeline
+            The same object on every call.
+
+        Examples
+        --------
+        >>> pipeline = Pipeline.default()
+        >>> pipeline is Pipeline.default()
+        True
+        >>> report = pipeline.analyze("【工业和信息化部】尊敬的用户，您的网站备案（京ICP备12345678号）"
+        ...                           "已被注销，如有疑问请联系接入服务提供商。", channel="sms")
+        >>> report.classification.kind.value, report.advice.action.value
+        ('filing_cancelled', 'confirm_cancellation')
         """
         pipeline = cls._default
         if pipeline is None:
@@ -159,6 +197,28 @@ class Pipeline:
         ------
         InputError
             Empty, oversized or undecodable input, a malformed context, time or language.
+
+        Examples
+        --------
+        The generic MIIT notice alone cannot say which change happened; with the user's recent
+        operation as context it can:
+
+        >>> text = "尊敬的用户张三，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+        >>> pipeline = Pipeline.default()
+        >>> report = pipeline.analyze(text, channel="sms", lang="en")
+        >>> report.classification.ambiguous, report.classification.situation
+        (True, None)
+        >>> report.advice.action.value
+        'check_candidates'
+        >>> ops = {"operations": [{"kind": "new_domain", "submitted_at": "2025-03-01T10:00:00"}]}
+        >>> report = pipeline.analyze(text, channel="sms", received_at="2025-03-05T09:00:00",
+        ...                           context=ops)
+        >>> report.classification.situation.value
+        'new_domain'
+        >>> pipeline.analyze("")
+        Traceback (most recent call last):
+        ...
+        icp_notify.errors.InputError: ...
         """
         from icp_notify.parse import parse
 
@@ -176,6 +236,17 @@ class Pipeline:
         lang: str = "zh",
     ) -> Report:
         """Classify and advise a notice that is parsed already (batch jobs and the server use it).
+
+        Parameters
+        ----------
+        notice : Notice
+            A notice from :func:`icp_notify.parse.parse`.
+        context : Context or dict, optional
+            The user's recent filing operations and earlier notices.
+        now : datetime or ISO string, optional
+            The current time, for ``wait`` and clock-dependent steps.
+        lang : {"zh", "en"}
+            Language of the advice.
 
         Returns
         -------
@@ -201,7 +272,45 @@ def analyze(
 ) -> Report:
     """Parse, classify and advise with the shipped :meth:`Pipeline.default`.
 
-    See :meth:`Pipeline.analyze` for the parameters.
+    Parameters
+    ----------
+    data : str, bytes or RawMessage
+        The notice (SMS text, e-mail bytes, a forwarded copy, …).
+    channel : Channel or str, optional
+        How the notice arrived (``"sms"``, ``"email"``, …); guessed when omitted.
+    sender : str, optional
+        The SMS sender number or e-mail address.
+    received_at : datetime or ISO string, optional
+        When the notice arrived; anchors ``reachable_after`` and relative deadlines.
+    context : Context or dict, optional
+        The user's recent filing operations and earlier notices; settles the generic notice.
+    now : datetime or ISO string, optional
+        The current time, for ``wait`` and clock-dependent steps.
+    lang : {"zh", "en"}
+        Language of the advice.
+
+    Returns
+    -------
+    Report
+        The parsed notice, its classification and the advice.
+
+    Raises
+    ------
+    InputError
+        Empty, oversized or undecodable input, a malformed context, time or language.
+
+    See Also
+    --------
+    Pipeline.analyze : the same with a pipeline of your own.
+
+    Examples
+    --------
+    >>> report = analyze("【工业和信息化部】尊敬的用户，您的网站备案（京ICP备12345678号）"
+    ...                  "已被注销，如有疑问请联系接入服务提供商。", channel="sms")
+    >>> report.notice.sender_type.value, report.notice.entities.icp_numbers[0].text
+    ('miit', '京ICP备12345678号')
+    >>> report.classification.kind.value, report.advice.urgency.value
+    ('filing_cancelled', ...)
     """
     return Pipeline.default().analyze(
         data,
