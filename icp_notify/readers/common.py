@@ -44,6 +44,17 @@ _SNIFF_BYTES = 1 << 16
 def source_ref(path: str | Path | None, **where: Any) -> SourceRef:
     """Build a :class:`SourceRef` for ``path`` (``None`` for in-memory input).
 
+    Parameters
+    ----------
+    path : str, Path or None
+        The file the item came from.
+    **where
+        Further :class:`SourceRef` fields (``line``, ``index``, ``message_id``, …).
+
+    Returns
+    -------
+    SourceRef
+
     Examples
     --------
     >>> source_ref("a.txt", line=2, index=1).model_dump(exclude_none=True)
@@ -62,6 +73,23 @@ def error(
 ) -> ReadError:
     """Build a :class:`ReadError` for ``path``.
 
+    Parameters
+    ----------
+    code : str
+        Machine-readable error code (``empty``, ``bad_row``, ``missing_text``, …).
+    message : str
+        What went wrong, for people.
+    path : str, Path or None, optional
+        The file the error is about.
+    position : str, optional
+        Where in the file, for people (``"line 2"``).
+    **where
+        Further :class:`SourceRef` fields (``line``, ``index``, …).
+
+    Returns
+    -------
+    ReadError
+
     Examples
     --------
     >>> error("empty", "the file is empty", "a.csv").model_dump(exclude_none=True)
@@ -76,6 +104,17 @@ def open_error(path: str | Path, exc: OSError) -> ReadError:
     """Turn an ``OSError`` raised while opening or reading ``path`` into a ``ReadError``.
 
     The code is ``not_found`` for a missing file and ``unreadable`` otherwise.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file that could not be read.
+    exc : OSError
+        The exception raised.
+
+    Returns
+    -------
+    ReadError
 
     Examples
     --------
@@ -92,6 +131,11 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
     GB18030 is a superset of GBK and GB2312, so a file saved by Excel on Chinese Windows
     decodes correctly. Bytes that are neither raise ``UnicodeDecodeError``.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole content.
 
     Returns
     -------
@@ -113,6 +157,19 @@ def sniff_encoding(head: bytes, *, final: bool = True) -> str:
     """Choose an encoding for ``head`` (the start of a file, or all of it).
 
     ``final=False`` says ``head`` may stop in the middle of a character.
+
+    Parameters
+    ----------
+    head : bytes
+        The bytes to look at.
+    final : bool, default True
+        Whether ``head`` is the whole content.
+
+    Returns
+    -------
+    str
+        ``utf-8-sig``, ``utf-16``, ``utf-8`` or ``gb18030``; ``utf-8`` when nothing fits, so
+        the bad bytes are reported where they are.
 
     Examples
     --------
@@ -144,6 +201,16 @@ def sniff_file_encoding(path: str | Path) -> str:
     UTF-8 (or a BOM) wins if every byte of the file is valid UTF-8; otherwise GB18030 if that
     decodes it; otherwise UTF-8, so readers report the undecodable records.
 
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    str
+        ``utf-8-sig``, ``utf-16``, ``utf-8`` or ``gb18030``.
+
     Raises
     ------
     OSError
@@ -173,6 +240,21 @@ def parse_time(value: Any) -> dt.datetime | None:
 
     Naive times are China Standard Time; epoch numbers above 10^11 are milliseconds.
     Empty values give ``None``; anything unreadable raises ``ValueError``.
+
+    Parameters
+    ----------
+    value : str, int, float or None
+        The field's value.
+
+    Returns
+    -------
+    datetime or None
+        An aware datetime, or ``None`` for an empty value.
+
+    Raises
+    ------
+    ValueError
+        When ``value`` is not a time (readers turn it into an ``invalid_field`` error).
 
     Examples
     --------
@@ -204,6 +286,17 @@ def parse_time(value: Any) -> dt.datetime | None:
 def first_field(record: Mapping[str, Any], names: tuple[str, ...]) -> Any:
     """Return the first non-empty value among ``names`` in ``record`` (or ``None``).
 
+    Parameters
+    ----------
+    record : Mapping
+        A JSONL object or CSV row.
+    names : tuple of str
+        Field names, in order of preference.
+
+    Returns
+    -------
+    object or None
+
     Examples
     --------
     >>> first_field({"body": "", "content": "x"}, ("text", "body", "content"))
@@ -230,6 +323,25 @@ def message_from_record(
     Recognised fields: the text (``text_field``, or the first of :data:`TEXT_FIELDS`), ``id``,
     ``channel``, ``sender`` (or ``from``/``address``), ``received_at`` (or ``date``, ISO or
     epoch), ``subject`` and ``context`` (an object, or JSON text in a CSV cell).
+
+    Parameters
+    ----------
+    record : Mapping
+        One JSONL object or CSV row.
+    path : str, Path or None
+        The file it came from.
+    text_field : str or None
+        The field with the text; ``None`` tries :data:`TEXT_FIELDS`.
+    where : dict
+        :class:`SourceRef` fields locating the record (``line``, ``index``).
+    position : str
+        Where the record is, for people (``"line 2"``).
+    default_channel : Channel
+        The channel when the record has none.
+
+    Returns
+    -------
+    RawMessage or ReadError
 
     Examples
     --------
@@ -286,12 +398,38 @@ def message_from_record(
 
 
 def file_is_empty(path: str | Path) -> bool:
-    """Return whether ``path`` is an empty regular file (raises ``OSError`` if unreadable)."""
+    """Return whether ``path`` is an empty regular file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    OSError
+        When ``path`` cannot be examined.
+    """
     return os.stat(path).st_size == 0
 
 
 def guard(path: str | Path, items: Iterator[ReadItem]) -> Iterator[ReadItem]:
     """Pass ``items`` through, turning an ``OSError`` raised mid-file into a final ``ReadError``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file being read, for the error.
+    items : iterator
+        A reader's output.
+
+    Yields
+    ------
+    RawMessage or ReadError
 
     Examples
     --------

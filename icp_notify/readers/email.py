@@ -81,6 +81,18 @@ def decode_payload(data: bytes, label: str | None) -> tuple[str, list[Defect]]:
 
     An undecodable byte run becomes one U+FFFD and one ``undecodable_bytes`` defect.
 
+    Parameters
+    ----------
+    data : bytes
+        The (transfer-decoded) body.
+    label : str or None
+        The declared charset (``gb2312`` is read as GB18030, …).
+
+    Returns
+    -------
+    tuple of (str, list of Defect)
+        The text and what was repaired.
+
     Examples
     --------
     >>> decode_payload("朱镕基".encode("gbk"), "gb2312")
@@ -113,6 +125,16 @@ def decode_payload(data: bytes, label: str | None) -> tuple[str, list[Defect]]:
 
 def decode_header_value(value: str) -> tuple[str, list[Defect]]:
     """Decode a raw header value: RFC 2047 encoded words (widened charsets) and raw 8-bit bytes.
+
+    Parameters
+    ----------
+    value : str
+        The header value as read (raw bytes kept as surrogate escapes).
+
+    Returns
+    -------
+    tuple of (str, list of Defect)
+        The decoded value with whitespace collapsed, and what was repaired.
 
     Examples
     --------
@@ -206,6 +228,25 @@ def read_email(data: bytes, *, source: SourceRef | None = None) -> RawMessage:
     InputError
         ``not_a_message`` when ``data`` has no mail headers; ``too_large`` beyond
         :data:`icp_notify.parse.MAX_EMAIL_BYTES`.
+
+    Examples
+    --------
+    A GBK body with a UTF-8 encoded-word subject:
+
+    >>> data = (b"From: Cloud <NoReply@cloud.example.cn>\\n"
+    ...         b"Subject: =?utf-8?B?5aSH5qGI5Y+Y5pu06YCa55+l?=\\n"
+    ...         b"Date: Tue, 04 Mar 2025 09:12:00 +0800\\n"
+    ...         b"Content-Type: text/plain; charset=gbk\\n\\n"
+    ...         + "尊敬的用户，您的网站 example.com 接入备案已通过。".encode("gbk"))
+    >>> m = read_email(data)
+    >>> m.channel.value, m.sender, m.subject, m.received_at.isoformat()
+    ('email', 'noreply@cloud.example.cn', '备案变更通知', '2025-03-04T09:12:00+08:00')
+    >>> m.text
+    '尊敬的用户，您的网站 example.com 接入备案已通过。'
+    >>> read_email(b"just some text")
+    Traceback (most recent call last):
+    ...
+    icp_notify.errors.InputError: ...
     """
     from icp_notify.normalize import html_to_text
     from icp_notify.parse import MAX_EMAIL_BYTES

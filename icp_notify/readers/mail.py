@@ -28,6 +28,16 @@ MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 def unescape_mbox_body(data: bytes) -> bytes:
     """Undo mboxrd ``>From `` quoting in the body of one message (headers untouched).
 
+    Parameters
+    ----------
+    data : bytes
+        One message, headers and body.
+
+    Returns
+    -------
+    bytes
+        ``data`` with one ``>`` removed from each quoted ``From`` line of the body.
+
     Examples
     --------
     >>> unescape_mbox_body(b"A: b\\r\\n\\r\\n>From here\\r\\n")
@@ -91,6 +101,11 @@ def _decode(data: bytes, source: SourceRef, position: str) -> ReadItem:
 def read_eml(path: str | Path) -> Iterator[ReadItem]:
     """Read one ``.eml`` file (RFC 822 message).
 
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
     Yields
     ------
     RawMessage or ReadError
@@ -120,6 +135,23 @@ def read_mbox(path: str | Path) -> Iterator[ReadItem]:
         A message per mail (``source.offset`` is its byte offset, ``index`` its position); a
         ``ReadError`` per mail that cannot be read, and ``no_messages`` for a file with no
         ``From `` separator line.
+
+    Parameters
+    ----------
+    path : str or Path
+        The mbox file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "inbox.mbox"
+    >>> _ = p.write_bytes(b"From a@example.com Mon Mar  3 10:00:00 2025\\nFrom: a@example.com\\n\\n"
+    ...     b">From now on\\n\\nFrom b@example.com Mon Mar  3 11:00:00 2025\\n"
+    ...     b"From: b@example.com\\n\\nsecond\\n")
+    >>> [(m.source.index, m.text) for m in read_mbox(p)]
+    [(0, 'From now on'), (1, 'second')]
+    >>> [e.code for e in read_mbox(p.with_name("missing.mbox"))]
+    ['not_found']
     """
     yield from guard(path, _read_mbox(path))
 
@@ -159,6 +191,19 @@ def read_maildir(path: str | Path) -> Iterator[ReadItem]:
     RawMessage or ReadError
         A message per mail (``source.message_id`` is the Maildir key); a ``ReadError`` for a
         mail that vanished or cannot be read.
+
+    Parameters
+    ----------
+    path : str or Path
+        The Maildir folder (the one with ``cur/`` and ``new/``).
+
+    Examples
+    --------
+    >>> import mailbox, pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "Mail"
+    >>> _ = mailbox.Maildir(folder, create=True).add(b"From: c@example.com\\n\\nbody here\\n")
+    >>> [(m.sender, m.text) for m in read_maildir(folder)]
+    [('c@example.com', 'body here')]
     """
     yield from guard(path, _read_maildir(path))
 

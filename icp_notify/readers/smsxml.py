@@ -63,11 +63,28 @@ class SurrogateRepairStream(io.RawIOBase):
         """Bytes read from ``raw`` so far (for progress reporting)."""
 
     def readable(self) -> bool:
-        """Return ``True``: the stream is readable."""
+        """Return ``True``: the stream is readable.
+
+        Returns
+        -------
+        bool
+            Always ``True``.
+        """
         return True
 
     def readinto(self, buffer: Any) -> int:
-        """Fill ``buffer`` with repaired bytes; return how many (0 at the end)."""
+        """Fill ``buffer`` with repaired bytes; return how many (0 at the end).
+
+        Parameters
+        ----------
+        buffer : writable bytes-like object
+            Where to put the bytes.
+
+        Returns
+        -------
+        int
+            The number of bytes written; 0 at the end of the stream.
+        """
         view = memoryview(buffer).cast("B")
         while not self._out and not self._eof:
             self._fill()

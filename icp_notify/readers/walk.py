@@ -71,12 +71,35 @@ _MAIL_HEADERS = (
 
 
 def is_maildir(path: str | Path) -> bool:
-    """Return whether ``path`` is a Maildir folder (has ``cur/`` and ``new/``)."""
+    """Return whether ``path`` is a Maildir folder (has ``cur/`` and ``new/``).
+
+    Parameters
+    ----------
+    path : str or Path
+        A path that may or may not exist.
+
+    Returns
+    -------
+    bool
+    """
     return os.path.isdir(os.path.join(path, "cur")) and os.path.isdir(os.path.join(path, "new"))
 
 
 def sniff_format(path: str | Path, head: bytes) -> InputFormat | None:
     """Guess a file's format from its name, then its first bytes; ``None`` for binary files.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file's name (only its suffix is used).
+    head : bytes
+        The file's first bytes (a few KiB).
+
+    Returns
+    -------
+    str or None
+        One of ``text``, ``jsonl``, ``csv``, ``eml``, ``mbox``, ``sms-xml``; ``None`` for a
+        binary file.
 
     Examples
     --------
@@ -187,6 +210,16 @@ def iter_files(path: str | Path) -> Iterator[Path]:
     """Yield the inputs under ``path``: the file itself, or a directory walked in sorted order.
 
     Hidden files and folders (``.name``) are skipped; a Maildir folder is yielded whole.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file, a directory or a Maildir folder.
+
+    Yields
+    ------
+    Path
+        Each input file (or Maildir folder).
     """
     root = Path(path)
     if not root.is_dir() or is_maildir(root):
