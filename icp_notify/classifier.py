@@ -79,7 +79,20 @@ class ProbaModel(Protocol):
     ``top_features(tokens, kind, n)`` and ``version`` are used when present.
     """
 
-    def predict_proba(self, tokens: Sequence[str]) -> Mapping[Any, float]: ...
+    def predict_proba(self, tokens: Sequence[str]) -> Mapping[Any, float]:
+        """Probabilities over :class:`Kind` values (or their string values) for ``tokens``.
+
+        Parameters
+        ----------
+        tokens : sequence of str
+            The notice's tokens, from :func:`icp_notify.textmodel.notice_tokens`.
+
+        Returns
+        -------
+        Mapping
+            Kind (or kind value) → probability; the values sum to 1.
+        """
+        ...
 
 
 # --------------------------------------------------------------------------- helpers
@@ -89,6 +102,16 @@ def rank_probabilities(candidates: Sequence[Situation]) -> dict[Situation, float
     """Spread probability over ordered candidates, mildly decreasing by rank (the fixed prior).
 
     Rank ``i`` of ``k`` candidates gets weight ``k - i + 2``; labels not listed get 0.
+
+    Parameters
+    ----------
+    candidates : sequence of Situation
+        The candidates, most likely first.
+
+    Returns
+    -------
+    dict of Situation to float
+        A probability for every situation; they sum to 1 (all 0 for no candidates).
 
     Examples
     --------
@@ -161,6 +184,16 @@ def sure_rule(rule_evidence: Sequence[Evidence]) -> Evidence | None:
 
     Two sure rules of equal top weight that disagree on the kind cancel out (``None``).
 
+    Parameters
+    ----------
+    rule_evidence : sequence of Evidence
+        The rules' matches for one notice.
+
+    Returns
+    -------
+    Evidence or None
+        The deciding match, or ``None`` when no single sure rule decides.
+
     Examples
     --------
     >>> e = Evidence(source="rule", id="r", kind=Kind.PROGRESS, weight=0.95)
@@ -187,6 +220,16 @@ def cautions(rule_evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
     """Rule evidence that forbids a confident change situation: phishing signals or sure ``other`` rules.
 
     Any phishing rule (hint or sure), and any sure rule whose situation is ``other``.
+
+    Parameters
+    ----------
+    rule_evidence : sequence of Evidence
+        The rules' matches for one notice.
+
+    Returns
+    -------
+    tuple of Evidence
+        The cautioning matches, in input order (timed-out matches left out).
 
     Examples
     --------
@@ -536,7 +579,13 @@ class Classifier:
 
     @classmethod
     def default(cls) -> Classifier:
-        """The shipped rules and text model, built once and shared (thread-safe)."""
+        """The shipped rules and text model, built once and shared (thread-safe).
+
+        Returns
+        -------
+        Classifier
+            The same object on every call.
+        """
         if cls._default is None:
             with cls._lock:
                 if cls._default is None:

@@ -232,6 +232,16 @@ def literal_gate(source: str) -> tuple[str, ...] | None:
     The pattern is read with the standard library's parser; syntax it does not share with
     :mod:`regex` (``\\p{…}``, fuzzy ``{e<=1}``, POSIX classes …) gives no gate.
 
+    Parameters
+    ----------
+    source : str
+        A rule pattern.
+
+    Returns
+    -------
+    tuple of str or None
+        Lower-cased literal strings, sorted; ``None`` when no gate can be derived.
+
     Examples
     --------
     >>> literal_gate("已(?:完成)?取消(?:您的)?(?:网站|域名)?接入")
@@ -373,6 +383,15 @@ class CompiledRule:
         """Return the evidence of this rule on ``notice``, or ``None`` when it does not apply.
 
         A search that exceeds the timeout gives ``Evidence(timed_out=True)`` with weight 0.
+
+        Parameters
+        ----------
+        notice : Notice
+            A parsed notice; patterns run on ``notice.text``.
+
+        Returns
+        -------
+        Evidence or None
         """
         index = _gate_index(g for _, g in (*self._gated, *self._gated_unless))
         return self._match(notice, _present(_lowered(notice.text), index))
@@ -476,7 +495,25 @@ class RuleSet:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, path: str = "<memory>") -> RuleSet:
-        """Validate and compile rules already read from TOML (see :meth:`load`)."""
+        """Validate and compile rules already read from TOML (see :meth:`load`).
+
+        Parameters
+        ----------
+        data : dict
+            The rules document (``version``, ``timeout``, ``[[rule]]`` tables).
+        path : str, default "<memory>"
+            Name used in error messages.
+
+        Returns
+        -------
+        RuleSet
+
+        Raises
+        ------
+        RuleFileError
+            An unknown key, an unsupported version, a bad timeout, no rules, an invalid or
+            duplicate rule, or a pattern that does not compile.
+        """
         unknown = set(data) - {"version", "timeout", "rule"}
         if unknown:
             raise RuleFileError(path, "unknown top-level key", field=sorted(unknown)[0])
@@ -526,6 +563,17 @@ class RuleSet:
         tuple of Evidence
             One item per matching rule (rule id, situation, kind, span in ``notice.text``, the
             matched text, weight) and per rule that timed out (``timed_out=True``), in file order.
+
+        Examples
+        --------
+        >>> from icp_notify.parse import parse
+        >>> notice = parse("【工业和信息化部】尊敬的用户，您的网站备案（京ICP备12345678号）"
+        ...                "已被注销，如有疑问请联系接入服务提供商。", channel="sms")
+        >>> evidence = default_rules().match(notice)
+        >>> sorted({e.kind.value for e in evidence if not e.timed_out})
+        ['filing_cancelled']
+        >>> [e.matched for e in evidence if e.kind.value == "filing_cancelled"][0]
+        '网站备案(京ICP备12345678号)已被注销'
         """
         present = _present(_lowered(notice.text), self._gate_index)
         found = (rule._match(notice, present) for rule in self.rules)
@@ -533,6 +581,11 @@ class RuleSet:
 
     def check_examples(self) -> list[str]:
         """Run every rule on its own examples; return one message per failure (empty if fine).
+
+        Returns
+        -------
+        list of str
+            ``"<rule id>: should (not) match: <text>"`` per failing example.
 
         Examples
         --------
@@ -556,6 +609,17 @@ class RuleSet:
 
 def example_notice(example: Example, text: str | None = None) -> Notice:
     """Build the :class:`Notice` a rule example stands for (``text`` overrides the example's).
+
+    Parameters
+    ----------
+    example : Example
+        A rule example from ``rules.toml``.
+    text : str, optional
+        The normalized text to use instead of ``example.text``.
+
+    Returns
+    -------
+    Notice
 
     Examples
     --------
@@ -590,6 +654,11 @@ def _compile(
 @functools.cache
 def default_rules() -> RuleSet:
     """Return the shipped rules (``icp_notify/data/rules.toml``), loaded once.
+
+    Returns
+    -------
+    RuleSet
+        The same object on every call.
 
     Examples
     --------

@@ -87,12 +87,33 @@ class FeatureSettings:
         self.char_ngrams = (int(char_ngrams[0]), int(char_ngrams[1]))
 
     def to_dict(self) -> dict[str, list[int]]:
-        """Return the JSON form."""
+        """Return the JSON form.
+
+        Returns
+        -------
+        dict
+            ``{"word_ngrams": [lo, hi], "char_ngrams": [lo, hi]}``.
+        """
         return {"word_ngrams": list(self.word_ngrams), "char_ngrams": list(self.char_ngrams)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FeatureSettings:
-        """Build from the JSON form (raises ``ValueError``/``KeyError``/``TypeError`` when invalid)."""
+        """Build from the JSON form.
+
+        Parameters
+        ----------
+        data : Mapping
+            ``{"word_ngrams": [lo, hi], "char_ngrams": [lo, hi]}``.
+
+        Returns
+        -------
+        FeatureSettings
+
+        Raises
+        ------
+        ValueError, KeyError, TypeError
+            When ``data`` is not in that form.
+        """
         w, c = data["word_ngrams"], data["char_ngrams"]
         return cls((int(w[0]), int(w[1])), (int(c[0]), int(c[1])))
 
@@ -115,6 +136,15 @@ def _placeholder_chars(placeholders: tuple[str, ...]) -> dict[str, str]:
 
 def display_feature(name: str) -> str:
     """Render a feature name for people: private-use characters back to their placeholders.
+
+    Parameters
+    ----------
+    name : str
+        A feature name (``w:`` word or ``c:`` character n-gram).
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -187,6 +217,15 @@ def notice_tokens(notice: Notice) -> list[str]:
 
     Training uses the same function, so call it (rather than re-deriving the input) at inference.
 
+    Parameters
+    ----------
+    notice : Notice
+        A parsed notice.
+
+    Returns
+    -------
+    list of str
+
     Examples
     --------
     >>> from icp_notify.models import Notice
@@ -199,7 +238,12 @@ def notice_tokens(notice: Notice) -> list[str]:
 
 
 def default_model_dir() -> Path:
-    """Return the directory of the shipped artefact, ``icp_notify/data/model``."""
+    """Return the directory of the shipped artefact, ``icp_notify/data/model``.
+
+    Returns
+    -------
+    Path
+    """
     return Path(str(resources.files("icp_notify") / "data" / "model"))
 
 
@@ -208,6 +252,27 @@ class TextModel:
 
     Build it with :meth:`load` (or :func:`default_model`); instances are immutable and
     thread-safe to share.
+
+    Parameters
+    ----------
+    labels : tuple of Kind
+        The classes, in the order of the rows of ``coef``.
+    settings : FeatureSettings
+        The n-gram ranges the features were built with.
+    vocabulary : dict of str to int
+        Feature name → column.
+    idf : ndarray
+        Inverse document frequency per column.
+    coef : ndarray
+        Logistic-regression weights, one row per class (one row for a binary model).
+    intercept : ndarray
+        One intercept per row of ``coef``.
+    sublinear_tf : bool
+        Whether term frequencies are ``1 + log(tf)``.
+    version : str
+        The artefact's version.
+    metadata : Mapping
+        Provenance recorded at training (corpus and dictionary hashes, scores, …).
 
     Examples
     --------
@@ -416,7 +481,18 @@ class TextModel:
         return idx, values
 
     def decision_function(self, tokens: Sequence[str]) -> npt.NDArray[np.float64]:
-        """Return the raw linear scores (one per row of ``coef``)."""
+        """Return the raw linear scores (one per row of ``coef``).
+
+        Parameters
+        ----------
+        tokens : sequence of str
+            Output of :func:`icp_notify.tokenize.tokenize`.
+
+        Returns
+        -------
+        ndarray
+            One score per row of ``coef``.
+        """
         idx, values = self._vector(tokens)
         return values @ self._coef_t[idx] + self._intercept
 
@@ -527,6 +603,11 @@ def _default_model_cached() -> TextModel:
 def default_model() -> TextModel:
     """Return the shipped model, loaded on first use and cached (thread-safe).
 
+    Returns
+    -------
+    TextModel
+        The same object on every call.
+
     Raises
     ------
     ModelArtifactError
@@ -542,6 +623,21 @@ def default_model() -> TextModel:
 
 def artefact_sha256(directory: str | Path) -> str:
     """Return a sha256 over ``model.json`` and ``model.npz`` (for provenance in reports).
+
+    Parameters
+    ----------
+    directory : str or Path
+        An artefact directory.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+
+    Raises
+    ------
+    OSError
+        When a file of the artefact cannot be read.
 
     Examples
     --------
