@@ -150,6 +150,17 @@ class ContextVerdict(BaseModel):
 def is_generic(notice: Notice, rules: RuleSet | None = None) -> bool:
     """Whether the rules take ``notice`` for MIIT's generic change notice.
 
+    Parameters
+    ----------
+    notice : Notice
+        A parsed notice.
+    rules : RuleSet, optional
+        The rules to use (default: the shipped rules).
+
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> from icp_notify.models import Notice
@@ -175,6 +186,17 @@ def _kind_of(notice: Notice, rules: RuleSet | None) -> Kind | None:
 
 def prior_kind(prior: PriorNotice, rules: RuleSet | None = None) -> Kind | None:
     """Recognise an earlier notice with the rules (``None`` when no rule is sure).
+
+    Parameters
+    ----------
+    prior : PriorNotice
+        An earlier notice from the context; it is parsed first (unparseable → ``None``).
+    rules : RuleSet, optional
+        The rules to use (default: the shipped rules).
+
+    Returns
+    -------
+    Kind or None
 
     Examples
     --------
@@ -312,6 +334,19 @@ def weigh(
     >>> n = Notice(raw_text="您的新增网站备案已审核通过。", text="您的新增网站备案已审核通过。")
     >>> weigh(n, None).rule
     'not_generic'
+
+    The generic notice with a recent operation before it:
+
+    >>> from icp_notify.models import Context, Operation
+    >>> from icp_notify.parse import parse
+    >>> g = parse("尊敬的用户张三，您的备案信息已被变更，详情请咨询您的接入服务提供商。",
+    ...           received_at="2025-03-05T09:00:00")
+    >>> ctx = Context(operations=[Operation(kind="new_domain", submitted_at="2025-03-01T10:00:00")])
+    >>> v = weigh(g, ctx)
+    >>> v.situation.value, v.rule
+    ('new_domain', 'recent_operations')
+    >>> weigh(g, None).situation is None, len(weigh(g, None).candidates)
+    (True, 4)
     """
     if generic is None:
         generic = is_generic(notice, rules)

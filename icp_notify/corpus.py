@@ -202,6 +202,11 @@ def text_key(text: str) -> str:
 def default_corpus_dir() -> Path:
     """Return ``corpus/`` of the source tree (the parent directory of the package).
 
+    Returns
+    -------
+    Path
+        It may not exist in an installed wheel.
+
     Examples
     --------
     >>> default_corpus_dir().name

@@ -330,6 +330,11 @@ def _str_list(path: str, value: Any, item: str, fld: str) -> list[str]:
 def provider_table() -> ProviderTable:
     """Load and validate ``data/providers.toml`` (once).
 
+    Returns
+    -------
+    ProviderTable
+        Aliases, e-mail domains, guards and the MIIT markers; the same object on every call.
+
     Raises
     ------
     DataFileError
@@ -387,6 +392,10 @@ def provider_table() -> ProviderTable:
 def provider_aliases() -> dict[str, str]:
     """Return alias → canonical provider name, from ``data/providers.toml``.
 
+    Returns
+    -------
+    dict of str to str
+
     Examples
     --------
     >>> aliases = provider_aliases()
@@ -397,7 +406,12 @@ def provider_aliases() -> dict[str, str]:
 
 
 def miit_markers() -> ProviderTable:
-    """Return the provider table (its ``miit_*`` fields hold the MIIT sender markers)."""
+    """Return the provider table (its ``miit_*`` fields hold the MIIT sender markers).
+
+    Returns
+    -------
+    ProviderTable
+    """
     return provider_table()
 
 
@@ -426,6 +440,16 @@ def _alias_lookup() -> dict[str, str]:
 def provider_for_alias(text: str) -> str | None:
     """Return the canonical provider for an alias as written (case and spaces ignored).
 
+    Parameters
+    ----------
+    text : str
+        An alias as found in a notice (``aliyun``, ``万网``, …).
+
+    Returns
+    -------
+    str or None
+        The canonical name, or ``None`` for an unknown alias.
+
     Examples
     --------
     >>> provider_for_alias("aliyun"), provider_for_alias("nobody")
@@ -436,6 +460,16 @@ def provider_for_alias(text: str) -> str | None:
 
 def provider_for_sender(sender: str) -> str | None:
     """Return the canonical provider an e-mail sender address belongs to, if any.
+
+    Parameters
+    ----------
+    sender : str
+        An e-mail address (its domain and parent domains are looked up).
+
+    Returns
+    -------
+    str or None
+        The canonical name, or ``None``.
 
     Examples
     --------
@@ -808,6 +842,17 @@ _MASK = regex.compile(r"[*＊]|[Xx]{2,}|^[Xx]$|某|\*")
 
 def extract_recipient(text: str) -> Recipient | None:
     """Find the addressee (尊敬的用户张**, 尊敬的XX用户, 您好 张三 …).
+
+    Parameters
+    ----------
+    text : str
+        Normalized notice text.
+
+    Returns
+    -------
+    Recipient or None
+        The name as written and whether it is masked; ``None`` when there is no personal
+        addressee.
 
     Examples
     --------

@@ -52,7 +52,13 @@ class InputError(IcpNotifyError, ValueError):
         super().__init__(text)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the error as a JSON-friendly dict (for error rows and HTTP responses)."""
+        """Return the error as a JSON-friendly dict (for error rows and HTTP responses).
+
+        Returns
+        -------
+        dict
+            ``{"code", "message", "where", "hint"}``.
+        """
         return {"code": self.code, "message": self.message, "where": self.where, "hint": self.hint}
 
 

@@ -561,6 +561,16 @@ class Report(_Frozen):
 def to_json_dict(model: BaseModel) -> dict[str, Any]:
     """Return ``model.model_dump(mode="json")`` — the one JSON form used everywhere.
 
+    Parameters
+    ----------
+    model : BaseModel
+        Any public data type.
+
+    Returns
+    -------
+    dict
+        JSON-ready values (enums as strings, datetimes as ISO text).
+
     Examples
     --------
     >>> to_json_dict(Recipient(name="张**", masked=True))

@@ -232,6 +232,16 @@ _HTML_CLOSE = regex.compile(r"</(?:html|body|div|p|table|td|span)\s*>|<br\s*/?>"
 def looks_like_html(text: str) -> bool:
     """Tell whether ``text`` is an HTML document or fragment rather than plain text.
 
+    Parameters
+    ----------
+    text : str
+        A message body.
+
+    Returns
+    -------
+    bool
+        ``True`` when it starts like HTML and has a closing tag (``False`` on a regex timeout).
+
     Examples
     --------
     >>> looks_like_html("<html><body><p>备案已通过</p></body></html>"), looks_like_html("a < b")
@@ -251,6 +261,16 @@ def html_to_text(html: str) -> str:
     ``<style>``, ``<script>`` and ``<head>`` are dropped, block elements (``p``, ``div``,
     ``br``, ``tr`` …) end a line, table cells are separated by a space, character references
     are decoded. The result is passed through :func:`normalize_text`.
+
+    Parameters
+    ----------
+    html : str
+        The HTML body (a document or a fragment).
+
+    Returns
+    -------
+    str
+        Normalized text, one line per block, without empty lines.
 
     Examples
     --------
@@ -349,6 +369,11 @@ class NormalizedText:
 
 def strip_subject_prefixes(subject: str) -> tuple[str, bool]:
     """Remove ``转发:``, ``Fwd:``, ``FW:``, ``Re:``, ``回复:`` prefixes (repeated) from a subject.
+
+    Parameters
+    ----------
+    subject : str
+        An e-mail subject; it is normalized first.
 
     Returns
     -------

@@ -106,6 +106,16 @@ def decode_bytes(data: bytes) -> tuple[str, tuple[Defect, ...]]:
     When neither decodes cleanly the one with fewer bad bytes wins; each bad byte run becomes
     one U+FFFD and one ``undecodable_bytes`` defect.
 
+    Parameters
+    ----------
+    data : bytes
+        The text's bytes.
+
+    Returns
+    -------
+    tuple of (str, tuple of Defect)
+        The text and the repairs made.
+
     Raises
     ------
     InputError

@@ -200,6 +200,11 @@ def dictionary_path() -> Path:
 def dictionary_sha256() -> str:
     """Return the sha256 (hex) of the bundled dictionary, as recorded in the model artefact.
 
+    Returns
+    -------
+    str
+        64 hex digits.
+
     Examples
     --------
     >>> len(dictionary_sha256())

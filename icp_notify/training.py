@@ -204,7 +204,13 @@ class Candidate:
     class_weight: str | None = None
 
     def label(self) -> str:
-        """A short name for tables."""
+        """A short name for tables.
+
+        Returns
+        -------
+        str
+            E.g. ``"w1-2 c1-3 C=10 cw=balanced"``.
+        """
         return (
             f"w{self.word_ngrams[0]}-{self.word_ngrams[1]} c{self.char_ngrams[0]}-{self.char_ngrams[1]}"
             f" C={self.c:g} cw={self.class_weight}"
@@ -239,6 +245,15 @@ class Example:
 def situation_of_kind(kind: Kind) -> str:
     """The label scored by macro-F1: the kind's situation, or ``"ambiguous"`` for the generic notice.
 
+    Parameters
+    ----------
+    kind : Kind
+        A kind (or its value).
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> situation_of_kind(Kind.PROVIDER_ACCESS_CANCELLED), situation_of_kind(Kind.CHANGE_NOTICE_GENERIC)
@@ -250,6 +265,15 @@ def situation_of_kind(kind: Kind) -> str:
 
 def corpus_files(root: Path | None = None) -> list[Path]:
     """Return the corpus JSONL files (``corpus/*.jsonl`` of the source tree), sorted.
+
+    Parameters
+    ----------
+    root : Path, optional
+        The corpus directory (default: ``corpus/`` of the source tree).
+
+    Returns
+    -------
+    list of Path
 
     Examples
     --------
@@ -300,7 +324,20 @@ def _read_records(path: Path) -> list[dict[str, Any]]:
 
 
 def examples_from_records(records: Iterable[dict[str, Any]], source: str) -> list[Example]:
-    """Tokenize corpus records (dicts in the corpus record format) into :class:`Example` s."""
+    """Tokenize corpus records (dicts in the corpus record format) into :class:`Example` s.
+
+    Parameters
+    ----------
+    records : iterable of dict
+        Corpus records (``id``, ``text``, ``kind``, optional ``channel``/``sender``).
+    source : str
+        The file they came from, kept on each example.
+
+    Returns
+    -------
+    list of Example
+        In input order; the split comes from each record's id.
+    """
     to_tokens = _text_tokens()
     out = []
     for r in records:
@@ -310,7 +347,18 @@ def examples_from_records(records: Iterable[dict[str, Any]], source: str) -> lis
 
 
 def load_examples(paths: Sequence[Path] | None = None) -> list[Example]:
-    """Load and tokenize the corpus files (default: :func:`corpus_files`), in id order."""
+    """Load and tokenize the corpus files (default: :func:`corpus_files`), in id order.
+
+    Parameters
+    ----------
+    paths : sequence of Path, optional
+        Corpus JSONL files.
+
+    Returns
+    -------
+    list of Example
+        Sorted by record id.
+    """
     paths = list(paths) if paths is not None else corpus_files()
     examples: list[Example] = []
     for path in paths:
@@ -328,18 +376,51 @@ class FittedModel:
     labels: tuple[Kind, ...]
 
     def predict_proba(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray[Any, Any]:
-        """scikit-learn's probabilities, columns in :attr:`labels` order."""
+        """scikit-learn's probabilities, columns in :attr:`labels` order.
+
+        Parameters
+        ----------
+        token_lists : sequence of sequence of str
+            One token list per notice.
+
+        Returns
+        -------
+        ndarray
+            Shape ``(len(token_lists), len(labels))``.
+        """
         x = self.vectorizer.transform([list(t) for t in token_lists])
         return np.asarray(self.classifier.predict_proba(x))
 
     def predict(self, token_lists: Sequence[Sequence[str]]) -> list[Kind]:
-        """The most probable kind of each token list."""
+        """The most probable kind of each token list.
+
+        Parameters
+        ----------
+        token_lists : sequence of sequence of str
+            One token list per notice.
+
+        Returns
+        -------
+        list of Kind
+        """
         proba = self.predict_proba(token_lists)
         return [self.labels[i] for i in proba.argmax(axis=1)]
 
 
 def fit(examples: Sequence[Example], candidate: Candidate) -> FittedModel:
-    """Fit TF-IDF + logistic regression on ``examples`` with the given settings."""
+    """Fit TF-IDF + logistic regression on ``examples`` with the given settings.
+
+    Parameters
+    ----------
+    examples : sequence of Example
+        The training examples (at least two kinds).
+    candidate : Candidate
+        N-gram ranges, ``C`` and class weighting.
+
+    Returns
+    -------
+    FittedModel
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -370,6 +451,18 @@ def fit(examples: Sequence[Example], candidate: Candidate) -> FittedModel:
 def macro_f1(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> float:
     """Macro-F1 over ``labels`` (a label absent from both gold and pred is skipped).
 
+    Parameters
+    ----------
+    gold, pred : sequence of str
+        Aligned gold and predicted labels.
+    labels : sequence of str
+        The labels to average over.
+
+    Returns
+    -------
+    float
+        0.0 when no label counts.
+
     Examples
     --------
     >>> macro_f1(["a", "b", "b"], ["a", "b", "a"], ["a", "b"])
@@ -390,7 +483,21 @@ SITUATION_LABELS: tuple[str, ...] = (*(s.value for s in CHANGE_SITUATIONS), Situ
 
 
 def score(model: FittedModel, examples: Sequence[Example]) -> dict[str, float]:
-    """Model-only metrics: kind accuracy, kind macro-F1, and situation macro-F1 (five labels, decided)."""
+    """Model-only metrics: kind accuracy, kind macro-F1, and situation macro-F1 (five labels, decided).
+
+    Parameters
+    ----------
+    model : FittedModel
+        The model to score.
+    examples : sequence of Example
+        The examples to score it on.
+
+    Returns
+    -------
+    dict of str to float
+        ``n``, ``kind_accuracy``, ``kind_macro_f1``, ``situation_macro_f1``,
+        ``generic_recall`` (only ``n`` for no examples).
+    """
     if not examples:
         return {"n": 0}
     pred = model.predict([e.tokens for e in examples])
@@ -474,7 +581,18 @@ def export(model: FittedModel, out_dir: Path, metadata: dict[str, Any]) -> Path:
 
 
 def file_sha256(path: Path) -> str:
-    """Return the sha256 (hex) of a file."""
+    """Return the sha256 (hex) of a file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -539,6 +657,12 @@ def train(
     Returns
     -------
     TrainResult
+
+    Raises
+    ------
+    CorpusError
+        When there are no corpus files, a record is invalid, or the train split has fewer than
+        two kinds.
     """
     from icp_notify.errors import CorpusError
 
@@ -707,6 +831,11 @@ def evaluate(golds: Sequence[Gold], preds: Sequence[Prediction]) -> dict[str, An
         ``other_as_change``, ``other_as_cancelled_confident`` (≥ 0.9), ``kind_accuracy`` and
         ``errors`` (the records got wrong).
 
+    Raises
+    ------
+    ValueError
+        When ``golds`` and ``preds`` are not aligned.
+
     Examples
     --------
     >>> g = [Gold("a", "other", False, ("other",), "unrelated", False),
@@ -809,6 +938,15 @@ def model_only_prediction(proba: dict[Kind, float]) -> Prediction:
     """Turn text-model probabilities into a :class:`Prediction` (no rules, no context).
 
     The most probable kind decides; the generic notice becomes ambiguous over the four situations.
+
+    Parameters
+    ----------
+    proba : dict of Kind to float
+        The text model's probabilities.
+
+    Returns
+    -------
+    Prediction
 
     Examples
     --------
