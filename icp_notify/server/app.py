@@ -73,7 +73,23 @@ ASGIApp = Callable[
 
 
 class ApiError(Exception):
-    """An error answered with ``status`` and an :class:`ErrorBody`."""
+    """An error answered with ``status`` and an :class:`ErrorBody`.
+
+    Parameters
+    ----------
+    status : int
+        The HTTP status.
+    code : str
+        Machine-readable error code.
+    message : str
+        What went wrong, for people.
+    where : str, optional
+        The offending field or parameter.
+    hint : str, optional
+        What to do about it.
+    headers : dict of str to str, optional
+        Extra response headers (``WWW-Authenticate``, ``Retry-After``, …).
+    """
 
     def __init__(
         self,
@@ -106,6 +122,13 @@ class BodyLimit:
 
     The ``Content-Length`` header is checked first; the body is then read (also when chunked)
     and counted, so a lying or missing header cannot get past the limit.
+
+    Parameters
+    ----------
+    app : ASGI application
+        The wrapped application.
+    limit : int
+        The largest body accepted, in bytes.
     """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
@@ -264,6 +287,33 @@ def create_app(
     ------
     InputError
         ``no_token`` when ``settings.host`` is not loopback and no token is set.
+
+    Examples
+    --------
+    A service with a stand-in classifier (the shipped model is not loaded) and a fresh store:
+
+    >>> import pathlib, tempfile, warnings
+    >>> with warnings.catch_warnings():  # starlette asks for the httpx2 fork; httpx works the same
+    ...     warnings.simplefilter("ignore")
+    ...     from fastapi.testclient import TestClient
+    >>> from icp_notify.models import Classification, Kind, Situation
+    >>> from icp_notify.pipeline import Pipeline
+    >>> class Fixed:  # any object with classify_notice(notice, context) will do
+    ...     def classify_notice(self, notice, context=None):
+    ...         return Classification(situation=Situation.OTHER, ambiguous=False,
+    ...             candidates=(Situation.OTHER,), confidence=0.99,
+    ...             probabilities={Situation.OTHER: 1.0}, kind=Kind.MARKETING)
+    >>> settings = Settings(db=pathlib.Path(tempfile.mkdtemp()) / "notices.db")
+    >>> with TestClient(create_app(settings, pipeline=Pipeline(Fixed()))) as client:
+    ...     health = client.get("/healthz")
+    ...     ok = client.post("/v1/analyze", json={"text": "【某云】备案季大促，云服务器 9.9 元起"})
+    ...     bad = client.post("/v1/analyze", json={"text": ""})
+    >>> health.status_code, health.json()["status"]
+    (200, 'ok')
+    >>> ok.json()["classification"]["kind"], ok.json()["advice"]["action"]
+    ('marketing', 'none')
+    >>> bad.status_code, bad.json()["error"]["code"]
+    (422, 'invalid_field')
     """
     settings = settings if settings is not None else Settings.from_env()
     settings.check_bind()

@@ -69,7 +69,18 @@ class MaskingFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Replace the record's message by its masked form; never drops a record."""
+        """Replace the record's message by its masked form; never drops a record.
+
+        Parameters
+        ----------
+        record : logging.LogRecord
+            The record; its ``msg`` and ``args`` are replaced in place.
+
+        Returns
+        -------
+        bool
+            Always ``True``.
+        """
         message = record.getMessage()
         masked = mask_personal(message)
         if masked != message or record.args:
@@ -83,6 +94,11 @@ def configure_logging(level: str = "info") -> None:
 
     The filter is attached to the handler, so uvicorn's access and error logs, which
     propagate to the root logger here, are masked too.
+
+    Parameters
+    ----------
+    level : str, default "info"
+        The root logger's level name (``debug``, ``info``, ``warning``, …).
     """
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -156,5 +156,10 @@ class ErrorBody(_Out):
 
 
 def utcnow() -> dt.datetime:
-    """The current time, aware (UTC)."""
+    """The current time, aware (UTC).
+
+    Returns
+    -------
+    datetime
+    """
     return dt.datetime.now(dt.UTC)

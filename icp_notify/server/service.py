@@ -41,12 +41,46 @@ class Analyzer(Protocol):
         now: dt.datetime | None = None,
         lang: Literal["zh", "en"] = "zh",
     ) -> Report:
-        """Parse, classify and advise one notice."""
+        """Parse, classify and advise one notice.
+
+        Parameters
+        ----------
+        data : str
+            The notice text.
+        channel : Channel, optional
+            How it arrived.
+        sender : str, optional
+            The SMS sender number or e-mail address.
+        received_at : datetime, optional
+            When it arrived.
+        context : Context, optional
+            The filing's operations and earlier notices.
+        now : datetime, optional
+            The current time for the advice.
+        lang : {"zh", "en"}
+            Advice language.
+
+        Returns
+        -------
+        Report
+        """
         ...
 
 
 def parse_time(value: str, *, where: str = "received_at") -> dt.datetime:
     """Read a time given as epoch seconds/milliseconds or ISO 8601 (naive = Asia/Shanghai).
+
+    Parameters
+    ----------
+    value : str
+        The time as sent (numbers above 10^11 are milliseconds).
+    where : str, default "received_at"
+        The field name used in the error.
+
+    Returns
+    -------
+    datetime
+        An aware datetime.
 
     Raises
     ------
@@ -80,7 +114,20 @@ class NoticeService:
     context_notices: int = 20
 
     def check_text(self, text: str, where: str = "text") -> None:
-        """Refuse an empty or over-long text with a typed error naming the field."""
+        """Refuse an empty or over-long text with a typed error naming the field.
+
+        Parameters
+        ----------
+        text : str
+            The notice text.
+        where : str, default "text"
+            The field name used in the error.
+
+        Raises
+        ------
+        InputError
+            ``empty`` for blank text, ``too_long`` beyond ``max_text_chars``.
+        """
         if not text.strip():
             raise InputError("empty", "the notice text is empty", where=where)
         if len(text) > self.max_text_chars:
@@ -100,7 +147,32 @@ class NoticeService:
         context: Context | None = None,
         lang: Literal["zh", "en"] = "zh",
     ) -> Report:
-        """Analyse one notice; nothing is stored."""
+        """Analyse one notice; nothing is stored.
+
+        Parameters
+        ----------
+        text : str
+            The notice text.
+        channel : Channel, optional
+            How it arrived.
+        sender : str, optional
+            The SMS sender number or e-mail address.
+        received_at : datetime, optional
+            When it arrived.
+        context : Context, optional
+            The user's operations and earlier notices.
+        lang : {"zh", "en"}
+            Advice language.
+
+        Returns
+        -------
+        Report
+
+        Raises
+        ------
+        InputError
+            For empty or over-long text, or input the pipeline refuses.
+        """
         self.check_text(text)
         return self.pipeline.analyze(
             text,
@@ -131,6 +203,43 @@ class NoticeService:
         The notice is classified with the filing's operations and earlier notices as context,
         and acknowledged only once committed. A notice already stored (same ``message_id``,
         or same sender + received_at + text) is returned as it is, with ``created=False``.
+
+        Parameters
+        ----------
+        filing : str
+            The filing (site or subject) the notice belongs to.
+        source : Source
+            Which route it came in through.
+        text : str
+            The notice text.
+        channel : Channel, optional
+            How it arrived.
+        sender : str, optional
+            The SMS sender number or e-mail address.
+        received_at : datetime, optional
+            When it arrived, as the caller says.
+        fallback_received_at : datetime, optional
+            Used when neither the caller nor the notice gives a time.
+        message_id : str, optional
+            The caller's id; makes retries idempotent.
+        lang : {"zh", "en"}
+            Advice language.
+        extra : Mapping of str to str, optional
+            Further fields kept with the notice.
+        signature : tuple of (int, str), optional
+            A webhook's ``(timestamp_ms, sign)``, recorded with the notice.
+
+        Returns
+        -------
+        tuple of (StoredNotice, bool)
+            The record and whether it was created now.
+
+        Raises
+        ------
+        InputError
+            For empty or over-long text, or input the pipeline refuses.
+        ReplayError
+            When ``signature`` was already used.
         """
         self.check_text(text)
         extra = dict(extra or {})
@@ -183,6 +292,11 @@ class NoticeService:
         A notice counts as changed when its situation, candidates, kind or urgency changed.
         Each notice is reclassified with its filing's operations and the notices stored
         before it; the advice is computed as of the time it was stored.
+
+        Returns
+        -------
+        tuple of (int, int)
+            ``(seen, changed)``.
         """
         seen = changed = 0
         for record in self.store.iter_notices():

@@ -162,6 +162,10 @@ class Settings(BaseModel):
     def is_loopback(self) -> bool:
         """Whether :attr:`host` is a loopback address (127.0.0.0/8, ::1 or ``localhost``).
 
+        Returns
+        -------
+        bool
+
         Examples
         --------
         >>> Settings(host="127.0.0.1").is_loopback(), Settings(host="0.0.0.0").is_loopback()

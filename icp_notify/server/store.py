@@ -48,7 +48,13 @@ from icp_notify.server.schemas import Source, StoredNotice, StoredOperation, utc
 
 
 class ReplayError(Exception):
-    """A signed webhook's ``(timestamp, sign)`` pair was already accepted."""
+    """A signed webhook's ``(timestamp, sign)`` pair was already accepted.
+
+    Parameters
+    ----------
+    notice_id : int or None
+        The notice the pair was accepted with, when known.
+    """
 
     def __init__(self, notice_id: int | None) -> None:
         self.notice_id = notice_id
@@ -66,6 +72,24 @@ def dedupe_key(
     """The idempotency key of a notice within a filing.
 
     The caller's ``message_id`` when given, else a hash of sender + received_at + text.
+
+    Parameters
+    ----------
+    filing : str
+        The filing the notice belongs to.
+    message_id : str or None
+        The caller's id.
+    sender : str or None
+        The sender.
+    received_at : datetime or None
+        When it arrived (compared in UTC).
+    text : str
+        The notice text.
+
+    Returns
+    -------
+    str
+        ``"id:<filing>\\0<message_id>"`` or ``"h:<sha256>"``.
 
     Examples
     --------
@@ -111,6 +135,16 @@ class NoticeQuery:
 def encode_cursor(notice_id: int) -> str:
     """An opaque cursor for the page after ``notice_id`` (newest-first order).
 
+    Parameters
+    ----------
+    notice_id : int
+        The last notice id of the current page.
+
+    Returns
+    -------
+    str
+        URL-safe base64, without padding.
+
     Examples
     --------
     >>> decode_cursor(encode_cursor(42))
@@ -121,6 +155,16 @@ def encode_cursor(notice_id: int) -> str:
 
 def decode_cursor(cursor: str) -> int:
     """Read a cursor made by :func:`encode_cursor`.
+
+    Parameters
+    ----------
+    cursor : str
+        The cursor as the client sent it.
+
+    Returns
+    -------
+    int
+        The notice id it stands for.
 
     Raises
     ------
@@ -149,15 +193,49 @@ class NoticeStore(abc.ABC):
 
     @abc.abstractmethod
     def find_notice(self, key: str) -> StoredNotice | None:
-        """The stored notice with this :func:`dedupe_key`, if any."""
+        """The stored notice with this :func:`dedupe_key`, if any.
+
+        Parameters
+        ----------
+        key : str
+            A :func:`dedupe_key`.
+
+        Returns
+        -------
+        StoredNotice or None
+        """
 
     @abc.abstractmethod
     def context_for(self, filing: str, *, notices: int = 50) -> Context:
-        """The filing's registered operations and its latest ``notices`` stored notices."""
+        """The filing's registered operations and its latest ``notices`` stored notices.
+
+        Parameters
+        ----------
+        filing : str
+            The filing.
+        notices : int, default 50
+            How many of the latest stored notices to include.
+
+        Returns
+        -------
+        Context
+        """
 
     @abc.abstractmethod
     def context_before(self, notice: StoredNotice, *, notices: int = 50) -> Context:
-        """The filing's operations and the ``notices`` notices stored before ``notice``."""
+        """The filing's operations and the ``notices`` notices stored before ``notice``.
+
+        Parameters
+        ----------
+        notice : StoredNotice
+            A stored notice.
+        notices : int, default 50
+            How many earlier notices to include.
+
+        Returns
+        -------
+        Context
+        """
 
     @abc.abstractmethod
     def insert_notice(
@@ -167,49 +245,168 @@ class NoticeStore(abc.ABC):
 
         With ``signature``, the pair is recorded in the same transaction and
         :class:`ReplayError` is raised when it was already used.
+
+        Parameters
+        ----------
+        new : NewNotice
+            What to store.
+        report : Report
+            Its report.
+        signature : tuple of (int, str), optional
+            A webhook's ``(timestamp_ms, sign)``.
+
+        Returns
+        -------
+        tuple of (StoredNotice, bool)
+            The record and whether it was created now.
+
+        Raises
+        ------
+        ReplayError
+            When ``signature`` was already used.
         """
 
     @abc.abstractmethod
     def claim_signature(self, timestamp_ms: int, sign: str) -> bool:
-        """Record a webhook signature; ``False`` when it was already used."""
+        """Record a webhook signature; ``False`` when it was already used.
+
+        Parameters
+        ----------
+        timestamp_ms : int
+            The webhook's timestamp.
+        sign : str
+            Its signature.
+
+        Returns
+        -------
+        bool
+        """
 
     @abc.abstractmethod
     def signature_seen(self, timestamp_ms: int, sign: str) -> int | bool | None:
-        """``False`` when unused, else the notice id it was used for (or ``None``)."""
+        """``False`` when unused, else the notice id it was used for (or ``None``).
+
+        Parameters
+        ----------
+        timestamp_ms : int
+            The webhook's timestamp.
+        sign : str
+            Its signature.
+
+        Returns
+        -------
+        int, bool or None
+        """
 
     @abc.abstractmethod
     def get_notice(self, notice_id: int) -> StoredNotice | None:
-        """One stored notice by id."""
+        """One stored notice by id.
+
+        Parameters
+        ----------
+        notice_id : int
+            The notice id.
+
+        Returns
+        -------
+        StoredNotice or None
+        """
 
     @abc.abstractmethod
     def list_notices(
         self, query: NoticeQuery, *, limit: int = 50, cursor: str | None = None
     ) -> tuple[list[StoredNotice], str | None]:
-        """Notices matching ``query``, newest first, and the cursor of the next page."""
+        """Notices matching ``query``, newest first, and the cursor of the next page.
+
+        Parameters
+        ----------
+        query : NoticeQuery
+            Filters (filing, situation, urgency, time range, …).
+        limit : int, default 50
+            Page size.
+        cursor : str, optional
+            From the previous page.
+
+        Returns
+        -------
+        tuple of (list of StoredNotice, str or None)
+            The page and the next cursor (``None`` on the last page).
+
+        Raises
+        ------
+        InputError
+            For a malformed ``cursor``.
+        """
 
     @abc.abstractmethod
     def iter_notices(self) -> Iterator[StoredNotice]:
-        """Every stored notice, oldest first (for reclassification)."""
+        """Every stored notice, oldest first (for reclassification).
+
+        Yields
+        ------
+        StoredNotice
+        """
 
     @abc.abstractmethod
     def update_report(self, notice_id: int, report: Report) -> None:
-        """Replace the stored report of a notice (the raw text never changes)."""
+        """Replace the stored report of a notice (the raw text never changes).
+
+        Parameters
+        ----------
+        notice_id : int
+            The notice id.
+        report : Report
+            The new report.
+        """
 
     @abc.abstractmethod
     def add_operation(self, filing: str, operation: Operation) -> tuple[StoredOperation, bool]:
-        """Register an operation; ``(record, created)`` — registering it again is a no-op."""
+        """Register an operation; ``(record, created)`` — registering it again is a no-op.
+
+        Parameters
+        ----------
+        filing : str
+            The filing.
+        operation : Operation
+            What the user submitted and when.
+
+        Returns
+        -------
+        tuple of (StoredOperation, bool)
+            The record and whether it was created now.
+        """
 
     @abc.abstractmethod
     def list_operations(self, filing: str) -> list[StoredOperation]:
-        """The operations of a filing, oldest submission first."""
+        """The operations of a filing, oldest submission first.
+
+        Parameters
+        ----------
+        filing : str
+            The filing.
+
+        Returns
+        -------
+        list of StoredOperation
+        """
 
     @abc.abstractmethod
     def count_notices(self) -> int:
-        """How many notices are stored."""
+        """How many notices are stored.
+
+        Returns
+        -------
+        int
+        """
 
     @abc.abstractmethod
     def check_writable(self) -> bool:
-        """Whether a write transaction can be opened right now."""
+        """Whether a write transaction can be opened right now.
+
+        Returns
+        -------
+        bool
+        """
 
     @abc.abstractmethod
     def close(self) -> None:

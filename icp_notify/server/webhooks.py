@@ -60,6 +60,16 @@ def unquote_sign(sign: str) -> str:
 
     A space (a ``+`` that a form decoder turned into a space) is put back as ``+``.
 
+    Parameters
+    ----------
+    sign : str
+        The ``sign`` field as received.
+
+    Returns
+    -------
+    str
+        The base64 signature.
+
     Examples
     --------
     >>> unquote_sign("ab%252Bc%253D"), unquote_sign("ab c="), unquote_sign("ab+c=")
@@ -166,6 +176,19 @@ def event_type(sender: str | None, text: str, declared: str | None = None) -> Ev
     SmsForwarder posts app notifications with the app's package name as ``from`` and call
     events with a short call summary; a ``type`` field, when a template adds one, wins.
 
+    Parameters
+    ----------
+    sender : str or None
+        The ``from`` field.
+    text : str
+        The message text.
+    declared : str, optional
+        A ``type`` field added by the forwarder's template.
+
+    Returns
+    -------
+    {"sms", "call", "app"}
+
     Examples
     --------
     >>> event_type("com.tencent.mm", "张**: 晚上吃饭吗"), event_type("12381", "您的备案信息已被变更")
@@ -193,6 +216,15 @@ def smsforwarder_message(payload: Mapping[str, Any]) -> ForwardedMessage:
 
     ``org_content`` (the raw SMS) is preferred over ``content`` (the template output, whose
     template lines the parser strips); ``msg`` is accepted for ``content``.
+
+    Parameters
+    ----------
+    payload : Mapping
+        The decoded form or JSON body.
+
+    Returns
+    -------
+    ForwardedMessage
 
     Raises
     ------
@@ -243,6 +275,10 @@ def generic_message(
     fields : mapping
         Our field (``text``, ``sender``, ``received_at``, ``message_id``, ``filing``) → names
         tried in order; see :data:`icp_notify.server.settings.DEFAULT_GENERIC_FIELDS`.
+
+    Returns
+    -------
+    ForwardedMessage
 
     Raises
     ------
