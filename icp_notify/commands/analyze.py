@@ -140,7 +140,22 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def field_lines(label: str, value: str, *, hang: int = 0) -> list[str]:
-    """One labelled field of a card, wrapped under its value column."""
+    """One labelled field of a card, wrapped under its value column.
+
+    Parameters
+    ----------
+    label : str
+        The field's label (may be wide CJK text).
+    value : str
+        The field's value.
+    hang : int, default 0
+        Extra indent of the continuation lines.
+
+    Returns
+    -------
+    list of str
+        The card lines.
+    """
     pad = _LABEL - _width(label)
     first = f" {label}{' ' * max(pad, 1)}"
     body = _wrap(value, WIDTH - _LABEL - 1 - hang)
@@ -288,7 +303,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_context(path: Path | None) -> dict[str, Any] | None:
-    """Read a context JSON file (``InputError`` when unreadable or not an object)."""
+    """Read a context JSON file.
+
+    Parameters
+    ----------
+    path : Path or None
+        The file given with ``--context``.
+
+    Returns
+    -------
+    dict or None
+        The JSON object, or ``None`` without a path.
+
+    Raises
+    ------
+    InputError
+        ``unreadable``, ``invalid_json``, or ``invalid_field`` when it is not an object.
+    """
     if path is None:
         return None
     try:
@@ -305,7 +336,25 @@ def read_context(path: Path | None) -> dict[str, Any] | None:
 
 
 def parse_time(value: str | None, name: str) -> dt.datetime | None:
-    """Parse an ISO 8601 option (naive = Asia/Shanghai); ``InputError`` when malformed."""
+    """Parse an ISO 8601 option (naive = Asia/Shanghai).
+
+    Parameters
+    ----------
+    value : str or None
+        The option's value.
+    name : str
+        The option's name, for the error.
+
+    Returns
+    -------
+    datetime or None
+        An aware datetime, or ``None`` when the option was not given.
+
+    Raises
+    ------
+    InputError
+        ``invalid_field`` naming ``name`` when ``value`` is not ISO 8601.
+    """
     if value is None:
         return None
     from icp_notify.models import SHANGHAI

@@ -70,6 +70,15 @@ class Progress:
     """A one-line progress bar on a terminal: rows, rate, and ETA from the bytes read.
 
     Silent when ``stream`` is not a terminal.
+
+    Parameters
+    ----------
+    stream : text stream
+        Where to draw (``sys.stderr``).
+    total_bytes : int
+        The size of all inputs, for the ETA (0 when unknown).
+    enabled : bool
+        ``False`` turns the bar off (``--no-progress``).
     """
 
     def __init__(self, stream: TextIO, total_bytes: int, *, enabled: bool) -> None:
@@ -84,7 +93,13 @@ class Progress:
         self._file_bytes = 0
 
     def update(self, row: dict[str, Any]) -> None:
-        """Count a row and redraw at most ten times a second."""
+        """Count a row and redraw at most ten times a second.
+
+        Parameters
+        ----------
+        row : dict
+            The row just produced (its ``source`` tells the file and offset).
+        """
         self.rows += 1
         if not self.enabled:
             return
@@ -103,7 +118,15 @@ class Progress:
             self.draw(source.get("offset"))
 
     def draw(self, offset: int | None = None, final: bool = False) -> None:
-        """Write the bar."""
+        """Write the bar.
+
+        Parameters
+        ----------
+        offset : int, optional
+            Bytes read of the current file.
+        final : bool, default False
+            The last draw (no ETA).
+        """
         if not self.enabled:
             return
         elapsed = max(time.monotonic() - self.start, 1e-9)

@@ -84,6 +84,15 @@ def _load(path: str) -> tuple[Example, ...]:
 def load_examples(path: Path | None = None) -> tuple[Example, ...]:
     """The examples, validated, loaded once per path.
 
+    Parameters
+    ----------
+    path : Path, optional
+        An examples file (default: the shipped one).
+
+    Returns
+    -------
+    tuple of Example
+
     Examples
     --------
     >>> examples = load_examples()
@@ -96,7 +105,21 @@ def load_examples(path: Path | None = None) -> tuple[Example, ...]:
 def run_examples(
     *, lang: str = "zh", now: dt.datetime = DEMO_NOW, pipeline: Any = None
 ) -> list[tuple[Example, Report]]:
-    """Analyze every example with ``pipeline`` (default: :meth:`Pipeline.default`)."""
+    """Analyze every example with ``pipeline`` (default: :meth:`Pipeline.default`).
+
+    Parameters
+    ----------
+    lang : {"zh", "en"}
+        Advice language.
+    now : datetime
+        The clock for the advice (fixed, so the demo output does not depend on today).
+    pipeline : Pipeline, optional
+        Any object with ``analyze(...) -> Report``.
+
+    Returns
+    -------
+    list of (Example, Report)
+    """
     from icp_notify.models import RawMessage
     from icp_notify.pipeline import Pipeline
 
@@ -116,7 +139,19 @@ def run_examples(
 
 
 def matches(example: Example, report: Report) -> bool:
-    """Whether the classification agrees with the example's label."""
+    """Whether the classification agrees with the example's label.
+
+    Parameters
+    ----------
+    example : Example
+        A demo example with its expected label.
+    report : Report
+        Its report.
+
+    Returns
+    -------
+    bool
+    """
     cls = report.classification
     exp = example.expect
     if exp.ambiguous:

@@ -138,7 +138,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render_text(m: dict[str, Any]) -> str:
-    """Render the metrics as a plain-text summary."""
+    """Render the metrics as a plain-text summary.
+
+    Parameters
+    ----------
+    m : dict
+        Metrics from :func:`icp_notify.training.evaluate` (plus ``evaluated``/``split``).
+
+    Returns
+    -------
+    str
+    """
     lines = [
         f"evaluated: {m.get('evaluated', '?')} on {m['n']} records (split: {m.get('split', 'all')})",
         "",
@@ -177,7 +187,18 @@ def render_text(m: dict[str, Any]) -> str:
 
 
 def confusion_png(m: dict[str, Any]) -> bytes:
-    """Draw the confusion matrix (matplotlib, Agg backend) and return PNG bytes."""
+    """Draw the confusion matrix (matplotlib, Agg backend) and return PNG bytes.
+
+    Parameters
+    ----------
+    m : dict
+        Metrics with ``confusion`` and ``confusion_labels``.
+
+    Returns
+    -------
+    bytes
+        A PNG image.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -214,7 +235,18 @@ def confusion_png(m: dict[str, Any]) -> bytes:
 
 
 def render_html(m: dict[str, Any]) -> str:
-    """Render the metrics as a self-contained HTML page (PNG embedded as base64)."""
+    """Render the metrics as a self-contained HTML page (PNG embedded as base64).
+
+    Parameters
+    ----------
+    m : dict
+        Metrics from :func:`icp_notify.training.evaluate`.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
     esc = html.escape
     png = base64.b64encode(confusion_png(m)).decode("ascii")
     rows = "".join(

@@ -41,7 +41,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def summary(notice: Notice) -> str:
-    """Return a readable multi-line summary of a Notice."""
+    """Return a readable multi-line summary of a Notice.
+
+    Parameters
+    ----------
+    notice : Notice
+        A parsed notice.
+
+    Returns
+    -------
+    str
+        One ``label: value`` line per field and entity type found, then the defects.
+    """
     lines = [f"text:        {notice.text}"]
     fields: list[tuple[str, object]] = [
         ("channel", notice.channel.value),
