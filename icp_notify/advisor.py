@@ -58,6 +58,7 @@ from icp_notify.models import (
     Reference,
     Situation,
     Urgency,
+    in_datetime_range,
 )
 
 __all__ = [
@@ -326,7 +327,23 @@ def _to_datetime(value: dt.datetime | str | None, name: str) -> dt.datetime | No
             ) from None
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         value = value.replace(tzinfo=SHANGHAI)
+    if not in_datetime_range(value):
+        raise InputError(
+            "invalid_field",
+            f"{name} {value.isoformat()} is outside the supported range 1990-01-01 to 2100-01-01",
+            where=name,
+            hint="pass a real date-time, e.g. 2025-03-04T09:12:00+08:00",
+        )
     return value
+
+
+def _shift(start: dt.datetime, delta: dt.timedelta) -> dt.datetime | None:
+    """``start + delta`` in Asia/Shanghai, or ``None`` when it leaves the supported range."""
+    try:
+        end = (start + delta).astimezone(SHANGHAI)
+    except OverflowError:
+        return None
+    return end if in_datetime_range(end) else None
 
 
 def _check_lang(lang: str) -> Literal["zh", "en"]:
@@ -728,7 +745,9 @@ class Advisor:
         """(reachable_after, wait, wait is over) for an entry."""
         if not entry.wait_for_sync or notice.received_at is None:
             return None, None, False
-        reachable = (notice.received_at + dt.timedelta(hours=self.sync_hours)).astimezone(SHANGHAI)
+        reachable = _shift(notice.received_at, dt.timedelta(hours=self.sync_hours))
+        if reachable is None:
+            return None, None, False
         if now_at is None:
             return reachable, None, False
         left = reachable - now_at
@@ -824,16 +843,19 @@ def deadline_from_notice(notice: Notice) -> dt.datetime | None:
         if mention.value is None:
             continue
         at = mention.time if mention.time is not None else dt.time(23, 59, 59)
-        return dt.datetime.combine(mention.value, at, tzinfo=SHANGHAI)
+        stated = dt.datetime.combine(mention.value, at, tzinfo=SHANGHAI)
+        return stated if in_datetime_range(stated) else None
     if notice.received_at is None:
         return None
     for duration in notice.entities.durations:
         position = notice.text.find(duration.text)
         around = notice.text[max(0, position - 6) : position + len(duration.text) + 4]
         if duration.within or "有效" in around or "内" in around:
-            return (notice.received_at + dt.timedelta(seconds=duration.seconds)).astimezone(
-                SHANGHAI
-            )
+            try:
+                delta = dt.timedelta(seconds=duration.seconds)
+            except OverflowError:
+                return None
+            return _shift(notice.received_at, delta)
     return None
 
 

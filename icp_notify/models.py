@@ -33,15 +33,52 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 """The time zone naive datetimes are taken to be in (China Standard Time)."""
 
 
+DATETIME_MIN = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+"""The earliest instant an :data:`AwareDatetime` accepts (ICP filing began in the 2000s)."""
+DATETIME_MAX = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+"""The first instant an :data:`AwareDatetime` no longer accepts."""
+
+
+def in_datetime_range(value: dt.datetime) -> bool:
+    """Whether an aware ``value`` lies in ``[DATETIME_MIN, DATETIME_MAX)``.
+
+    Instants outside it are client mistakes (year 0001 or 9999) that would overflow date
+    arithmetic (``received_at + 7 h``, conversion to Asia/Shanghai).
+
+    Parameters
+    ----------
+    value : datetime
+        An aware datetime.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> in_datetime_range(dt.datetime(2025, 3, 1, tzinfo=SHANGHAI))
+    True
+    >>> in_datetime_range(dt.datetime(9999, 12, 31, 23, tzinfo=SHANGHAI))
+    False
+    """
+    return DATETIME_MIN <= value < DATETIME_MAX
+
+
 def _aware(value: dt.datetime) -> dt.datetime:
-    """Return ``value`` with a time zone; naive values are Asia/Shanghai."""
+    """Return ``value`` with a time zone (naive values are Asia/Shanghai), within range."""
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        return value.replace(tzinfo=SHANGHAI)
+        value = value.replace(tzinfo=SHANGHAI)
+    if not in_datetime_range(value):
+        raise ValueError(
+            f"{value.isoformat()} is outside the supported range "
+            f"{DATETIME_MIN.date().isoformat()} to {DATETIME_MAX.date().isoformat()} (UTC)"
+        )
     return value
 
 
 AwareDatetime = Annotated[dt.datetime, AfterValidator(_aware)]
-"""A datetime that always carries a time zone (naive input is read as Asia/Shanghai)."""
+"""A datetime that always carries a time zone (naive input is read as Asia/Shanghai) and lies
+between :data:`DATETIME_MIN` and :data:`DATETIME_MAX`."""
 
 
 class _Frozen(BaseModel):

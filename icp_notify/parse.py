@@ -26,12 +26,16 @@ import regex
 
 from icp_notify.errors import InputError
 from icp_notify.models import (
+    DATETIME_MAX,
+    DATETIME_MIN,
+    SHANGHAI,
     Channel,
     Defect,
     Entities,
     Notice,
     RawMessage,
     SenderType,
+    in_datetime_range,
 )
 
 __all__ = ["MAX_EMAIL_BYTES", "MAX_TEXT_CHARS", "decode_bytes", "parse"]
@@ -203,20 +207,33 @@ def _channel(value: Channel | str | None) -> Channel | None:
 
 
 def _received_at(value: dt.datetime | str | None) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
+    if value is None:
         return value
-    text = str(value).strip()
-    try:
-        return dt.datetime.fromisoformat(
-            text.replace("Z", "+00:00") if text.endswith("Z") else text
-        )
-    except ValueError:
+    if isinstance(value, dt.datetime):
+        when = value
+    else:
+        text = str(value).strip()
+        try:
+            when = dt.datetime.fromisoformat(
+                text.replace("Z", "+00:00") if text.endswith("Z") else text
+            )
+        except ValueError:
+            raise InputError(
+                "invalid_field",
+                f"cannot read {value!r} as a date and time",
+                where="received_at",
+                hint="use ISO 8601, e.g. 2025-03-01T10:00:00+08:00 (no zone = Asia/Shanghai)",
+            ) from None
+    aware = when if when.utcoffset() is not None else when.replace(tzinfo=SHANGHAI)
+    if not in_datetime_range(aware):
         raise InputError(
             "invalid_field",
-            f"cannot read {value!r} as a date and time",
+            f"{when.isoformat()} is outside the supported range "
+            f"{DATETIME_MIN.date().isoformat()} to {DATETIME_MAX.date().isoformat()} (UTC)",
             where="received_at",
-            hint="use ISO 8601, e.g. 2025-03-01T10:00:00+08:00 (no zone = Asia/Shanghai)",
-        ) from None
+            hint="check the date; a year like 0001 or 9999 is a placeholder, not a time",
+        )
+    return when
 
 
 def _sender_type(

@@ -22,7 +22,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
-from icp_notify.models import SHANGHAI, Channel, RawMessage, ReadError, SourceRef
+from icp_notify.models import (
+    DATETIME_MAX,
+    DATETIME_MIN,
+    SHANGHAI,
+    Channel,
+    RawMessage,
+    ReadError,
+    SourceRef,
+    in_datetime_range,
+)
 
 ReadItem: TypeAlias = RawMessage | ReadError
 """What a reader yields: a message, or a structured error about one record."""
@@ -271,15 +280,24 @@ def parse_time(value: Any) -> dt.datetime | None:
         raise ValueError(f"not a time: {value!r}")
     if isinstance(value, int | float):
         seconds = value / 1000 if abs(value) > 1e11 else value
-        return dt.datetime.fromtimestamp(seconds, tz=SHANGHAI)
-    text = str(value).strip()
-    if not text or text.lower() == "null":
-        return None
-    if text.lstrip("-").isdigit():
-        return parse_time(int(text))
-    parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=SHANGHAI)
+        try:
+            parsed = dt.datetime.fromtimestamp(seconds, tz=SHANGHAI)
+        except (OverflowError, OSError) as exc:
+            raise ValueError(f"epoch time {value!r} is out of range: {exc}") from None
+    else:
+        text = str(value).strip()
+        if not text or text.lower() == "null":
+            return None
+        if text.lstrip("-").isdigit():
+            return parse_time(int(text))
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=SHANGHAI)
+    if not in_datetime_range(parsed):
+        raise ValueError(
+            f"time {parsed.isoformat()} is outside the supported range "
+            f"{DATETIME_MIN.date().isoformat()} to {DATETIME_MAX.date().isoformat()} (UTC)"
+        )
     return parsed
 
 

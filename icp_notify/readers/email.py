@@ -28,7 +28,7 @@ from email import policy
 from email.message import Message
 
 from icp_notify.errors import InputError
-from icp_notify.models import Channel, Defect, RawMessage, SourceRef
+from icp_notify.models import Channel, Defect, RawMessage, SourceRef, in_datetime_range
 
 __all__ = ["WIDEN", "decode_header_value", "decode_payload", "read_email"]
 
@@ -287,7 +287,10 @@ def read_email(data: bytes, *, source: SourceRef | None = None) -> RawMessage:
             received_at = email.utils.parsedate_to_datetime(" ".join(raw_date.split()))
             if received_at.tzinfo is None:  # "-0000": UTC, the sender's local zone unknown
                 received_at = received_at.replace(tzinfo=dt.UTC)
-        except (TypeError, ValueError, IndexError):
+            if not in_datetime_range(received_at):
+                received_at = None
+                raise ValueError("out of range")
+        except (TypeError, ValueError, IndexError, OverflowError):
             defects.append(
                 Defect(
                     code="bad_date", message=f"unreadable Date: header {raw_date.strip()[:60]!r}"

@@ -39,7 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from icp_notify._version import __version__
 from icp_notify.errors import InputError
-from icp_notify.models import SHANGHAI, Channel, Report, Situation, Urgency
+from icp_notify.models import SHANGHAI, Channel, Report, Situation, Urgency, in_datetime_range
 from icp_notify.server.schemas import (
     AnalyzeRequest,
     ErrorBody,
@@ -110,6 +110,28 @@ class ApiError(Exception):
 def _error(status: int, code: str, message: str, **kw: Any) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "where": None, "hint": None} | kw}
     return JSONResponse(body, status_code=status)
+
+
+_BODY_PARSE_ERROR = "There was an error parsing the body"
+"""The detail of FastAPI's 400 for a body it cannot decode (fastapi.routing)."""
+
+
+def _fallback_time(timestamp_ms: int | None) -> dt.datetime | None:
+    """The webhook's ``timestamp`` (epoch ms) as a time; out of range → 422 naming it."""
+    if timestamp_ms is None:
+        return None
+    try:
+        when = dt.datetime.fromtimestamp(timestamp_ms / 1000, SHANGHAI)
+    except (OverflowError, OSError, ValueError):
+        when = None
+    if when is None or not in_datetime_range(when):
+        raise InputError(
+            "invalid_field",
+            f"{timestamp_ms} is not a time between 1990 and 2100 in epoch milliseconds",
+            where="timestamp",
+            hint="send milliseconds since 1970-01-01 UTC, e.g. 1750729267000",
+        )
+    return when
 
 
 def _json(model: BaseModel, status: int = 200) -> Response:
@@ -404,6 +426,17 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _BODY_PARSE_ERROR:
+            # FastAPI's answer to a body it could not decode (e.g. JSON that is not UTF-8)
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            json_body = ctype.endswith("json") or not ctype
+            return _error(
+                422,
+                "malformed_json" if json_body else "malformed_body",
+                "the body is not UTF-8 JSON" if json_body else "the body could not be decoded",
+                where="body",
+                hint="send a UTF-8 JSON object" if json_body else None,
+            )
         codes = {404: "not_found", 405: "method_not_allowed"}
         return JSONResponse(
             {
@@ -617,11 +650,7 @@ def create_app(
                 raise ApiError(409, "replay", "this (timestamp, sign) pair was already accepted")
             return _json(IngestResult(status="ignored", reason=f"{message.event} event"))
         received = parse_time(message.received_at) if message.received_at else None
-        fallback = (
-            dt.datetime.fromtimestamp(message.timestamp_ms / 1000, SHANGHAI)
-            if message.timestamp_ms is not None
-            else None
-        )
+        fallback = _fallback_time(message.timestamp_ms)
         svc = service()
         try:
             record, created = await run_in_threadpool(

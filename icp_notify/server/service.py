@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from icp_notify.errors import InputError
-from icp_notify.models import SHANGHAI, Channel, Context, Report
+from icp_notify.models import SHANGHAI, Channel, Context, Report, in_datetime_range
 from icp_notify.server.schemas import Source, StoredNotice
 from icp_notify.server.store import NewNotice, NoticeStore, dedupe_key
 
@@ -101,7 +101,15 @@ def parse_time(value: str, *, where: str = "received_at") -> dt.datetime:
             where=where,
             hint="use ISO 8601 (2025-03-01T08:00:00+08:00) or epoch milliseconds",
         ) from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=SHANGHAI)
+    parsed = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=SHANGHAI)
+    if not in_datetime_range(parsed):
+        raise InputError(
+            "invalid_field",
+            f"{value[:40]!r} is outside the supported range 1990-01-01 to 2100-01-01",
+            where=where,
+            hint="use ISO 8601 (2025-03-01T08:00:00+08:00) or epoch milliseconds",
+        )
+    return parsed
 
 
 @dataclass
