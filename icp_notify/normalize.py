@@ -334,6 +334,11 @@ _QUOTE_ATTRIBUTION = regex.compile(
     r"^(?:在\s*.{1,80}?写道\s*[:：]?|On .{1,120}? wrote:|.{0,80}于\s*.{1,60}写道\s*[:：]?)$"
 )
 _EMAIL_IN = regex.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Words of a filing notice: unquoted text holding them is the notice itself, not a note
+# written around a quoted one (a reply, or an mbox-escaped ">From" line in the body).
+_FILING_VOCABULARY = regex.compile(
+    r"备案|ICP|接入|工信部|工业和信息化部|通信管理局|管局|beian|miit|12381|filing", regex.I
+)
 
 #: JSON keys that hold the message text / the sender / the receive time, in order of preference.
 JSON_TEXT_KEYS = ("content", "text", "body", "message", "msg", "sms", "smsContent", "sms_content")
@@ -559,6 +564,10 @@ def _unwrap_quoted(text: str) -> tuple[str, ForwardInfo, str] | None:
         return None
     head_end = attribution_at if attribution_at is not None else start
     note = "\n".join(lines[:head_end] + lines[end + 1 :]).strip()
+    if attribution_at is None and _FILING_VOCABULARY.search(note, timeout=REGEX_TIMEOUT):
+        # No "在 … 写道" / "On … wrote:" and the unquoted part reads like a notice: the ">"
+        # lines are not the carried message (a quote inside it, an escaped ">From"). Keep all.
+        return None
     sender = None
     if attribution_at is not None and (
         m := _EMAIL_IN.search(lines[attribution_at], timeout=REGEX_TIMEOUT)
