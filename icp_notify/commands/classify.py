@@ -33,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
     from icp_notify.classifier import classify
     from icp_notify.errors import InputError
 
-    text = sys.stdin.read() if args.text == "-" else args.text
+    # bytes from standard input: parse() decodes UTF-8 / GB18030 and reads e-mail, like
+    # ``icp-notify parse -`` and ``icp-notify analyze -``
+    text: str | bytes = sys.stdin.buffer.read() if args.text == "-" else args.text
     context = None
     if args.context:
         try:
