@@ -597,29 +597,47 @@ class Classifier:
 
     def _model_inputs(
         self, notice: Notice
-    ) -> tuple[dict[Kind, float] | None, tuple[Evidence, ...], str | None]:
+    ) -> tuple[dict[Kind, float] | None, list[str], str | None]:
+        """The model's kind probabilities, the tokens they came from and the model version."""
         if self.model is None:
-            return None, (), None
+            return None, [], None
         tokens = list(self.tokenizer(notice.text))
         probs = _clean_probs(self.model.predict_proba(tokens))
         version = getattr(self.model, "version", None)
-        version = str(version) if version is not None else None
+        return probs, tokens, str(version) if version is not None else None
+
+    def _explain(
+        self, tokens: Sequence[str], probs: Mapping[Kind, float], result: Classification
+    ) -> tuple[Evidence, ...]:
+        """The model's top features for the decided kind (and, when ambiguous, for the top kind
+        of each other candidate situation): evidence that explains the result, not the model's
+        own first choice."""
         top_features = getattr(self.model, "top_features", None)
+        if not callable(top_features):
+            return ()
+        wanted = [result.kind]
+        if result.ambiguous and result.kind is not Kind.CHANGE_NOTICE_GENERIC:
+            for situation in result.candidates:
+                of = [k for k in probs if KIND_SITUATION[k] is situation]
+                if of:
+                    wanted.append(max(of, key=probs.__getitem__))
         evidence: list[Evidence] = []
-        if probs and callable(top_features):
-            top = max(probs, key=probs.__getitem__)
-            for feature, weight in top_features(tokens, top, 5):
+        for rank, kind in enumerate(dict.fromkeys(wanted)):
+            for feature, weight in top_features(tokens, kind, 5 if rank == 0 else 3):
                 evidence.append(
-                    Evidence(
+                    Evidence.model_construct(
                         source="model",
                         id=str(feature),
-                        detail=f"feature pointing to {top.value}",
-                        situation=KIND_SITUATION[top],
-                        kind=top,
+                        detail=f"feature pointing to {kind.value}",
+                        situation=KIND_SITUATION[kind],
+                        kind=kind,
                         weight=float(weight),
+                        span=None,
+                        matched=None,
+                        timed_out=False,
                     )
                 )
-        return probs, tuple(evidence), version
+        return tuple(evidence)
 
     def _signature_evidence(self, notice: Notice) -> tuple[Evidence, ...]:
         """Rules of :data:`SIGNATURE_KINDS` run over the 【signature】 alone (e.g. the 公安 platform)."""
@@ -653,7 +671,7 @@ class Classifier:
 
         ctx = _context(context)
         rule_evidence = self.rules.match(notice) + self._signature_evidence(notice)
-        probs, model_evidence, version = self._model_inputs(notice)
+        probs, tokens, version = self._model_inputs(notice)
         best = sure_rule(rule_evidence)
         generic = (best is not None and best.kind is Kind.CHANGE_NOTICE_GENERIC) or (
             best is None
@@ -665,14 +683,20 @@ class Classifier:
             if generic and ctx is not None
             else None
         )
-        return decide(
-            notice,
-            rule_evidence,
-            probs,
-            verdict,
-            model_evidence=model_evidence,
-            model_version=version,
-        )
+        result = decide(notice, rule_evidence, probs, verdict, model_version=version)
+        if not probs:
+            return result
+        explained = self._explain(tokens, probs, result)
+        if not explained:
+            return result
+        # decide() puts the model's evidence right after the rules' (before the context's)
+        n = len(rule_evidence)
+        evidence = result.evidence
+        if evidence[:n] == rule_evidence:
+            evidence = (*evidence[:n], *explained, *evidence[n:])
+        else:  # pragma: no cover - a policy that reorders evidence
+            evidence = (*evidence, *explained)
+        return result.model_copy(update={"evidence": evidence})
 
 
 def _context(context: Context | Mapping[str, Any] | None) -> Context | None:

@@ -75,6 +75,7 @@ __all__ = [
     "RuleSpec",
     "default_rules",
     "example_notice",
+    "has_link",
     "literal_gate",
 ]
 
@@ -89,10 +90,41 @@ GENERIC_SITUATION = "generic"
 
 _FLAGS = regex.IGNORECASE | regex.VERSION0
 
-_URL = regex.compile(
-    r"(?:https?://|www\.)[^\s，。]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/[\w\-./?=&%#]+", _FLAGS
-)
-"""A link as the ``url`` condition sees it (also a bare ``host/path`` such as ``t.cn/Ab12``)."""
+_LINK = regex.compile(r"(?:https?://|www\.)[^\s，。]|[a-z0-9-]\.[a-z]{2,}+/[\w\-./?=&%#]", _FLAGS)
+"""The start of a link as the ``url`` condition sees it (also a bare ``host/path`` such as
+``t.cn/Ab12``). Linear: no nested or overlapping quantifiers, the one repeat is possessive, so a
+search costs O(len(text)) whatever the text (``"a." * n`` included)."""
+
+
+def has_link(notice: Notice, timeout: float = DEFAULT_TIMEOUT) -> bool:
+    """Whether ``notice`` holds a link: a URL entity of the parser, or :data:`_LINK` in its text.
+
+    Parameters
+    ----------
+    notice : Notice
+        The notice; its ``entities.urls`` (found by :mod:`icp_notify.entities`) are used first.
+    timeout : float
+        Seconds allowed for the text search.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    TimeoutError
+        The search ran out of time (the rules report it as ``Evidence(timed_out=True)``).
+
+    Examples
+    --------
+    >>> has_link(Notice(raw_text="x", text="请登录 t.cn/Ab12 查看"))
+    True
+    >>> has_link(Notice(raw_text="x", text="a." * 30000))
+    False
+    """
+    if notice.entities.urls:
+        return True
+    return _LINK.search(notice.text, timeout=timeout) is not None
 
 
 class Example(BaseModel):
@@ -351,7 +383,9 @@ class CompiledRule:
         """The situation the rule signals (``None`` for the generic notice)."""
         return KIND_SITUATION[self.spec.kind]
 
-    def _conditions_hold(self, notice: Notice) -> bool:
+    def _conditions_hold(self, notice: Notice, link: bool | TimeoutError | None = None) -> bool:
+        """The non-pattern conditions; ``link`` is :func:`has_link` when already known (its
+        ``TimeoutError`` when it timed out: raised again here, not searched again)."""
         spec = self.spec
         if spec.sender_types and notice.sender_type not in spec.sender_types:
             return False
@@ -363,8 +397,11 @@ class CompiledRule:
         ):
             return False
         if spec.url is not None:
-            has_url = bool(notice.entities.urls) or _URL.search(notice.text) is not None
-            if has_url != (spec.url == "any"):
+            if isinstance(link, TimeoutError):
+                raise link
+            if link is None:
+                link = has_link(notice, self.timeout)
+            if link != (spec.url == "any"):
                 return False
         return True
 
@@ -396,10 +433,16 @@ class CompiledRule:
         index = _gate_index(g for _, g in (*self._gated, *self._gated_unless))
         return self._match(notice, _present(_lowered(notice.text), index))
 
-    def _match(self, notice: Notice, present: frozenset[str] | None) -> Evidence | None:
-        """:meth:`match`, given the gate strings in the text (``None``: search everything)."""
+    def _match(
+        self,
+        notice: Notice,
+        present: frozenset[str] | None,
+        link: bool | TimeoutError | None = None,
+    ) -> Evidence | None:
+        """:meth:`match`, given the gate strings in the text (``None``: search everything) and
+        whether the notice has a link (``None``: find out if needed)."""
         try:
-            if not self._conditions_hold(notice):
+            if not self._conditions_hold(notice, link):
                 return None
             text = notice.text
             found = None
@@ -449,6 +492,8 @@ class RuleSet:
         self._gate_index = _gate_index(
             g for r in self.rules for _, g in (*r._gated, *r._gated_unless)
         )
+        self._needs_link = any(r.spec.url is not None for r in self.rules)
+        self._link_timeout = max((r.timeout for r in self.rules), default=DEFAULT_TIMEOUT)
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -576,7 +621,13 @@ class RuleSet:
         '网站备案(京ICP备12345678号)已被注销'
         """
         present = _present(_lowered(notice.text), self._gate_index)
-        found = (rule._match(notice, present) for rule in self.rules)
+        link: bool | TimeoutError | None = None
+        if self._needs_link:  # once per notice, not once per rule with a url condition
+            try:
+                link = has_link(notice, self._link_timeout)
+            except TimeoutError as exc:
+                link = exc  # each rule with a url condition reports Evidence(timed_out=True)
+        found = (rule._match(notice, present, link) for rule in self.rules)
         return tuple(e for e in found if e is not None)
 
     def check_examples(self) -> list[str]:

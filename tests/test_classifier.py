@@ -550,3 +550,65 @@ def test_no_confident_cancellation_for_other_texts_with_the_shipped_model(text: 
     c = classify(text)
     _check_invariants(c)
     assert not (c.situation is S.ACCESS_CANCELLED and c.confidence >= 0.9), c
+
+
+# --------------------------------------------------------------------------- model evidence
+
+
+def _model_evidence(c: Classification) -> list[Evidence]:
+    return [e for e in c.evidence if e.source == "model"]
+
+
+def test_model_evidence_explains_the_decided_kind_not_the_models_first_choice() -> None:
+    # the model's single most likely kind is a cancellation, but 'other' wins over the kinds
+    fake = FakeModel({"provider_access_cancelled": 0.36, "marketing": 0.33, "unrelated": 0.31})
+    c = _classifier(fake).classify_notice(parse("春季促销，云服务器低至五折。"))
+    assert c.situation is S.OTHER
+    assert c.kind is Kind.MARKETING
+    model_ev = _model_evidence(c)
+    assert model_ev
+    assert {e.kind for e in model_ev} == {Kind.MARKETING}
+    assert all(e.detail == "feature pointing to marketing" for e in model_ev)
+
+
+def test_model_evidence_for_an_ambiguous_result_covers_the_top_candidates() -> None:
+    fake = FakeModel(
+        {"provider_new_domain": 0.4, "provider_modify_domain": 0.35, "unrelated": 0.25}
+    )
+    c = _classifier(fake).classify_notice(parse("您好，关于网站的事项请留意。"))
+    assert c.ambiguous
+    assert c.candidates == (S.NEW_DOMAIN, S.MODIFY_DOMAIN, S.OTHER)
+    model_ev = _model_evidence(c)
+    assert model_ev[0].kind is c.kind is Kind.PROVIDER_NEW_DOMAIN
+    assert {e.kind for e in model_ev} == {
+        Kind.PROVIDER_NEW_DOMAIN,
+        Kind.PROVIDER_MODIFY_DOMAIN,
+        Kind.UNRELATED,
+    }
+    # rules first, then the model's features, then (none here) context
+    sources = [e.source for e in c.evidence]
+    assert sources == sorted(sources, key=["rule", "model", "context"].index)
+
+
+def test_model_evidence_with_the_shipped_model_points_to_the_decided_kind() -> None:
+    from icp_notify.textmodel import default_model
+    from icp_notify.tokenize import tokenize
+
+    text = "请问取消接入以后备案号还保留吗？领导让我问一下。"
+    probs = default_model().predict_proba(tokenize(text))
+    assert max(probs, key=probs.__getitem__) is Kind.PROVIDER_ACCESS_CANCELLED  # the trap
+    c = classify(text)
+    assert c.situation is S.OTHER
+    assert c.kind is not Kind.PROVIDER_ACCESS_CANCELLED
+    model_ev = _model_evidence(c)
+    assert model_ev
+    assert {e.kind for e in model_ev} == {c.kind}
+    assert all(e.weight is not None and e.weight > 0 for e in model_ev)
+
+
+def test_rule_decided_result_explains_the_rules_kind() -> None:
+    fake = FakeModel({"phishing": 0.9, "unrelated": 0.1})
+    text = "【栖云数据】您好，网站 mulan-demo.cn 在我司的接入已取消，备案号仍有效。"
+    c = _classifier(fake).classify_notice(parse(text))
+    assert c.kind is Kind.PROVIDER_ACCESS_CANCELLED
+    assert {e.kind for e in _model_evidence(c)} == {Kind.PROVIDER_ACCESS_CANCELLED}

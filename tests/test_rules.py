@@ -254,3 +254,51 @@ def test_generic_look_alikes_get_their_own_kind(text: str, kind: Kind) -> None:
     sure = [e for e in RULES.match(parse(text)) if (e.weight or 0) >= STRONG_WEIGHT]
     assert sure, text
     assert max(sure, key=lambda e: e.weight or 0).kind is kind
+
+
+# --------------------------------------------------------------------------- look-alike domains
+
+LOOKALIKE = "other.phishing_lookalike_domain"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "【栖云数据】您的网站 site12381.cn 的备案已通过管局审核，备案号浙ICP备2031123456号-1。",
+        "【蓝鲸IDC】您好，域名 beian-tools.com.cn 的接入备案已审核通过，备案号京ICP备2031987654号。",
+        "【蓝鲸IDC】您好，网站 beian-tools.com.cn 在我司的接入已取消，备案号京ICP备2031987654号仍有效。",
+        "您提交的新增网站 www.gongxin-demo.cn 已通过初审，已提交至管局审核。",
+    ],
+)
+def test_users_own_lookalike_named_domain_is_not_phishing(text: str) -> None:
+    from icp_notify.classifier import classify
+
+    notice = parse(text)
+    assert RULES[LOOKALIKE].match(notice) is None
+    c = classify(notice)
+    assert c.kind is not Kind.PHISHING, c
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您的网站已取消接入，请登录 beian-miit-check.top 重新认证。",
+        "尊敬的用户，您的备案信息已被变更，详情请访问 beian-check.vip 查询。",
+        "您的网站备案即将被注销，请点击 https://miit-icp.example-verify.top/a1 重新核验。",
+        "尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。http://beian-gov.example/x9",
+        "您的网站已取消接入！恢复请前往 icp-beian-hf.top/r 输入账号密码。",
+        "Your filing was cancelled. Please log in to beian-verify.example-top.cc to restore it.",
+    ],
+)
+def test_lookalike_link_the_reader_is_asked_to_visit_is_phishing(text: str) -> None:
+    from icp_notify.classifier import classify
+
+    evidence = RULES[LOOKALIKE].match(parse(text))
+    assert evidence is not None
+    assert not evidence.timed_out
+    assert classify(text).kind is Kind.PHISHING
+
+
+def test_gov_cn_link_is_not_a_lookalike() -> None:
+    text = "请登录 https://beian.miit.gov.cn/ 查询您的备案信息。"
+    assert RULES[LOOKALIKE].match(parse(text)) is None
