@@ -285,8 +285,9 @@ class LabelledRow(dict[str, Any]):
     """A labelled row (a plain ``dict``) that also carries its JSON line, built once.
 
     ``json`` equals ``json.dumps(row, ensure_ascii=False)``; :func:`write_rows` writes it
-    instead of serialising the row again. Rows share their ``classification`` dict with every
-    row of the same cache entry: treat rows as read-only (copy before changing one).
+    instead of serialising the row again. Each row owns its dicts (built from ``json``; the
+    caches keep only immutable models and JSON text), so changing a row changes nothing else.
+    Change ``json`` too if you change a row that :func:`write_rows` will write.
     """
 
     __slots__ = ("json",)
@@ -313,6 +314,11 @@ def _template(notice_json: dict[str, Any]) -> tuple[str, ...]:
         at, token = min(found)
         pieces.extend((text[:at], _SLOTS[token]))
         text = text[at + len(token) :]
+
+
+def _json_text(model: BaseModel) -> str:
+    """The model's JSON text, as ``json.dumps(model.model_dump(mode="json"))`` writes it."""
+    return json.dumps(model.model_dump(mode="json"), ensure_ascii=False)
 
 
 def _render(template: tuple[str, ...], values: dict[str, str]) -> str:
@@ -447,12 +453,16 @@ class Labeller:
 
     # ------------------------------------------------------------------ caches
 
-    def _notice(self, msg: RawMessage) -> tuple[Notice, dict[str, Any], str, Any]:
-        """The notice, its JSON dict and JSON text, and the parse key (``None``: not cacheable)."""
+    # The caches hold frozen models and JSON text only: every row gets its own dicts (parsed
+    # from its JSON line), so no row is a mutable alias of a cache entry or of another row.
+
+    def _notice(self, msg: RawMessage) -> tuple[Notice, dict[str, Any] | None, str, Any]:
+        """The notice, its ``source`` as JSON, its JSON text, and the parse key (``None``: not
+        cacheable)."""
         key = (msg.text, msg.channel, msg.sender, msg.subject, msg.defects) if self.cache else None
         cached = self._parsed.get(key) if key is not None else None
         if cached is not None:
-            notice, notice_json, template = cached
+            notice, template = cached
             # the arrival time only resolves the year of dates: reuse when there are none
             if notice.received_at == msg.received_at or not notice.entities.dates:
                 received = to_jsonable_python(msg.received_at)
@@ -460,7 +470,6 @@ class Labeller:
                 notice = notice.model_copy(
                     update={"received_at": msg.received_at, "source": msg.source}
                 )
-                notice_json = {**notice_json, "received_at": received, "source": source}
                 text = _render(
                     template,
                     {
@@ -468,36 +477,32 @@ class Labeller:
                         "source": json.dumps(source, ensure_ascii=False),
                     },
                 )
-                return notice, notice_json, text, key
+                return notice, source, text, key
         notice = self._parse(msg)
         notice_json = notice.model_dump(mode="json")
         text = json.dumps(notice_json, ensure_ascii=False)
         if key is not None:
-            self._parsed.put(key, (notice, notice_json, _template(notice_json)))
-        return notice, notice_json, text, key
+            self._parsed.put(key, (notice, _template(notice_json)))
+        return notice, notice_json["source"], text, key
 
     def _classification(
         self, notice: Notice, context: Context | None
-    ) -> tuple[Classification, dict[str, Any], str]:
+    ) -> tuple[Classification, str]:
         assert self._classify is not None
         if context is not None or not self.cache:
             result: Classification = self._classify(notice, context)
-            as_json = result.model_dump(mode="json")
-            return result, as_json, json.dumps(as_json, ensure_ascii=False)
+            return result, _json_text(result)
         key = classification_inputs(notice)
         cached = self._classified.get(key)
         if cached is not None:
             self.cache_hits += 1
             return cached  # type: ignore[no-any-return]
         result = self._classify(notice, None)
-        as_json = result.model_dump(mode="json")
-        entry = (result, as_json, json.dumps(as_json, ensure_ascii=False))
+        entry = (result, _json_text(result))
         self._classified.put(key, entry)
         return entry
 
-    def _advice(
-        self, classification: Classification, notice: Notice, key: Any
-    ) -> tuple[dict[str, Any], str]:
+    def _advice(self, classification: Classification, notice: Notice, key: Any) -> str:
         assert self._advise is not None
         cacheable = key is not None and not _advice_reads_time(self._advisor, classification)
         if cacheable:
@@ -505,11 +510,10 @@ class Labeller:
             if cached is not None:
                 return cached  # type: ignore[no-any-return]
         advice: Advice = self._advise(classification, notice, now=self.now, lang=self.lang)
-        as_json = advice.model_dump(mode="json")
-        entry = (as_json, json.dumps(as_json, ensure_ascii=False))
+        text = _json_text(advice)
         if cacheable:
-            self._advised.put(key, entry)
-        return entry
+            self._advised.put(key, text)
+        return text
 
     # ------------------------------------------------------------------ rows
 
@@ -537,34 +541,25 @@ class Labeller:
                     notice, context=msg.context, now=self.now, lang=self.lang
                 )
                 return {"seq": seq, "source": _source_json(msg), **full.model_dump(mode="json")}
-            notice, notice_json, notice_text, parse_key = self._notice(msg)
-            classification, classification_json, classification_text = self._classification(
-                notice, msg.context
-            )
+            notice, source, notice_text, parse_key = self._notice(msg)
+            classification, classification_text = self._classification(notice, msg.context)
             advice_key = None
             if parse_key is not None and msg.context is None:
                 advice_key = (parse_key, classification_inputs(notice))
-            advice_json, advice_text = self._advice(classification, notice, advice_key)
+            advice_text = self._advice(classification, notice, advice_key)
         except InputError as exc:
             return error_row(seq, msg, exc.code, exc.message, exc.where)
         except IcpNotifyError as exc:
             return error_row(seq, msg, "failed", str(exc))
-        source = notice_json["source"]
         if source is not None:
             source = {k: v for k, v in source.items() if v is not None}
-        row = LabelledRow(
-            seq=seq,
-            source=source,
-            notice=notice_json,
-            classification=classification_json,
-            advice=advice_json,
-            version=__version__,
-        )
-        row.json = (
+        line = (
             f'{{"seq": {seq}, "source": {json.dumps(source, ensure_ascii=False)}, '
             f'"notice": {notice_text}, "classification": {classification_text}, '
             f'"advice": {advice_text}, "version": {self._version}}}'
         )
+        row = LabelledRow(json.loads(line))  # fresh dicts: nothing shared with the caches
+        row.json = line
         return row
 
 
