@@ -574,6 +574,7 @@ class Classifier:
 
             rules = default_rules()
         self.rules = rules
+        self._signature_rules: RuleSet | None = None
         self.model = model
         self.tokenizer = tokenizer or _default_tokenizer
 
@@ -644,11 +645,18 @@ class Classifier:
         signature = (notice.signature or "").strip()
         if not signature:
             return ()
+        if self._signature_rules is None:  # only the rules whose kind is read off a signature
+            from icp_notify.rules import RuleSet
+
+            chosen = [r for r in self.rules.rules if r.spec.kind in SIGNATURE_KINDS]
+            self._signature_rules = RuleSet(chosen, path=self.rules.path)
+        if not self._signature_rules.rules:
+            return ()
         view = Notice(raw_text=signature, text=signature, channel=notice.channel)
         return tuple(
             e.model_copy(update={"detail": f"{e.detail} (in the signature)"})
-            for e in self.rules.match(view)
-            if e.kind in SIGNATURE_KINDS and not e.timed_out
+            for e in self._signature_rules.match(view)
+            if not e.timed_out
         )
 
     def classify_notice(
