@@ -1094,6 +1094,12 @@ _FRAME_LABELLERS: dict[tuple[int, str, str | None], Labeller] = {}
 
 def _frame_labeller(pipeline: Any, lang: str, now: dt.datetime | str | None) -> Labeller:
     """One labeller (and so one pipeline and its caches) per process, pipeline, lang and now."""
+    if pipeline is None:
+        # key on the pipeline itself: Pipeline.default() may change (a test stands in a fake),
+        # and a cached labeller keeps its pipeline alive, so its id cannot be reused
+        from icp_notify.pipeline import Pipeline
+
+        pipeline = Pipeline.default()
     now_key = now.isoformat() if isinstance(now, dt.datetime) else now
     key = (id(pipeline), lang, now_key)
     labeller = _FRAME_LABELLERS.get(key)

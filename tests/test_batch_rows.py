@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 import json
 
-from icp_notify.batch import Labeller, label
+import pytest
+
+from icp_notify.batch import Labeller, label, label_frame
 from icp_notify.models import RawMessage, SourceRef
 
 CANCELLED = (
@@ -73,3 +75,28 @@ def test_rows_from_label_do_not_share_dicts() -> None:
                     assert id(value) not in seen
                     seen.add(id(value))
     assert json.dumps(rows[1], ensure_ascii=False) == rows[1].json  # type: ignore[attr-defined]
+
+
+class _StandIn:
+    """A pipeline that refuses every notice (so its rows are recognisable)."""
+
+    def analyze_notice(self, *args: object, **kwargs: object) -> object:
+        from icp_notify.errors import IcpNotifyError
+
+        raise IcpNotifyError("stand-in pipeline")
+
+
+def test_label_frame_default_labeller_follows_the_default_pipeline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pandas as pd
+
+    from icp_notify.pipeline import Pipeline
+
+    df = pd.DataFrame({"text": [CANCELLED]})
+    with monkeypatch.context() as patch:
+        patch.setattr(Pipeline, "default", classmethod(lambda cls: _StandIn()))
+        assert label_frame(df)["error"].tolist() == ["failed"]
+    out = label_frame(df)  # the real default again, not the labeller cached for the stand-in
+    assert out["error"].tolist() == [None]
+    assert out["situation"].tolist() == ["access_cancelled"]
