@@ -103,13 +103,39 @@ class ApiError(Exception):
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.body = {"error": {"code": code, "message": message, "where": where, "hint": hint}}
+        self.body = _error_body(code, message, where=where, hint=hint)
         self.headers = headers
 
 
-def _error(status: int, code: str, message: str, **kw: Any) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "where": None, "hint": None} | kw}
-    return JSONResponse(body, status_code=status)
+def _error_body(
+    code: str, message: str, *, where: str | None = None, hint: str | None = None
+) -> dict[str, Any]:
+    """The JSON of every error answer (the :class:`ErrorBody` shape)."""
+    return {"error": {"code": code, "message": message, "where": where, "hint": hint}}
+
+
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    where: str | None = None,
+    hint: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        _error_body(code, message, where=where, hint=hint), status_code=status, headers=headers
+    )
+
+
+def _replay(hint: str | None = None) -> ApiError:
+    """409 for a webhook ``(timestamp, sign)`` pair that was already accepted."""
+    return ApiError(409, "replay", "this (timestamp, sign) pair was already accepted", hint=hint)
+
+
+def _content_type(request: Request) -> str:
+    """The request's media type, lower case, without parameters."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 _BODY_PARSE_ERROR = "There was an error parsing the body"
@@ -160,9 +186,7 @@ class BodyLimit:
     async def _reject(
         self, send: Callable[[Any], Awaitable[None]], status: int, code: str, message: str
     ) -> None:
-        body = json.dumps(
-            {"error": {"code": code, "message": message, "where": "body", "hint": None}}
-        ).encode()
+        body = json.dumps(_error_body(code, message, where="body")).encode()
         await send(
             {
                 "type": "http.response.start",
@@ -249,7 +273,7 @@ def _unauthorized(message: str = "missing or wrong bearer token") -> ApiError:
 async def _payload(request: Request) -> dict[str, Any]:
     """Decode a webhook body: JSON object, urlencoded form or multipart form."""
     body = await request.body()
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    ctype = _content_type(request)
     if ctype == "multipart/form-data":
         try:
             form = await request.form()
@@ -412,23 +436,19 @@ def create_app(
         if first.get("type") == "json_invalid":
             code, where = "malformed_json", "body"
             message = f"{message} at character {first.get('loc', ('', '?'))[-1]}"
-        return JSONResponse(
-            {
-                "error": {
-                    "code": code,
-                    "message": message,
-                    "where": where or None,
-                    "hint": f"{len(errors)} problem(s)" if len(errors) > 1 else None,
-                }
-            },
-            status_code=422,
+        return _error(
+            422,
+            code,
+            message,
+            where=where or None,
+            hint=f"{len(errors)} problem(s)" if len(errors) > 1 else None,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and exc.detail == _BODY_PARSE_ERROR:
             # FastAPI's answer to a body it could not decode (e.g. JSON that is not UTF-8)
-            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            ctype = _content_type(request)
             json_body = ctype.endswith("json") or not ctype
             return _error(
                 422,
@@ -438,16 +458,10 @@ def create_app(
                 hint="send a UTF-8 JSON object" if json_body else None,
             )
         codes = {404: "not_found", 405: "method_not_allowed"}
-        return JSONResponse(
-            {
-                "error": {
-                    "code": codes.get(exc.status_code, "http_error"),
-                    "message": str(exc.detail),
-                    "where": None,
-                    "hint": None,
-                }
-            },
-            status_code=exc.status_code,
+        return _error(
+            exc.status_code,
+            codes.get(exc.status_code, "http_error"),
+            str(exc.detail),
             headers=getattr(exc, "headers", None),
         )
 
@@ -637,17 +651,12 @@ def create_app(
         if signature is not None:
             used = await run_in_threadpool(the_store.signature_seen, *signature)
             if used is not False:
-                raise ApiError(
-                    409,
-                    "replay",
-                    "this (timestamp, sign) pair was already accepted",
-                    hint=f"notice {used}" if used is not None else None,
-                )
+                raise _replay(f"notice {used}" if used is not None else None)
         if message.event != "sms":
             if signature is not None and not await run_in_threadpool(
                 the_store.claim_signature, *signature
             ):
-                raise ApiError(409, "replay", "this (timestamp, sign) pair was already accepted")
+                raise _replay()
             return _json(IngestResult(status="ignored", reason=f"{message.event} event"))
         received = parse_time(message.received_at) if message.received_at else None
         fallback = _fallback_time(message.timestamp_ms)
@@ -668,12 +677,7 @@ def create_app(
                 )
             )
         except ReplayError as exc:
-            raise ApiError(
-                409,
-                "replay",
-                "this (timestamp, sign) pair was already accepted",
-                hint=f"notice {exc.notice_id}",
-            ) from None
+            raise _replay(f"notice {exc.notice_id}") from None
         return _json(
             IngestResult(status="stored" if created else "duplicate", notice=record),
             201 if created else 200,

@@ -26,6 +26,8 @@ log = logging.getLogger("icp_notify.server")
 WARMUP_TEXT = "【工信部】尊敬的用户，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
 """The notice analysed at start-up to load the pipeline and read its model version."""
 
+_TIME_HINT = "use ISO 8601 (2025-03-01T08:00:00+08:00) or epoch milliseconds"
+
 
 class Analyzer(Protocol):
     """What the service needs from :class:`icp_notify.pipeline.Pipeline` (tests pass fakes)."""
@@ -99,7 +101,7 @@ def parse_time(value: str, *, where: str = "received_at") -> dt.datetime:
             "invalid_field",
             f"not a time: {value[:40]!r}",
             where=where,
-            hint="use ISO 8601 (2025-03-01T08:00:00+08:00) or epoch milliseconds",
+            hint=_TIME_HINT,
         ) from None
     parsed = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=SHANGHAI)
     if not in_datetime_range(parsed):
@@ -107,7 +109,7 @@ def parse_time(value: str, *, where: str = "received_at") -> dt.datetime:
             "invalid_field",
             f"{value[:40]!r} is outside the supported range 1990-01-01 to 2100-01-01",
             where=where,
-            hint="use ISO 8601 (2025-03-01T08:00:00+08:00) or epoch milliseconds",
+            hint=_TIME_HINT,
         )
     return parsed
 
@@ -322,18 +324,12 @@ class NoticeService:
             )
             if new.model_dump(mode="json") != old.model_dump(mode="json"):
                 self.store.update_report(record.id, new)
-            before = (
-                old.classification.situation,
-                old.classification.candidates,
-                old.classification.kind,
-                old.advice.urgency,
-            )
-            after = (
-                new.classification.situation,
-                new.classification.candidates,
-                new.classification.kind,
-                new.advice.urgency,
-            )
-            if before != after:
+            if _outcome(old) != _outcome(new):
                 changed += 1
         return seen, changed
+
+
+def _outcome(report: Report) -> tuple[object, ...]:
+    """What counts as a change on reclassification: situation, candidates, kind, urgency."""
+    cls = report.classification
+    return (cls.situation, cls.candidates, cls.kind, report.advice.urgency)

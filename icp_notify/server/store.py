@@ -632,11 +632,17 @@ class SqliteStore(NoticeStore):
 
     def context_for(self, filing: str, *, notices: int = 50) -> Context:
         """The filing's operations and latest stored notices, as a :class:`Context`."""
+        return self._context(filing, notices, before_id=None)
+
+    def _context(self, filing: str, notices: int, *, before_id: int | None) -> Context:
+        """The filing's operations and its latest ``notices`` notices (below ``before_id``)."""
         ops = [s.operation for s in self.list_operations(filing)]
+        below = "" if before_id is None else " AND id < ?"
+        params = (filing, notices) if before_id is None else (filing, before_id, notices)
         rows = self._read(
             "SELECT raw_text, received_at, stored_at, sender, channel FROM notices"
-            " WHERE filing = ? ORDER BY id DESC LIMIT ?",
-            (filing, notices),
+            f" WHERE filing = ?{below} ORDER BY id DESC LIMIT ?",
+            params,
         )
         prior = [
             PriorNotice(
@@ -790,22 +796,7 @@ class SqliteStore(NoticeStore):
     def context_before(self, notice: StoredNotice, *, notices: int = 50) -> Context:
         """The context a stored notice is reclassified with: the filing's operations and
         the ``notices`` notices stored before it."""
-        ops = [s.operation for s in self.list_operations(notice.filing)]
-        rows = self._read(
-            "SELECT raw_text, received_at, stored_at, sender, channel FROM notices"
-            " WHERE filing = ? AND id < ? ORDER BY id DESC LIMIT ?",
-            (notice.filing, notice.id, notices),
-        )
-        prior = [
-            PriorNotice(
-                text=r["raw_text"],
-                received_at=dt.datetime.fromisoformat(r["received_at"] or r["stored_at"]),
-                sender=r["sender"],
-                channel=Channel(r["channel"]),
-            )
-            for r in reversed(rows)
-        ]
-        return Context(operations=tuple(ops), previous_notices=tuple(prior))
+        return self._context(notice.filing, notices, before_id=notice.id)
 
     def update_report(self, notice_id: int, report: Report) -> None:
         """Replace a notice's report and the columns derived from it."""
