@@ -168,10 +168,13 @@ def _clean_probs(model_probs: Mapping[Any, float] | None) -> dict[Kind, float] |
         return None
     kinds: dict[Kind, float] = {}
     for key, value in model_probs.items():
-        try:
-            kind = Kind(key)
-        except ValueError:
-            continue
+        if type(key) is Kind:  # the common case, without the enum's lookup
+            kind = key
+        else:
+            try:
+                kind = Kind(key)
+            except ValueError:
+                continue
         kinds[kind] = kinds.get(kind, 0.0) + max(float(value), 0.0)
     total = sum(kinds.values())
     if total <= 0:

@@ -93,6 +93,18 @@ def _invisible(m: regex.Match[str]) -> str:
     return "" if unicodedata.category(ch) in {"Cf", "Cc", "Cs"} else ch
 
 
+_LINE_BREAK_CHARS = regex.compile("[" + "".join(regex.escape(chr(c)) for c in _LINE_BREAKS) + "]")
+_TRAD_CHARS = regex.compile("[" + "".join(regex.escape(c) for c in TRADITIONAL_TO_SIMPLIFIED) + "]")
+
+
+def _has_any(char_class: regex.Pattern[str], text: str) -> bool:
+    """Whether ``text`` holds a character of ``char_class`` (``True`` if the search times out)."""
+    try:
+        return char_class.search(text, timeout=REGEX_TIMEOUT) is not None
+    except TimeoutError:  # cannot happen with one character class; then do the work anyway
+        return True
+
+
 def _drop_invisible(text: str) -> str:
     """Remove zero-width and format (Cf), control (Cc, except newline and tab) and surrogate code points."""
     try:
@@ -129,11 +141,18 @@ def normalize_text(text: str) -> str:
     """
     # Removing an invisible character can put two code points side by side that NFKC then
     # composes (and NFKC can yield a new line break); repeat until nothing changes (≤ 4 rounds).
+    # Each step is skipped when a one-character-class search finds nothing it would change
+    # (``str.translate`` with a dict looks up every character; the search runs in C).
     for _ in range(4):
-        folded = _drop_invisible(text.translate(_LINE_BREAKS))
+        folded = text
+        if _has_any(_LINE_BREAK_CHARS, folded):
+            folded = folded.translate(_LINE_BREAKS)
+        if _has_any(_MAYBE_INVISIBLE, folded):
+            folded = _drop_invisible(folded)
         if not unicodedata.is_normalized("NFKC", folded):
             folded = unicodedata.normalize("NFKC", folded)
-        folded = folded.translate(_TRAD_TABLE)
+        if _has_any(_TRAD_CHARS, folded):
+            folded = folded.translate(_TRAD_TABLE)
         if folded == text:
             break
         text = folded

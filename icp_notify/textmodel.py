@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from icp_notify.errors import ModelArtifactError
 from icp_notify.models import Kind
@@ -464,16 +464,18 @@ class TextModel:
     def _compute_vector(self, tokens: Sequence[str]) -> tuple[list[int], npt.NDArray[np.float64]]:
         import numpy as np
 
-        counts = Counter(features(tokens, self.settings))
-        vocab = self._vocabulary
-        idx: list[int] = []
-        tf: list[float] = []
-        weight = _sublinear if self._sublinear_tf else float
-        for feat, count in counts.items():
-            j = vocab.get(feat)
-            if j is not None:
-                idx.append(j)
-                tf.append(weight(count))
+        # Count vocabulary indices rather than feature strings: the vocabulary is one-to-one, so
+        # the counts, and the order of first occurrence (which fixes the order of the float sums
+        # below), are the same as counting the strings and looking each up afterwards.
+        get = self._vocabulary.get
+        counts: Counter[int | None] = Counter([get(f) for f in features(tokens, self.settings)])
+        counts.pop(None, None)
+        idx = cast("list[int]", list(counts))
+        if self._sublinear_tf:
+            table, n_table = _SUBLINEAR, len(_SUBLINEAR)
+            tf = [table[c] if c < n_table else 1.0 + math.log(c) for c in counts.values()]
+        else:
+            tf = [float(c) for c in counts.values()]
         values = np.asarray(tf, dtype=np.float64) * self._idf[idx]
         norm = float(np.sqrt(values @ values))
         if norm > 0.0:
