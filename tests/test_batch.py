@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _helpers import context_messages
 
 from icp_notify import batch as batch_mod
 from icp_notify.batch import Labeller, Summary, label, label_frame
@@ -139,13 +140,7 @@ def test_context_rows_are_never_served_from_the_cache(
     fake: tuple[Pipeline, KeywordClassifier],
 ) -> None:
     pipeline, classifier = fake
-    generic = "【工信部】尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
-    ctx = {"operations": [{"kind": "access_domain", "submitted_at": "2025-03-01T10:00:00"}]}
-    msgs = [
-        RawMessage(text=generic, sender="12381", received_at="2025-03-02T10:00:00"),
-        RawMessage(text=generic, sender="12381", received_at="2025-03-03T10:00:00", context=ctx),
-        RawMessage(text=generic, sender="12381", received_at="2025-03-04T10:00:00"),
-    ]
+    msgs = context_messages()
     rows = list(label(msgs, pipeline=pipeline))
     assert [r["classification"]["situation"] for r in rows] == [None, "access_domain", None]
     assert classifier.with_context == 1

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 import regex
+from _helpers import corpus_texts
 
 from icp_notify.models import Notice
 from icp_notify.rules import RuleSet, _gates, default_rules, literal_gate
 
-ROOT = Path(__file__).resolve().parent.parent
 FLAGS = regex.IGNORECASE | regex.VERSION0
-
-
-def _texts() -> list[str]:
-    texts: list[str] = []
-    for path in sorted((ROOT / "corpus").glob("**/*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                texts.append(json.loads(line)["text"])
-    return texts
 
 
 def _ungated(rules: RuleSet) -> RuleSet:
@@ -37,7 +25,7 @@ def test_gates_change_no_result_on_the_corpus() -> None:
 
     gated = default_rules()
     plain = _ungated(gated)
-    texts = _texts()
+    texts = corpus_texts()
     assert len(texts) > 1000
     for text in texts:
         notice = parse(text)

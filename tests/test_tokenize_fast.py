@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import unicodedata
-from pathlib import Path
 
 import regex
+from _helpers import corpus_texts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from icp_notify import tokenize as tk
 
-ROOT = Path(__file__).resolve().parent.parent
-
 _COMBINED = regex.compile(
     "|".join(f"(?P<{name}>{pattern})" for name, pattern in tk._ENTITY_PATTERNS),
     flags=regex.IGNORECASE | regex.VERSION0,
 )
-
-
-def _texts() -> list[str]:
-    texts: list[str] = []
-    for path in sorted((ROOT / "corpus").glob("**/*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                texts.append(json.loads(line)["text"])
-    return texts
 
 
 def _prepared(text: str) -> str:
@@ -48,7 +36,7 @@ def _spans(matches: object) -> list[tuple[int, int, str | None]]:
 
 
 def test_same_as_jieba_and_the_combined_regex_on_the_corpus() -> None:
-    texts = _texts()
+    texts = corpus_texts()
     assert len(texts) > 1000
     for raw in texts:
         text = _prepared(raw)

@@ -1,0 +1,45 @@
+"""Helpers shared by several test files (imported as ``from _helpers import …``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from icp_notify.models import RawMessage
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository root."""
+
+GENERIC_XX = "【工信部】尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+"""MIIT's generic change notice, the one only context can settle."""
+
+
+def corpus_texts() -> list[str]:
+    """Every ``text`` of the corpus JSONL files under ``corpus/``, in file order.
+
+    Returns
+    -------
+    list of str
+    """
+    texts: list[str] = []
+    for path in sorted((ROOT / "corpus").glob("**/*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.append(json.loads(line)["text"])
+    return texts
+
+
+def context_messages() -> list[RawMessage]:
+    """Three arrivals of the generic notice; only the middle one carries context.
+
+    Returns
+    -------
+    list of RawMessage
+        Without context, with an ``access_domain`` operation as context, without context.
+    """
+    ctx = {"operations": [{"kind": "access_domain", "submitted_at": "2025-03-01T10:00:00"}]}
+    return [
+        RawMessage(text=GENERIC_XX, sender="12381", received_at="2025-03-02T10:00:00"),
+        RawMessage(text=GENERIC_XX, sender="12381", received_at="2025-03-03T10:00:00", context=ctx),
+        RawMessage(text=GENERIC_XX, sender="12381", received_at="2025-03-04T10:00:00"),
+    ]
