@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Protocol
 
 from icp_notify.models import RawMessage
 
@@ -43,3 +44,35 @@ def context_messages() -> list[RawMessage]:
         RawMessage(text=GENERIC_XX, sender="12381", received_at="2025-03-03T10:00:00", context=ctx),
         RawMessage(text=GENERIC_XX, sender="12381", received_at="2025-03-04T10:00:00"),
     ]
+
+
+class _Getter(Protocol):
+    def get(self, url: str, *, params: dict[str, Any]) -> Any: ...
+
+
+def all_notices(client: _Getter, limit: int) -> list[dict[str, Any]]:
+    """Every stored notice from ``GET /v1/notices``, following ``next_cursor`` page by page.
+
+    Parameters
+    ----------
+    client : TestClient or httpx.Client
+        A client of the service (authorised).
+    limit : int
+        The page size asked for.
+
+    Returns
+    -------
+    list of dict
+        The items of every page, in the order served.
+    """
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get("/v1/notices", params=params).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +22,39 @@ SMS_CASES = [
 ]
 
 
+_LISTS: dict[str, Callable[[Notice], list[Any]]] = {
+    "icp": lambda n: [x.canonical for x in n.entities.icp_numbers],
+    "licences": lambda n: [x.text for x in n.entities.licences],
+    "psb": lambda n: [x.number for x in n.entities.public_security_numbers],
+    "domains": lambda n: [x.name for x in n.entities.domains],
+    "domains_ascii": lambda n: [x.ascii for x in n.entities.domains],
+    "ips": lambda n: [x.address for x in n.entities.ips],
+    "providers": lambda n: [x.name for x in n.entities.providers],
+    "provider_aliases": lambda n: [x.alias for x in n.entities.providers],
+    "codes": lambda n: [x.code for x in n.entities.codes],
+    "urls": lambda n: [x.url for x in n.entities.urls],
+    "hosts": lambda n: [x.host for x in n.entities.urls],
+    "durations": lambda n: [[x.text, x.seconds, x.within] for x in n.entities.durations],
+    "phones": lambda n: list(n.entities.phones),
+    "dates": lambda n: [
+        [
+            x.text,
+            x.value.isoformat() if x.value else None,
+            x.time.isoformat() if x.time else None,
+        ]
+        for x in n.entities.dates
+    ],
+}
+"""Expectation keys read as a list from the notice's entities."""
+
+
 def check_expectations(notice: Notice, expect: dict[str, Any]) -> None:
     """Compare a Notice with an expectation dict (only the keys given are checked)."""
-    e = notice.entities
     for key, want in expect.items():
         if key in {"text", "signature", "opt_out", "sender", "subject", "sender_provider"}:
             got: Any = getattr(notice, key)
-        elif key == "sender_type":
-            got = notice.sender_type.value
-        elif key == "channel":
-            got = notice.channel.value
+        elif key in {"sender_type", "channel"}:
+            got = getattr(notice, key).value
         elif key == "recipient":
             got = (
                 None
@@ -40,43 +64,13 @@ def check_expectations(notice: Notice, expect: dict[str, Any]) -> None:
         elif key == "forward":
             assert notice.forward is not None, "expected a forwarding wrapper"
             got = {k: getattr(notice.forward, k) for k in want}
-        elif key == "icp":
-            got = [n.canonical for n in e.icp_numbers]
         elif key == "icp_fields":
-            got = [{k: getattr(n, k) for k in w} for n, w in zip(e.icp_numbers, want, strict=False)]
-        elif key == "licences":
-            got = [x.text for x in e.licences]
-        elif key == "psb":
-            got = [x.number for x in e.public_security_numbers]
-        elif key == "domains":
-            got = [d.name for d in e.domains]
-        elif key == "domains_ascii":
-            got = [d.ascii for d in e.domains]
-        elif key == "ips":
-            got = [x.address for x in e.ips]
-        elif key == "providers":
-            got = [p.name for p in e.providers]
-        elif key == "provider_aliases":
-            got = [p.alias for p in e.providers]
-        elif key == "codes":
-            got = [c.code for c in e.codes]
-        elif key == "urls":
-            got = [u.url for u in e.urls]
-        elif key == "hosts":
-            got = [u.host for u in e.urls]
-        elif key == "dates":
             got = [
-                [
-                    d.text,
-                    d.value.isoformat() if d.value else None,
-                    d.time.isoformat() if d.time else None,
-                ]
-                for d in e.dates
+                {k: getattr(n, k) for k in w}
+                for n, w in zip(notice.entities.icp_numbers, want, strict=False)
             ]
-        elif key == "durations":
-            got = [[d.text, d.seconds, d.within] for d in e.durations]
-        elif key == "phones":
-            got = list(e.phones)
+        elif key in _LISTS:
+            got = _LISTS[key](notice)
         elif key == "defects":
             codes = {d.code for d in notice.defects}
             assert set(want) <= codes, f"defects {sorted(codes)} lack {want}"

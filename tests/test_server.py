@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
+from _helpers import all_notices
 
 pytest.importorskip("fastapi")
 with warnings.catch_warnings():
@@ -448,17 +449,7 @@ def test_list_filters_and_cursor_pagination(client: TestClient) -> None:
             },
         )
         assert r.status_code == 201
-    seen: list[int] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"limit": 3}
-        if cursor:
-            params["cursor"] = cursor
-        page = client.get("/v1/notices", params=params).json()
-        seen += [n["id"] for n in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
+    seen = [n["id"] for n in all_notices(client, limit=3)]
     assert seen == sorted(seen, reverse=True)
     assert len(seen) == len(set(seen)) == 7
     assert len(client.get("/v1/notices", params={"filing": "b"}).json()["items"]) == 2

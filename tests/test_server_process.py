@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _helpers import all_notices
 
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
@@ -159,17 +160,7 @@ def test_sigkill_during_a_burst_loses_and_duplicates_nothing(
         with httpx.Client(
             base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
         ) as client:
-            stored: list[dict[str, object]] = []
-            cursor = None
-            while True:
-                params: dict[str, object] = {"limit": 500}
-                if cursor:
-                    params["cursor"] = cursor
-                page = client.get("/v1/notices", params=params).json()
-                stored += page["items"]
-                cursor = page["next_cursor"]
-                if cursor is None:
-                    break
+            stored = all_notices(client, limit=500)
             # re-posting an acknowledged notice after the crash returns the same record
             first = min(acknowledged)
             again = client.post(
