@@ -1,7 +1,7 @@
 """icp_notify: read ICP filing (ICP备案) notices, classify them, and advise what to do next.
 
-Importing the package reads no file and loads neither jieba nor scikit-learn: the public
-functions are imported on first use.
+Importing the package reads no file and loads neither jieba, scikit-learn nor even pydantic:
+the public data types and functions are imported on first use (PEP 562 ``__getattr__``).
 
 Examples
 --------
@@ -25,32 +25,48 @@ from icp_notify.errors import (
     ModelArtifactError,
     RuleFileError,
 )
-from icp_notify.models import (
-    Action,
-    Advice,
-    Channel,
-    Classification,
-    Context,
-    Entities,
-    Evidence,
-    Kind,
-    Notice,
-    Operation,
-    PriorNotice,
-    RawMessage,
-    Report,
-    SenderType,
-    Situation,
-    Urgency,
-)
 
 if TYPE_CHECKING:
     from icp_notify.advisor import advise
     from icp_notify.classifier import classify
+    from icp_notify.models import (
+        Action,
+        Advice,
+        Channel,
+        Classification,
+        Context,
+        Entities,
+        Evidence,
+        Kind,
+        Notice,
+        Operation,
+        PriorNotice,
+        RawMessage,
+        Report,
+        SenderType,
+        Situation,
+        Urgency,
+    )
     from icp_notify.parse import parse
     from icp_notify.pipeline import Pipeline, analyze
 
 _LAZY = {
+    "Action": "icp_notify.models",
+    "Advice": "icp_notify.models",
+    "Channel": "icp_notify.models",
+    "Classification": "icp_notify.models",
+    "Context": "icp_notify.models",
+    "Entities": "icp_notify.models",
+    "Evidence": "icp_notify.models",
+    "Kind": "icp_notify.models",
+    "Notice": "icp_notify.models",
+    "Operation": "icp_notify.models",
+    "PriorNotice": "icp_notify.models",
+    "RawMessage": "icp_notify.models",
+    "Report": "icp_notify.models",
+    "SenderType": "icp_notify.models",
+    "Situation": "icp_notify.models",
+    "Urgency": "icp_notify.models",
     "parse": "icp_notify.parse",
     "classify": "icp_notify.classifier",
     "advise": "icp_notify.advisor",

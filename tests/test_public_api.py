@@ -57,7 +57,7 @@ def test_import_is_light() -> None:
         "    opened.append(str(file)); return real_open(file, *a, **k)\n"
         "builtins.open = spy; io.open = spy\n"
         "import icp_notify\n"
-        "heavy = [m for m in ('jieba', 'sklearn', 'numpy', 'fastapi', 'regex') if m in sys.modules]\n"
+        "heavy = [m for m in ('jieba', 'sklearn', 'numpy', 'fastapi', 'regex', 'pydantic') if m in sys.modules]\n"
         "data = [f for f in opened if 'icp_notify/data' in f or f.endswith(('.toml', '.npz', '.jsonl'))]\n"
         "print(repr((heavy, data)))\n"
     )
