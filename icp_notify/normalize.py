@@ -115,6 +115,50 @@ def _drop_invisible(text: str) -> str:
         )
 
 
+#: Characters of CJK script for the spacing rule: Han ideographs, CJK symbols and punctuation
+#: (、。【】《》「」…), full-width forms left after NFKC, and the kana.
+_CJK = r"[\p{Han}\u3000-\u303f\uff00-\uffef\u3040-\u30ff]"
+#: ASCII punctuation that NFKC makes of full-width punctuation (，：；！？（）).
+_FOLDED_PUNCT = r"[,:;!?()]"
+_CJK_SPACES = regex.compile(
+    # a space run between two CJK characters (OCR / spaced-out text: "取 消 接 入")
+    rf"(?<={_CJK})[ \t]+(?={_CJK})"
+    # a space run between a Han character and folded punctuation ("通 过 , 网站" → "通过,")
+    rf"|(?<=\p{{Han}})[ \t]+(?={_FOLDED_PUNCT})"
+    # a space run after folded punctuation that follows a Han character, before a Han character
+    rf"|(?<=\p{{Han}}{_FOLDED_PUNCT})[ \t]+(?=\p{{Han}})"
+)
+#: The mark of spaced-out text: three CJK characters in a row, each standing alone between spaces
+#: ("取 消 接"). Only lines with such a run are joined, so "域名 demo.cn 状态 已接入" keeps its
+#: key-value spaces.
+_SPACED_RUN = regex.compile(rf"(?<!{_CJK}){_CJK}(?:[ \t]+{_CJK}(?!{_CJK})){{2}}")
+
+
+def _join_cjk_spaces(line: str) -> str:
+    """Join a spaced-out line: remove the spaces between CJK characters (and punctuation).
+
+    Chinese is written without spaces, so a line where CJK characters stand alone between
+    spaces (OCR, a copy from a PDF, a spaced-out SMS: ``取 消 接 入``) has its spaces between
+    two CJK characters removed, and those between a Han character and the punctuation next to
+    it. Lines without such a run are left alone (key-value spacing ``域名 demo.cn 状态 已接入``).
+    Spaces between Latin words, digits and domains are always kept, as is the space after
+    punctuation that follows a Latin word ("Dear user, your …").
+    """
+    try:
+        if _SPACED_RUN.search(line, timeout=REGEX_TIMEOUT) is None:
+            return line
+        # One pass sees the original text, so "过 , 网" needs a second pass for the space after
+        # the comma; two passes reach the fixed point (the property tests check idempotence).
+        for _ in range(3):
+            joined = _CJK_SPACES.sub("", line, timeout=REGEX_TIMEOUT)
+            if joined == line:
+                break
+            line = joined
+    except TimeoutError:  # fixed-width look-arounds cannot backtrack; belt and braces
+        pass
+    return line
+
+
 def normalize_text(text: str) -> str:
     """Fold characters and whitespace: NFKC, invisible characters, traditional script, spaces.
 
@@ -122,7 +166,11 @@ def normalize_text(text: str) -> str:
     control and surrogate code points are removed; NFKC folds full-width digits, letters and
     punctuation to their plain forms (``【】`` have no compatibility form and stay); the
     traditional-script variants in :data:`TRADITIONAL_TO_SIMPLIFIED` are folded; runs of
-    spaces become one space, lines are stripped and at most one blank line is kept.
+    spaces become one space, lines are stripped and at most one blank line is kept; in a
+    spaced-out line (three CJK characters each standing alone: OCR, ``接 入 备 案``) the spaces
+    between two CJK characters (Han, CJK punctuation) are removed, and so are those between a
+    Han character and the punctuation next to it. Spaces between Latin words, digits and
+    domains stay.
 
     Parameters
     ----------
@@ -138,6 +186,8 @@ def normalize_text(text: str) -> str:
     --------
     >>> normalize_text("粵ICP備１２３４５６７８號　\\r\\n\\r\\n\\r\\n  网站  已接入")
     '粤ICP备12345678号\\n\\n网站 已接入'
+    >>> normalize_text("取 消 接 入 成 功 ， 网 站 : demo-site.cn , Dear user, see a.cn")
+    '取消接入成功,网站: demo-site.cn , Dear user, see a.cn'
     """
     # Removing an invisible character can put two code points side by side that NFKC then
     # composes (and NFKC can yield a new line break); repeat until nothing changes (≤ 4 rounds).
@@ -158,7 +208,7 @@ def normalize_text(text: str) -> str:
         text = folded
     lines: list[str] = []
     for line in text.split("\n"):
-        folded = " ".join(line.split())  # runs of spaces → one space, line stripped
+        folded = _join_cjk_spaces(" ".join(line.split()))  # one space; none between CJK
         if folded or (lines and lines[-1]):
             lines.append(folded)  # keep at most one blank line in a row
     return "\n".join(lines).strip()
