@@ -54,7 +54,7 @@ __all__ = [
     "rank_probabilities",
 ]
 
-MODEL_THRESHOLD = 0.6
+MODEL_THRESHOLD = 0.45
 """Least probability of the model's top situation for the model to decide alone."""
 
 CONTEXT_CONFIDENCE = 0.95
@@ -63,7 +63,7 @@ CONTEXT_CONFIDENCE = 0.95
 CAPPED_CONFIDENCE = 0.85
 """Highest confidence of an ``access_cancelled`` no rule supports (never "confident", i.e. ≥ 0.9)."""
 
-OTHER_GUARD = 0.2
+OTHER_GUARD = 0.3
 """Model mass on ``other`` above which an unsupported ``access_cancelled`` stays ambiguous with ``other``."""
 
 HINT_SHARE = 0.5
@@ -352,9 +352,9 @@ def decide(
      4    no sure rule, the top situation is          ambiguous between ``access_cancelled`` and
           ``access_cancelled``, no rule supports      ``other`` — never a confident cancellation
           it (or a caution is present) and           for an ``other``-looking text
-          ``other`` ≥ 0.2
+          ``other`` ≥ 0.3
      5    no sure rule, the top situation has         that situation, kind = the model's top kind
-          probability ≥ 0.6                           of it; confidence = its probability, capped
+          probability ≥ 0.45                          of it; confidence = its probability, capped
                                                       at 0.85 for an unsupported
                                                       ``access_cancelled`` and for any change
                                                       situation under a caution;

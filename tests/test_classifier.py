@@ -238,7 +238,7 @@ def test_row7_low_confidence_change_is_ambiguous_among_top_candidates() -> None:
     c = decide(
         _notice(),
         [],
-        {"provider_new_domain": 0.45, "provider_modify_domain": 0.35, "unrelated": 0.2},
+        {"provider_new_domain": 0.4, "provider_modify_domain": 0.35, "unrelated": 0.25},
         None,
     )
     _check_invariants(c)
