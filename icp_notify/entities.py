@@ -55,7 +55,6 @@ __all__ = [
     "ProviderTable",
     "extract",
     "extract_recipient",
-    "miit_markers",
     "provider_aliases",
     "provider_for_sender",
     "provider_table",
@@ -403,16 +402,6 @@ def provider_aliases() -> dict[str, str]:
     ('阿里云', '腾讯云', '百度智能云')
     """
     return dict(provider_table().aliases)
-
-
-def miit_markers() -> ProviderTable:
-    """Return the provider table (its ``miit_*`` fields hold the MIIT sender markers).
-
-    Returns
-    -------
-    ProviderTable
-    """
-    return provider_table()
 
 
 @functools.cache

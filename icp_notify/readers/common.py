@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
@@ -413,26 +412,6 @@ def message_from_record(
     except (ValueError, TypeError, OverflowError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return error("invalid_field", reason, path, position=position, **where)
-
-
-def file_is_empty(path: str | Path) -> bool:
-    """Return whether ``path`` is an empty regular file.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file.
-
-    Returns
-    -------
-    bool
-
-    Raises
-    ------
-    OSError
-        When ``path`` cannot be examined.
-    """
-    return os.stat(path).st_size == 0
 
 
 def guard(path: str | Path, items: Iterator[ReadItem]) -> Iterator[ReadItem]:
