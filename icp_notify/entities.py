@@ -23,9 +23,10 @@ import datetime as dt
 import functools
 import ipaddress
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -301,19 +302,24 @@ class ProviderTable:
 
     Attributes
     ----------
-    aliases : dict
+    aliases : Mapping
         Alias (as written) → canonical provider name.
-    domains : dict
+    domains : Mapping
         E-mail domain → canonical provider name.
-    guards : dict
+    guards : Mapping
         Alias → characters that may not follow it.
     miit_signatures, miit_senders, miit_domains : frozenset of str
         What marks a notice as sent by MIIT.
+
+    Notes
+    -----
+    The table is shared by every caller (:func:`provider_table` is cached), so its mappings are
+    read-only views.
     """
 
-    aliases: dict[str, str]
-    domains: dict[str, str]
-    guards: dict[str, str]
+    aliases: Mapping[str, str]
+    domains: Mapping[str, str]
+    guards: Mapping[str, str]
     miit_signatures: frozenset[str]
     miit_senders: frozenset[str]
     miit_domains: frozenset[str]
@@ -377,9 +383,9 @@ def provider_table() -> ProviderTable:
     ):
         raise DataFileError(path, "[guards] maps an alias to a string of characters")
     return ProviderTable(
-        aliases=aliases,
-        domains=domains,
-        guards=dict(guards),
+        aliases=MappingProxyType(aliases),
+        domains=MappingProxyType(domains),
+        guards=MappingProxyType(dict(guards)),
         miit_signatures=frozenset(_str_list(path, miit.get("signatures"), "miit", "signatures")),
         miit_senders=frozenset(_str_list(path, miit.get("senders"), "miit", "senders")),
         miit_domains=frozenset(

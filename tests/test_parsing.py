@@ -13,7 +13,7 @@ import pytest
 
 import icp_notify.parse as parse_module
 from icp_notify.cli import main
-from icp_notify.entities import extract, provider_aliases
+from icp_notify.entities import extract, provider_aliases, provider_table
 from icp_notify.errors import InputError
 from icp_notify.models import Channel, Notice, RawMessage, SenderType
 from icp_notify.parse import decode_bytes, parse
@@ -180,6 +180,15 @@ def test_provider_aliases_from_data() -> None:
         assert aliases[alias] == name, alias
     aliases["阿里云"] = "changed"  # a copy: the cached table is not affected
     assert provider_aliases()["阿里云"] == "阿里云"
+
+
+def test_provider_table_cannot_be_changed_through_a_caller() -> None:
+    # provider_table() is cached and shared: a caller writing into it would change every later parse
+    table = provider_table()
+    for mapping in (table.aliases, table.domains, table.guards):
+        with pytest.raises(TypeError):
+            mapping["万网"] = "changed"  # type: ignore[index]
+    assert parse("【万网】您的备案已通过").sender_provider == "阿里云"
 
 
 def test_public_security_number_is_never_an_icp_number() -> None:
