@@ -58,6 +58,7 @@ __all__ = [
     "extract_recipient",
     "provider_aliases",
     "provider_for_sender",
+    "provider_in_signature",
     "provider_table",
 ]
 
@@ -451,6 +452,41 @@ def provider_for_alias(text: str) -> str | None:
     ('阿里云', None)
     """
     return _alias_lookup().get(text.lower().replace(" ", ""))
+
+
+@functools.cache
+def _signature_aliases() -> tuple[tuple[str, str], ...]:
+    """(lower-cased alias, provider) for aliases of two or more characters, longest first."""
+    table = provider_table()
+    return tuple(
+        (alias.lower(), table.aliases[alias])
+        for alias in sorted(table.aliases, key=len, reverse=True)
+        if len(alias) >= 2
+    )
+
+
+def provider_in_signature(signature: str) -> str | None:
+    """Return the provider whose alias stands inside an SMS signature (``【阿里云备案】``).
+
+    The longest alias wins; one-character aliases are not looked for. Case is ignored.
+
+    Parameters
+    ----------
+    signature : str
+        The signature without its brackets.
+
+    Returns
+    -------
+    str or None
+        The canonical name, or ``None`` when no alias occurs in it.
+
+    Examples
+    --------
+    >>> provider_in_signature("阿里云备案"), provider_in_signature("某某科技")
+    ('阿里云', None)
+    """
+    lowered = signature.lower()
+    return next((name for alias, name in _signature_aliases() if alias in lowered), None)
 
 
 def provider_for_sender(sender: str) -> str | None:

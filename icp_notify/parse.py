@@ -240,7 +240,12 @@ def _sender_type(
     sender: str | None, signature: str | None, forward_sender: str | None
 ) -> tuple[SenderType, str | None]:
     """Return the sender type and the provider it names (if any)."""
-    from icp_notify.entities import provider_for_alias, provider_for_sender, provider_table
+    from icp_notify.entities import (
+        provider_for_alias,
+        provider_for_sender,
+        provider_in_signature,
+        provider_table,
+    )
 
     table = provider_table()
     for who in (sender, forward_sender):
@@ -264,9 +269,8 @@ def _sender_type(
         if (provider := provider_for_alias(signature)) is not None:
             return SenderType.PROVIDER, provider
         # a signature that contains an alias: 【阿里云备案】, 【腾讯云】
-        for alias in sorted(table.aliases, key=len, reverse=True):
-            if len(alias) >= 2 and alias.lower() in signature.lower():
-                return SenderType.PROVIDER, table.aliases[alias]
+        if (provider := provider_in_signature(signature)) is not None:
+            return SenderType.PROVIDER, provider
     return SenderType.UNKNOWN, None
 
 
