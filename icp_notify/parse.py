@@ -20,6 +20,7 @@ import datetime as dt
 import re
 import sys
 import types
+from collections.abc import Iterable
 from typing import Any
 
 import regex
@@ -104,6 +105,24 @@ def _record_escaped(text: str, encoding: str) -> tuple[str, list[Defect]]:
     return "".join(parts), defects
 
 
+def _least_damaged(data: bytes, encodings: Iterable[str]) -> tuple[int, str, str]:
+    """Decode with each known encoding, bad bytes kept as surrogate escapes; the fewest bad wins.
+
+    Returns ``(bad byte count, encoding, text)``; the first encoding wins a tie.
+    """
+    best: tuple[int, str, str] | None = None
+    for encoding in encodings:
+        try:
+            raw = data.decode(encoding, errors="surrogateescape")
+        except LookupError:
+            continue
+        bad = sum(len(m) for m in _ESCAPED.findall(raw))
+        if best is None or bad < best[0]:
+            best = (bad, encoding, raw)
+    assert best is not None, "no known encoding"
+    return best
+
+
 def decode_bytes(data: bytes) -> tuple[str, tuple[Defect, ...]]:
     """Decode text bytes: a BOM if there is one, else UTF-8, else GB18030.
 
@@ -161,14 +180,7 @@ def decode_bytes(data: bytes) -> tuple[str, tuple[Defect, ...]]:
         return data.decode("gb18030"), ()
     except UnicodeDecodeError:
         pass
-    best: tuple[int, str, str] | None = None
-    for encoding in ("utf-8", "gb18030"):
-        raw = data.decode(encoding, errors="surrogateescape")
-        bad = sum(len(m) for m in _ESCAPED.findall(raw))
-        if best is None or bad < best[0]:
-            best = (bad, encoding, raw)
-    assert best is not None
-    bad, encoding, raw = best
+    bad, encoding, raw = _least_damaged(data, ("utf-8", "gb18030"))
     if bad * 2 > len(data):
         raise InputError(
             "undecodable",

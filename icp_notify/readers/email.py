@@ -23,7 +23,6 @@ import datetime as dt
 import email
 import email.header
 import email.utils
-import re
 from email import policy
 from email.message import Message
 
@@ -68,7 +67,6 @@ _HEADER_KEYS = frozenset(
         "sender",
     }
 )
-_ESCAPED = re.compile(r"[\udc80-\udcff]+")
 
 
 def _charset(label: str | None) -> str:
@@ -107,19 +105,9 @@ def decode_payload(data: bytes, label: str | None) -> tuple[str, list[Defect]]:
             return data.decode(encoding), []
         except (UnicodeDecodeError, LookupError):
             continue
-    best: tuple[int, str, str] | None = None
-    for encoding in tried:
-        try:
-            text = data.decode(encoding, errors="surrogateescape")
-        except LookupError:
-            continue
-        bad = sum(len(m) for m in _ESCAPED.findall(text))
-        if best is None or bad < best[0]:
-            best = (bad, encoding, text)
-    assert best is not None  # utf-8 is always available
-    _, encoding, text = best
-    from icp_notify.parse import _record_escaped
+    from icp_notify.parse import _least_damaged, _record_escaped
 
+    _, encoding, text = _least_damaged(data, tried)  # utf-8 is always among them
     return _record_escaped(text, encoding)
 
 
