@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import logging
@@ -875,3 +876,61 @@ def test_reclassify_counts_changes(tmp_path: Path) -> None:
     assert reports[1].classification.situation == Situation.ACCESS_CANCELLED
     assert NoticeService(store, FakePipeline("v2")).reclassify() == (3, 0)
     store.close()
+
+
+# ----------------------------------------------------------------------------- found by fuzzing
+
+
+def test_notice_id_beyond_sqlite_integer_is_422_not_500(client: TestClient) -> None:
+    # schemathesis: GET /v1/notices/227799943831472013312 overflowed SQLite's INTEGER → 500
+    _error(client.get("/v1/notices/227799943831472013312"), 422, "invalid_field", "path.notice_id")
+    _error(client.get(f"/v1/notices/{2**63}"), 422, "invalid_field", "path.notice_id")
+    _error(client.get("/v1/notices/0"), 422, "invalid_field", "path.notice_id")
+    _error(client.get(f"/v1/notices/{2**63 - 1}"), 404, "not_found", "notice_id")
+
+
+@pytest.mark.parametrize("number", ["9" * 30, str(2**63), "١٢", "²"])
+def test_cursor_beyond_sqlite_integer_is_422(client: TestClient, number: str) -> None:
+    cursor = base64.urlsafe_b64encode(f"n:{number}".encode()).decode().rstrip("=")
+    r = client.get("/v1/notices", params={"cursor": cursor})
+    _error(r, 422, "invalid_field", "cursor")
+
+
+def test_signed_webhook_with_a_huge_timestamp_is_stale_not_500(tmp_path: Path) -> None:
+    ts = 10**400  # validly signed, but no float can hold it
+    app = create_app(_settings(tmp_path, smsforwarder_secret=SECRET), pipeline=FakePipeline())
+    with TestClient(app) as c:
+        body = {"from": "12381", "content": GENERIC, "timestamp": str(ts)}
+        r = c.post("/v1/ingest/smsforwarder", data={**body, "sign": smsforwarder_sign(SECRET, ts)})
+    err = _error(r, 401, "stale_timestamp", "timestamp")
+    assert "more than" in err["message"]
+
+
+@pytest.mark.parametrize("route", ["/v1/ingest/generic", "/v1/ingest/smsforwarder"])
+def test_webhook_json_with_a_lone_surrogate_is_422_not_500(client: TestClient, route: str) -> None:
+    # "\ud800" is valid JSON but no UTF-8 text: it could neither be stored nor answered
+    body = b'{"text": "\\ud800 x", "content": "\\ud800 x", "from": "12381"}'
+    r = client.post(route, content=body, headers={"Content-Type": "application/json"})
+    _error(r, 422, "malformed_json", "body")
+    assert client.get("/v1/notices").json()["items"] == []
+
+
+def test_signed_webhook_without_timestamp_and_without_token_is_401(hook: TestClient) -> None:
+    # schemathesis ignored_auth: an unauthenticated request must not get past auth with a 422
+    r = hook.post("/v1/ingest/smsforwarder", data={"from": "12381", "content": "x", "sign": "x"})
+    _error(r, 401, "unauthorized", "timestamp")
+
+
+def test_openapi_documents_the_webhook_bodies(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    sms = paths["/v1/ingest/smsforwarder"]["post"]["requestBody"]["content"]
+    assert set(sms) == {"application/x-www-form-urlencoded", "application/json"}
+    schema = sms["application/json"]["schema"]
+    assert {"from", "content", "org_content", "timestamp", "sign"} <= set(schema["properties"])
+    generic = paths["/v1/ingest/generic"]["post"]["requestBody"]["content"]["application/json"]
+    props = generic["schema"]["properties"]
+    assert {"text", "content", "message", "phoneNumber", "messageId"} <= set(props)
+    assert "message" in props["payload"]["properties"]  # payload.message, nested
+    # a body with one of the text fields is accepted as the schema says
+    r = client.post("/v1/ingest/generic", json={"payload": {"message": GENERIC}})
+    assert r.status_code == 201, r.text

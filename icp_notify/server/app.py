@@ -29,7 +29,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -50,12 +50,13 @@ from icp_notify.server.schemas import (
     OperationIn,
     OperationList,
     Readiness,
+    SmsForwarderPayload,
     StoredNotice,
     StoredOperation,
 )
 from icp_notify.server.service import WARMUP_TEXT, Analyzer, NoticeService, parse_time
 from icp_notify.server.settings import Settings
-from icp_notify.server.store import NoticeQuery, NoticeStore, ReplayError, SqliteStore
+from icp_notify.server.store import MAX_ID, NoticeQuery, NoticeStore, ReplayError, SqliteStore
 from icp_notify.server.webhooks import (
     ForwardedMessage,
     generic_message,
@@ -158,6 +159,75 @@ def _fallback_time(timestamp_ms: int | None) -> dt.datetime | None:
             hint="send milliseconds since 1970-01-01 UTC, e.g. 1750729267000",
         )
     return when
+
+
+def _request_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """``openapi_extra`` declaring a body a route reads itself, as a form or as JSON."""
+    content = {
+        media: {"schema": schema}
+        for media in ("application/x-www-form-urlencoded", "application/json")
+    }
+    return {"requestBody": {"required": True, "content": content}}
+
+
+_SCALAR: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "number"}]}
+_FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
+    "text": {"type": "string", "pattern": r"\S"},
+    "received_at": {"type": "string", "format": "date-time"},
+    "filing": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+
+
+def generic_body_schema(fields: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+    """The JSON schema of ``/v1/ingest/generic``'s body under a field mapping.
+
+    Every mapped name is a property (dotted names nest); one of the ``text`` names is required;
+    other fields are allowed.
+
+    Parameters
+    ----------
+    fields : dict of str to tuple of str
+        ``Settings.generic_fields``.
+
+    Returns
+    -------
+    dict
+        A JSON schema (an object).
+
+    Examples
+    --------
+    >>> schema = generic_body_schema({"text": ("text", "payload.message"), "sender": ("from",)})
+    >>> sorted(schema["properties"]), schema["properties"]["payload"]["properties"]["message"]["type"]
+    (['from', 'payload', 'text'], 'string')
+    >>> schema["anyOf"][1]
+    {'required': ['payload'], 'properties': {'payload': {'required': ['message']}}}
+    """
+    root: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": True}
+    for key, names in fields.items():
+        for name in names:
+            *parents, leaf = name.split(".")
+            node = root
+            for part in parents:
+                child = node["properties"].setdefault(
+                    part, {"type": "object", "properties": {}, "additionalProperties": True}
+                )
+                if child.get("type") != "object":
+                    break
+                node = child
+            else:
+                node["properties"].setdefault(leaf, dict(_FIELD_SCHEMAS.get(key, _SCALAR)))
+
+    def required(path: list[str]) -> dict[str, Any]:
+        head, *rest = path
+        need: dict[str, Any] = {"required": [head]}
+        if rest:
+            need["properties"] = {head: required(rest)}
+        return need
+
+    texts = fields.get("text", ())
+    if texts:
+        root["anyOf"] = [required(name.split(".")) for name in texts]
+    return root
 
 
 def _json(model: BaseModel, status: int = 200) -> Response:
@@ -292,6 +362,13 @@ async def _payload(request: Request) -> dict[str, Any]:
             raise InputError("malformed_json", f"not JSON: {exc}", where="body") from None
         if not isinstance(data, dict):
             raise InputError("malformed_json", "expected a JSON object", where="body")
+        if b"\\u" in body:
+            try:  # a lone surrogate (\ud800) decodes to a str that cannot be stored or sent
+                json.dumps(data, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                raise InputError(
+                    "malformed_json", "a string holds a lone UTF-16 surrogate", where="body"
+                ) from None
         return data
     try:
         text = body.decode("utf-8")
@@ -601,7 +678,7 @@ def create_app(
         responses={404: {"model": ErrorBody}, **errors},
         tags=["notices"],
     )
-    def get_notice(notice_id: int) -> Response:
+    def get_notice(notice_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
         """One stored notice."""
         record = the_store.get_notice(notice_id)
         if record is None:
@@ -695,6 +772,7 @@ def create_app(
         status_code=201,
         responses=hook_responses,
         tags=["webhooks"],
+        openapi_extra=_request_body(SmsForwarderPayload.model_json_schema()),
     )
     async def ingest_smsforwarder(
         request: Request,
@@ -717,8 +795,13 @@ def create_app(
             pass
         elif secret is not None and message.sign:
             if message.timestamp_ms is None:
-                raise InputError(
-                    "invalid_field", "a signed request needs its timestamp", where="timestamp"
+                # unverifiable, so unauthenticated: 401 like any payload refused before auth
+                raise ApiError(
+                    401,
+                    "unauthorized",
+                    "a signed request needs its timestamp",
+                    where="timestamp",
+                    hint="keep [timestamp] in the SmsForwarder template",
                 )
             if not verify_smsforwarder_sign(
                 secret.get_secret_value(), message.timestamp_ms, message.sign
@@ -730,13 +813,14 @@ def create_app(
                     where="sign",
                     hint="check the secret (加签) in SmsForwarder",
                 )
-            skew = abs(clock() * 1000 - message.timestamp_ms) / 1000
-            if skew > settings.timestamp_window_s:
+            # integer arithmetic: a (validly signed) timestamp of any size must not overflow
+            skew_ms = abs(round(clock() * 1000) - message.timestamp_ms)
+            if skew_ms > settings.timestamp_window_s * 1000:
+                skew = f"{skew_ms // 1000}" if skew_ms < 10**15 else "more than 10^12"
                 raise ApiError(
                     401,
                     "stale_timestamp",
-                    f"timestamp is {skew:.0f} s away from now (window "
-                    f"{settings.timestamp_window_s} s)",
+                    f"timestamp is {skew} s away from now (window {settings.timestamp_window_s} s)",
                     where="timestamp",
                     hint="check the phone's clock",
                 )
@@ -760,6 +844,7 @@ def create_app(
         dependencies=[auth],
         responses=hook_responses,
         tags=["webhooks"],
+        openapi_extra=_request_body(generic_body_schema(settings.generic_fields)),
     )
     async def ingest_generic(
         request: Request,

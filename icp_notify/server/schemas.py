@@ -12,7 +12,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -120,6 +120,49 @@ class IngestResult(_Out):
     status: Literal["stored", "duplicate", "ignored"]
     reason: str | None = None
     notice: StoredNotice | None = None
+
+
+class SmsForwarderPayload(BaseModel):
+    """Body of ``POST /v1/ingest/smsforwarder`` as SmsForwarder posts it (form or JSON).
+
+    It documents the webhook in ``/openapi.json``; the route reads the body itself, so a
+    template's other fields are accepted and the known ones kept in ``extra``. One of
+    ``content``, ``org_content`` or ``msg`` carries the text.
+    """
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="allow",
+        populate_by_name=True,
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in ("content", "org_content", "msg")
+            ]
+        },
+    )
+
+    from_: str | None = Field(
+        default=None, alias="from", description="the sender ([from]); an app's package name"
+    )
+    content: str | None = Field(
+        default=None, pattern=r"\S", description="the template output ([content])"
+    )
+    org_content: str | None = Field(
+        default=None, pattern=r"\S", description="the SMS exactly as received ([org_content])"
+    )
+    msg: str | None = Field(default=None, pattern=r"\S", description="older name of content")
+    timestamp: (
+        Annotated[int, Field(ge=631_152_000_000, lt=4_102_444_800_000)]
+        | Annotated[str, Field(pattern=r"^[0-9]{12,13}$")]
+        | None
+    ) = Field(
+        default=None,
+        description="send time ([timestamp]), milliseconds since the epoch (1990 to 2100)",
+    )
+    sign: str | None = Field(
+        default=None, description="base64 HMAC-SHA256 signature ([sign]), raw or URL-encoded"
+    )
 
 
 class Health(_Out):

@@ -132,6 +132,10 @@ class NoticeQuery:
     until: dt.datetime | None = None
 
 
+MAX_ID = 2**63 - 1
+"""The largest row id SQLite can store (a signed 64-bit ``INTEGER``); larger ids are 422."""
+
+
 def encode_cursor(notice_id: int) -> str:
     """An opaque cursor for the page after ``notice_id`` (newest-first order).
 
@@ -174,9 +178,13 @@ def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         tag, _, number = raw.partition(":")
-        if tag != "n" or not number.isdigit():
+        # ASCII digits only, and within SQLite's INTEGER (a larger id would overflow the query)
+        if tag != "n" or not (number.isascii() and number.isdigit()) or len(number) > 19:
             raise ValueError(raw)
-        return int(number)
+        value = int(number)
+        if value > MAX_ID:
+            raise ValueError(raw)
+        return value
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InputError(
             "invalid_field", "not a cursor this service issued", where="cursor"
