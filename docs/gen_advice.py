@@ -18,7 +18,7 @@ from pathlib import Path
 
 from icp_notify.advisor import Advisor
 from icp_notify.commands.analyze import render_card
-from icp_notify.commands.demo import DEMO_NOW, run_examples
+from icp_notify.examples import DEMO_NOW, run_examples
 
 OUT = Path(__file__).resolve().parent / "advice.md"
 

@@ -15,8 +15,8 @@ from _advice_fakes import FakeClassifier
 import icp_notify
 from icp_notify import cli
 from icp_notify.advisor import Advisor
-from icp_notify.commands.demo import DEMO_NOW, load_examples, run_examples
 from icp_notify.errors import InputError
+from icp_notify.examples import DEMO_NOW, load_examples, run_examples
 from icp_notify.models import (
     Action,
     Context,

@@ -65,3 +65,18 @@ def test_import_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "([], [])"
+
+
+def test_building_the_command_line_is_light() -> None:
+    """`icp-notify --help` / `--version` import no command's heavy dependencies (not even pydantic)."""
+    code = (
+        "import sys\n"
+        "from icp_notify.cli import build_parser\n"
+        "build_parser()\n"
+        "heavy = ('pydantic', 'jieba', 'sklearn', 'numpy', 'fastapi', 'regex', 'pandas')\n"
+        "print(repr([m for m in heavy if m in sys.modules]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "[]"
