@@ -57,6 +57,7 @@ class FakePipeline:
     def __init__(self, version: str = "fake-1") -> None:
         self.version = version
         self.contexts: list[Context | None] = []
+        self.threads: list[str] = []
         self.lock = threading.Lock()
 
     def analyze(
@@ -72,6 +73,7 @@ class FakePipeline:
     ) -> Report:
         with self.lock:
             self.contexts.append(context)
+            self.threads.append(threading.current_thread().name)
         text = data.split("\n")[1] if data.startswith("12381\n") else data
         if "已被变更" in text:
             ops = context.operations if context else ()
@@ -252,6 +254,19 @@ def test_analyze_returns_the_report_and_stores_nothing(client: TestClient) -> No
     report = Report.model_validate(r.json())
     assert report.classification.situation == Situation.ACCESS_DOMAIN
     assert client.get("/v1/notices").json()["items"] == []
+
+
+def test_analyze_runs_long_texts_off_the_event_loop(client: TestClient, fake: FakePipeline) -> None:
+    from icp_notify.server.app import INLINE_ANALYZE_CHARS
+
+    long_text = PROVIDER_ACCESS + "。" * (INLINE_ANALYZE_CHARS - len(PROVIDER_ACCESS) + 1)
+    for text in (PROVIDER_ACCESS, long_text, PROVIDER_ACCESS):
+        r = client.post("/v1/analyze", json={"text": text})
+        assert r.status_code == 200, r.text
+        assert r.json()["classification"]["situation"] == "access_domain"
+    loop, worker, loop_again = fake.threads[-3:]  # (start-up warm-up calls come first)
+    assert loop == loop_again  # short texts: the event loop's own thread
+    assert worker != loop  # a long text: a thread-pool worker, so the loop stays free
 
 
 def test_analyze_passes_the_given_context(client: TestClient, fake: FakePipeline) -> None:
