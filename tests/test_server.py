@@ -737,6 +737,40 @@ def test_smsforwarder_multipart_form(hook: TestClient) -> None:
     assert r.status_code == 201, r.text
 
 
+@pytest.mark.parametrize(
+    "junk",
+    [b"\xed\xa0\x80", b"\xff", "接入备案".encode("gb18030")],
+    ids=["cesu8-surrogate", "stray-byte", "gb18030"],
+)
+def test_multipart_field_that_is_not_utf8_is_422_not_mojibake(
+    client: TestClient, junk: bytes
+) -> None:
+    b = "Bnd7"
+    body = (
+        f'--{b}\r\nContent-Disposition: form-data; name="text"\r\n\r\n'.encode()
+        + "【云栈科技】您的网站 shop-demo.cn ".encode()
+        + junk
+        + f"\r\n--{b}--\r\n".encode()
+    )
+    headers = {"Content-Type": f"multipart/form-data; boundary={b}"}
+    r = client.post("/v1/ingest/generic?filing=f-mp", content=body, headers=headers)
+    assert r.status_code == 422, r.text
+    assert (r.json()["error"]["code"], r.json()["error"]["where"]) == ("malformed_form", "text")
+    ok = body.replace(junk, "接入备案已审核通过".encode())
+    r = client.post("/v1/ingest/generic?filing=f-mp", content=ok, headers=headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["notice"]["raw_text"] == "【云栈科技】您的网站 shop-demo.cn 接入备案已审核通过"
+
+
+def test_multipart_latin1_range_text_sent_as_utf8_is_kept(client: TestClient) -> None:
+    r = client.post(
+        "/v1/ingest/generic?filing=f-mp",
+        files={"text": (None, "Café déjà vu, ½ prix ©".encode())},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["notice"]["raw_text"] == "Café déjà vu, ½ prix ©"
+
+
 # ----------------------------------------------------------------------------- generic
 
 
@@ -939,7 +973,11 @@ def test_signed_webhook_without_timestamp_and_without_token_is_401(hook: TestCli
 def test_openapi_documents_the_webhook_bodies(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     sms = paths["/v1/ingest/smsforwarder"]["post"]["requestBody"]["content"]
-    assert set(sms) == {"application/x-www-form-urlencoded", "application/json"}
+    assert set(sms) == {
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "application/json",
+    }
     schema = sms["application/json"]["schema"]
     assert {"from", "content", "org_content", "timestamp", "sign"} <= set(schema["properties"])
     generic = paths["/v1/ingest/generic"]["post"]["requestBody"]["content"]["application/json"]

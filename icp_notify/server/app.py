@@ -170,7 +170,11 @@ def _request_body(schema: dict[str, Any]) -> dict[str, Any]:
     """``openapi_extra`` declaring a body a route reads itself, as a form or as JSON."""
     content = {
         media: {"schema": schema}
-        for media in ("application/x-www-form-urlencoded", "application/json")
+        for media in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+            "application/json",
+        )
     }
     return {"requestBody": {"required": True, "content": content}}
 
@@ -356,7 +360,13 @@ async def _payload(request: Request) -> dict[str, Any]:
             raise InputError(
                 "malformed_form", f"unreadable multipart form: {exc}", where="body"
             ) from None
-        return {k: v for k, v in form.items() if isinstance(v, str)}
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        for name, value in fields.items():
+            # Starlette decodes a part that is not UTF-8 as Latin-1 (mojibake, silently); a
+            # part that was UTF-8 has its UTF-8 bytes verbatim in the body, a re-decoded one not
+            if value.encode("utf-8", "surrogatepass") not in body:
+                raise InputError("malformed_form", f"form field {name!r} is not UTF-8", where=name)
+        return fields
     looks_json = body.lstrip()[:1] in (b"{", b"[")
     if ctype.endswith("json") or (
         ctype not in ("application/x-www-form-urlencoded",) and looks_json
