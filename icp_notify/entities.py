@@ -24,7 +24,7 @@ import functools
 import ipaddress
 import re
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
@@ -579,8 +579,16 @@ def provider_in_signature(signature: str) -> str | None:
     >>> provider_in_signature("阿里云备案"), provider_in_signature("某某科技")
     ('阿里云', None)
     """
-    lowered = signature.lower()
+    if len(signature) > 64:
+        return _alias_inside(signature.lower())
+    return _alias_inside_memo(signature.lower())
+
+
+def _alias_inside(lowered: str) -> str | None:
     return next((name for alias, name in _signature_aliases() if alias in lowered), None)
+
+
+_alias_inside_memo = functools.lru_cache(maxsize=1024)(_alias_inside)
 
 
 def provider_for_sender(sender: str) -> str | None:
@@ -679,13 +687,16 @@ _GATES: dict[str, Callable[[str], bool]] = {
 
 def _finditer(
     name: str, text: str, defects: list[Defect], pattern: _Pattern | None = None
-) -> Iterator[regex.Match[str]]:
+) -> list[regex.Match[str]]:
+    """The matches of pattern ``name`` in ``text`` (those found before a timeout, if one)."""
+    found: list[regex.Match[str]] = []
     gate = _GATES.get(name)
     if gate is not None and not gate(text):
-        return
+        return found
     pat = pattern if pattern is not None else _patterns()[name]
     try:
-        yield from pat.finditer(text, timeout=REGEX_TIMEOUT)
+        for m in pat.finditer(text, timeout=REGEX_TIMEOUT):
+            found.append(m)
     except TimeoutError:
         defects.append(
             Defect(
@@ -693,6 +704,7 @@ def _finditer(
                 message=f"the {name} pattern timed out; {name} entities may be incomplete",
             )
         )
+    return found
 
 
 _CN_DIGITS = {
@@ -991,6 +1003,8 @@ def _resolve_year(month: int, day: int, reference: dt.datetime) -> dt.date:
 
 
 def _unique(items: list[_T], *, key: Any) -> list[_T]:
+    if len(items) < 2:
+        return items
     seen: set[Any] = set()
     out: list[_T] = []
     for item in items:

@@ -99,6 +99,26 @@ _LINE_BREAK_CHARS = re.compile("[" + "".join(re.escape(chr(c)) for c in _LINE_BR
 _TRAD_CHARS = re.compile("[" + "".join(re.escape(c) for c in TRADITIONAL_TO_SIMPLIFIED) + "]")
 
 
+#: Full-width forms and the ideographic space: what makes most notices not NFKC-normal.
+_WIDE = re.compile("[\u3000\uff01-\uff5e]")
+_WIDE_NFKD = {
+    chr(c): unicodedata.normalize("NFKD", chr(c)) for c in (0x3000, *range(0xFF01, 0xFF5F))
+}
+
+
+def _nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, cheaper when only full-width forms need folding.
+
+    Replacing a character by its NFKD form leaves the text's NFKD (and so its NFKC) unchanged;
+    when the result is then NFKC-normal, it is the NFKC of ``text``.
+    """
+    for ch in set(_WIDE.findall(text)):
+        text = text.replace(ch, _WIDE_NFKD[ch])
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    return unicodedata.normalize("NFKC", text)
+
+
 def _may_hold_invisible(text: str) -> bool:
     """Whether :func:`_drop_invisible` could change ``text``.
 
@@ -209,7 +229,7 @@ def normalize_text(text: str) -> str:
         if _may_hold_invisible(folded):
             folded = _drop_invisible(folded)
         if not unicodedata.is_normalized("NFKC", folded):
-            folded = unicodedata.normalize("NFKC", folded)
+            folded = _nfkc(folded)
         if _TRAD_CHARS.search(folded) is not None:
             folded = folded.translate(_TRAD_TABLE)
         if folded == text:
@@ -740,6 +760,7 @@ def _normalize(text: str, html: bool) -> NormalizedText:
     defects: list[Defect] = []
     signature: str | None = None
     opt_out: str | None = None
+    peeled_already = False  # the last peel left ``body`` as it was (peeling is a pure function)
     for _ in range(_MAX_UNWRAP):
         before = body
         unwrapped: tuple[str, ForwardInfo] | None = _unwrap_json(body) or _unwrap_smsforwarder(body)
@@ -753,6 +774,7 @@ def _normalize(text: str, html: bool) -> NormalizedText:
             # A signature may sit outside a wrapper ("【转发】{json}"): peel and retry.
             peeled, sig, tail = _peel_signature_and_opt_out(body)
             if peeled == body:
+                peeled_already = True  # and then sig and tail are None
                 break
             body = peeled
             signature = signature or sig
@@ -776,7 +798,9 @@ def _normalize(text: str, html: bool) -> NormalizedText:
             )
         if body == before:
             break
-    body, sig, tail = _peel_signature_and_opt_out(body)
+    sig = tail = None
+    if not peeled_already:
+        body, sig, tail = _peel_signature_and_opt_out(body)
     return NormalizedText(
         body=body,
         signature=sig or signature,

@@ -149,3 +149,23 @@ def test_gates_change_nothing_on_random_text(text: str) -> None:
     assert nz.looks_like_html(text) == _ref_looks_like_html(text)
     assert nz._peel_signature_and_opt_out(folded) == _ref_peel(folded)
     assert nz._peel_signature_and_opt_out(text) == _ref_peel(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["，", "Ａ", "\u0301", "\u3000", "ｶ", "ﾞ", "…", "①", "ﬁ", "e", "가"]),
+            st.text(max_size=4),
+        ),
+        max_size=20,
+    ).map("".join)
+)
+def test_nfkc_shortcut_is_nfkc(text: str) -> None:
+    assert nz._nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+def test_nfkc_shortcut_on_every_wide_character() -> None:
+    for ch in nz._WIDE_NFKD:
+        for text in (ch, "a" + ch + "\u0301", ch + "\u0308b", "备" + ch):
+            assert nz._nfkc(text) == unicodedata.normalize("NFKC", text)
