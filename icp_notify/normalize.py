@@ -677,6 +677,25 @@ def _unwrap_quoted(text: str) -> tuple[str, ForwardInfo, str] | None:
     return normalize_text(body), info, note
 
 
+#: The Han characters of _OPT_OUT_TAIL.
+_TAIL_HAN = frozenset("拒收退订取消阅不再接请回复")
+
+
+def _tail_start(body: str, cut: int) -> int:
+    """Where an _OPT_OUT_TAIL match at or after ``cut`` can start, at the earliest.
+
+    A match runs to the end of ``body`` and holds no Han character but those of
+    :data:`_TAIL_HAN` (the rest is separators, whitespace, ASCII letters and digits, and
+    trailing punctuation), so it starts after the last other Han character. The pattern has no
+    look-behind, so searching from there finds the same match as searching from ``cut``.
+    """
+    for i in range(len(body) - 1, cut - 1, -1):
+        ch = body[i]
+        if "\u4e00" <= ch <= "\u9fff" and ch not in _TAIL_HAN:
+            return i + 1
+    return cut
+
+
 def _peel_signature_and_opt_out(body: str) -> tuple[str, str | None, str | None]:
     signature: str | None = None
     opt_out: str | None = None
@@ -694,7 +713,7 @@ def _peel_signature_and_opt_out(body: str) -> tuple[str, str | None, str | None]
         cut = max(0, len(body) - _TAIL_WINDOW)
         window = body[cut:]
         if "退" in window or "拒收" in window or "取消" in window or "不再接收" in window:
-            m = _OPT_OUT_TAIL.search(body, cut, timeout=REGEX_TIMEOUT)
+            m = _OPT_OUT_TAIL.search(body, _tail_start(body, cut), timeout=REGEX_TIMEOUT)
             if m and m.start() > 0:
                 opt_out = opt_out or m["tail"]
                 body = body[: m.start()]

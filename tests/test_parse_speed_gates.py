@@ -150,3 +150,10 @@ def test_memos_are_bounded() -> None:
     assert entities._domain("XN--FIQS8S.") == entities._domain("xn--fiqs8s")
     assert entities._domain("例子.中国") is not None
     assert entities._domain("a..b") is None
+
+
+def test_alias_in_signature_memo_is_bounded_and_exact() -> None:
+    memo = entities._alias_inside_memo
+    assert memo.cache_info().maxsize == 1024
+    for sig in ("阿里云备案", "ALIYUN", "某某科技", "x" * 65 + "腾讯云", "腾讯云计算中心"):
+        assert entities.provider_in_signature(sig) == entities._alias_inside(sig.lower())
