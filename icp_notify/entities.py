@@ -22,8 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import ipaddress
+import re
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
@@ -412,10 +413,12 @@ def provider_aliases() -> dict[str, str]:
 
 
 @functools.cache
-def _provider_pattern() -> _Pattern:
+def _provider_parts() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The aliases, longest first, and the pattern alternative of each (same order)."""
     table = provider_table()
+    aliases = tuple(sorted(table.aliases, key=len, reverse=True))
     parts = []
-    for alias in sorted(table.aliases, key=len, reverse=True):
+    for alias in aliases:
         body = regex.escape(alias).replace(r"\ ", r"\s?")
         if alias.isascii():
             body = rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])"
@@ -423,7 +426,98 @@ def _provider_pattern() -> _Pattern:
         if guard:
             body += "(?![" + regex.escape(guard) + "])"
         parts.append(body)
-    return regex.compile("|".join(parts), regex.IGNORECASE | regex.VERSION1)
+    return aliases, tuple(parts)
+
+
+_PROVIDER_FLAGS = regex.IGNORECASE | regex.VERSION1
+
+
+@functools.cache
+def _provider_pattern() -> _Pattern:
+    return regex.compile("|".join(_provider_parts()[1]), _PROVIDER_FLAGS)
+
+
+@functools.lru_cache(maxsize=256)
+def _provider_subpattern(which: tuple[int, ...]) -> _Pattern:
+    """The provider pattern with only the alternatives ``which`` (positions, in pattern order)."""
+    parts = _provider_parts()[1]
+    return regex.compile("|".join(parts[i] for i in which), _PROVIDER_FLAGS)
+
+
+#: Text made only of these characters is "plain": ASCII, and blocks without any case mapping
+#: (CJK ideographs and punctuation, kana, general punctuation, arrows, dingbats, emoji). Under
+#: the IGNORECASE | VERSION1 (full case folding) flags a plain non-ASCII character matches only
+#: itself, and an ASCII character matches only an ASCII character with the same ``lower()``;
+#: so a pattern literal can only match plain text where its ``lower()`` occurs in the text's
+#: ``lower()``. (Not plain: e.g. U+017F ſ matches "s", U+212A K "k", U+0130 İ "i", ß "ss";
+#: tests/test_parse_speed_gates.py checks this against the regex module's own tables.)
+_NOT_PLAIN = re.compile(
+    "[^\x00-\x7f\u00a1-\u00a9\u00ab-\u00b4\u00b6-\u00b9\u00bb-\u00bf"
+    "\u2010-\u2027\u2030-\u205e\u2190-\u23ff\u2500-\u27bf"
+    "\u3000-\u303f\u3041-\u3096\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\ufe0f\U0001f300-\U0001faff]"
+)
+
+
+def _is_plain(text: str) -> bool:
+    return _NOT_PLAIN.search(text) is None
+
+
+#: Characters common in notices, most common first: an alias is indexed under its rarest one.
+_COMMON_CHARS = (
+    ".-0123456789"
+    + "云网中国天新数码互联科技信息移动通电华京东百度安美西易商爱"
+    + "etaoinsrhldcumfpgwybvkxjqz"
+)
+
+
+_IndexEntry = tuple[int, str, tuple[str, ...]]
+
+
+@functools.cache
+def _provider_index() -> tuple[re.Pattern[str], dict[str, tuple[_IndexEntry, ...]]]:
+    """A character class of key characters, and key character → aliases indexed under it.
+
+    Every alias is indexed under its rarest character (lower-cased), as ``(position in the
+    pattern, first piece, other pieces)``; the pieces are the alias lower-cased and split at
+    spaces (a space in an alias matches an optional space).
+    """
+    index: dict[str, list[_IndexEntry]] = {}
+    for i, alias in enumerate(_provider_parts()[0]):
+        pieces = [p for p in alias.lower().split(" ") if p]
+        key = max(
+            "".join(pieces),
+            key=lambda c: _COMMON_CHARS.index(c) if c in _COMMON_CHARS else len(_COMMON_CHARS),
+        )
+        index.setdefault(key, []).append((i, pieces[0], tuple(pieces[1:])))
+    keys = re.compile("[" + "".join(re.escape(c) for c in index) + "]")
+    return keys, {k: tuple(v) for k, v in index.items()}
+
+
+def _provider_gate(text: str) -> _Pattern | None:
+    """The provider pattern reduced to the aliases that can occur in ``text``; ``None`` if none.
+
+    An alternative whose alias cannot match anywhere in ``text`` never wins at any position, so
+    dropping it changes no match (the order of the others is kept). In plain text (see
+    :data:`_NOT_PLAIN`) an alias can only match where each of its lower-cased pieces occurs in
+    the lower-cased text; other text gets the whole pattern.
+    """
+    if not _is_plain(text):
+        return _provider_pattern()
+    low = text.lower()
+    keys, index = _provider_index()
+    found = set(keys.findall(low))
+    if not found:
+        return None
+    which: list[int] = []
+    for key in found:
+        for i, first, rest in index[key]:
+            if first in low and (not rest or all(p in low for p in rest)):
+                which.append(i)
+    if not which:
+        return None
+    which.sort()
+    return _provider_subpattern(tuple(which))
 
 
 @functools.cache
@@ -485,8 +579,16 @@ def provider_in_signature(signature: str) -> str | None:
     >>> provider_in_signature("阿里云备案"), provider_in_signature("某某科技")
     ('阿里云', None)
     """
-    lowered = signature.lower()
+    if len(signature) > 64:
+        return _alias_inside(signature.lower())
+    return _alias_inside_memo(signature.lower())
+
+
+def _alias_inside(lowered: str) -> str | None:
     return next((name for alias, name in _signature_aliases() if alias in lowered), None)
+
+
+_alias_inside_memo = functools.lru_cache(maxsize=1024)(_alias_inside)
 
 
 def provider_for_sender(sender: str) -> str | None:
@@ -523,42 +625,78 @@ def provider_for_sender(sender: str) -> str | None:
 # --------------------------------------------------------------------------- helpers
 
 
-_DIGIT = regex.compile(r"\d")
+def _may_be_licence(t: str) -> bool:
+    # [AB][12] … - …, case-sensitive
+    return "-" in t and ("B2" in t or "B1" in t or "A2" in t or "A1" in t)
 
 
-def _has_digit_run(text: str) -> bool:
-    return _DIGIT.search(text) is not None
+def _may_be_date_iso(t: str) -> bool:
+    # (?:19|20)\d{2}, then one separator [-/.] twice
+    return ("20" in t or "19" in t) and (
+        t.count("-") >= 2 or t.count("/") >= 2 or t.count(".") >= 2
+    )
+
+
+def _may_be_mobile(t: str) -> bool:
+    # 1[3-9]
+    return "13" in t or "15" in t or "18" in t or "17" in t or "19" in t or "16" in t or "14" in t
+
+
+def _may_be_landline(t: str) -> bool:
+    # 0\d{2,3}-… | [48]00… | 95…
+    return ("-" in t and "0" in t) or "400" in t or "800" in t or "95" in t
+
+
+def _may_be_duration(t: str) -> bool:
+    # every unit holds one of 日 时 天 月 周 分钟 星期 秒
+    return (
+        "日" in t
+        or "时" in t
+        or "天" in t
+        or "月" in t
+        or "周" in t
+        or "分钟" in t
+        or "星期" in t
+        or "秒" in t
+    )
 
 
 # Cheap substring tests that skip a pattern which cannot match (most notices are short and
-# hold two or three kinds of entity); each gate is implied by its pattern.
+# hold two or three kinds of entity); each gate is implied by its pattern: a literal the
+# pattern must match (its flags cannot fold Han or ASCII digits and punctuation), or a count
+# of literal characters it must match (ipv4: three dots; ipv6: two colons).
+# tests/test_parse_speed_gates.py runs every pattern with and without its gate.
 _GATES: dict[str, Callable[[str], bool]] = {
     "icp": lambda t: "icp" in t.lower(),
     "psb": lambda t: "公网安备" in t,
-    "licence": lambda t: "-" in t,
+    "licence": _may_be_licence,
     "url": lambda t: "://" in t or "www." in t.lower(),
     "domain": lambda t: "." in t,
     "cn_domain": lambda t: "." in t,
-    "ipv4": lambda t: "." in t,
-    "ipv6": lambda t: ":" in t,
+    "ipv4": lambda t: t.count(".") >= 3,
+    "ipv6": lambda t: t.count(":") >= 2,
     "code": lambda t: "码" in t or "code" in t.lower(),
-    "date_ymd": lambda t: "年" in t,
-    "date_iso": lambda t: "-" in t or "/" in t or "." in t,
+    "date_ymd": lambda t: "年" in t and "月" in t,
+    "date_iso": _may_be_date_iso,
     "date_md": lambda t: "月" in t,
-    "mobile": _has_digit_run,
-    "landline": _has_digit_run,
+    "duration": _may_be_duration,
+    "mobile": _may_be_mobile,
+    "landline": _may_be_landline,
 }
 
 
 def _finditer(
     name: str, text: str, defects: list[Defect], pattern: _Pattern | None = None
-) -> Iterator[regex.Match[str]]:
+) -> list[regex.Match[str]]:
+    """The matches of pattern ``name`` in ``text`` (those found before a timeout, if one)."""
+    found: list[regex.Match[str]] = []
     gate = _GATES.get(name)
     if gate is not None and not gate(text):
-        return
+        return found
     pat = pattern if pattern is not None else _patterns()[name]
     try:
-        yield from pat.finditer(text, timeout=REGEX_TIMEOUT)
+        for m in pat.finditer(text, timeout=REGEX_TIMEOUT):
+            found.append(m)
     except TimeoutError:
         defects.append(
             Defect(
@@ -566,6 +704,7 @@ def _finditer(
                 message=f"the {name} pattern timed out; {name} entities may be incomplete",
             )
         )
+    return found
 
 
 _CN_DIGITS = {
@@ -627,15 +766,19 @@ def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
 
 
 def _domain(name: str) -> Domain | None:
-    name = name.lower().rstrip(".")
+    forms = _domain_forms(name.lower().rstrip("."))
+    return None if forms is None else Domain(name=forms[0], ascii=forms[1])
+
+
+@functools.lru_cache(maxsize=1024)
+def _domain_forms(name: str) -> tuple[str, str] | None:
+    """``(Unicode form, IDNA form)`` of a lower-cased domain; ``None`` if IDNA refuses it."""
     try:
         if "xn--" in name:
-            uni = name.encode("ascii").decode("idna")
-            return Domain(name=uni, ascii=name)
-        ascii_form = name.encode("idna").decode("ascii")
+            return name.encode("ascii").decode("idna"), name
+        return name, name.encode("idna").decode("ascii")
     except (UnicodeError, ValueError):
         return None
-    return Domain(name=name, ascii=ascii_form)
 
 
 # --------------------------------------------------------------------------- extraction
@@ -816,10 +959,12 @@ def extract(
     phones = [p for _, p in sorted(phone_hits)]
 
     providers: list[ProviderMention] = []
-    for m in _finditer("provider", text, defects, _provider_pattern()):
-        canonical = provider_for_alias(m.group(0))
-        if canonical is not None:
-            providers.append(ProviderMention(name=canonical, alias=m.group(0)))
+    provider_pattern = _provider_gate(text)
+    if provider_pattern is not None:
+        for m in _finditer("provider", text, defects, provider_pattern):
+            canonical = provider_for_alias(m.group(0))
+            if canonical is not None:
+                providers.append(ProviderMention(name=canonical, alias=m.group(0)))
 
     entities = Entities(
         icp_numbers=tuple(_unique(icps, key=lambda x: (x.canonical, x.span))),
@@ -858,6 +1003,8 @@ def _resolve_year(month: int, day: int, reference: dt.datetime) -> dt.date:
 
 
 def _unique(items: list[_T], *, key: Any) -> list[_T]:
+    if len(items) < 2:
+        return items
     seen: set[Any] = set()
     out: list[_T] = []
     for item in items:
@@ -866,6 +1013,18 @@ def _unique(items: list[_T], *, key: Any) -> list[_T]:
             seen.add(k)
             out.append(item)
     return out
+
+
+def _may_address(head: str) -> bool:
+    """Whether the recipient pattern can match: each alternative needs one of these literals."""
+    return (
+        "尊敬的" in head
+        or "您好" in head
+        or "亲爱的" in head
+        or "你好" in head
+        or "dear" in head.lower()
+        or not _is_plain(head)  # "Dear" written with a character that folds to d, e, a or r
+    )
 
 
 _MASK = regex.compile(r"[*＊]|[Xx]{2,}|^[Xx]$|某|\*")
@@ -895,6 +1054,8 @@ def extract_recipient(text: str) -> Recipient | None:
     True
     """
     head = text[:300]
+    if not _may_address(head):
+        return None
     try:
         m = _patterns()["recipient"].search(head, timeout=REGEX_TIMEOUT)
     except TimeoutError:

@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -93,16 +94,41 @@ def _invisible(m: regex.Match[str]) -> str:
     return "" if unicodedata.category(ch) in {"Cf", "Cc", "Cs"} else ch
 
 
-_LINE_BREAK_CHARS = regex.compile("[" + "".join(regex.escape(chr(c)) for c in _LINE_BREAKS) + "]")
-_TRAD_CHARS = regex.compile("[" + "".join(regex.escape(c) for c in TRADITIONAL_TO_SIMPLIFIED) + "]")
+# Literal character classes: the stdlib finds them fastest (no backtracking, no timeout needed).
+_LINE_BREAK_CHARS = re.compile("[" + "".join(re.escape(chr(c)) for c in _LINE_BREAKS) + "]")
+_TRAD_CHARS = re.compile("[" + "".join(re.escape(c) for c in TRADITIONAL_TO_SIMPLIFIED) + "]")
 
 
-def _has_any(char_class: regex.Pattern[str], text: str) -> bool:
-    """Whether ``text`` holds a character of ``char_class`` (``True`` if the search times out)."""
-    try:
-        return char_class.search(text, timeout=REGEX_TIMEOUT) is not None
-    except TimeoutError:  # cannot happen with one character class; then do the work anyway
-        return True
+#: Full-width forms and the ideographic space: what makes most notices not NFKC-normal.
+_WIDE = re.compile("[\u3000\uff01-\uff5e]")
+_WIDE_NFKD = {
+    chr(c): unicodedata.normalize("NFKD", chr(c)) for c in (0x3000, *range(0xFF01, 0xFF5F))
+}
+
+
+def _nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, cheaper when only full-width forms need folding.
+
+    Replacing a character by its NFKD form leaves the text's NFKD (and so its NFKC) unchanged;
+    when the result is then NFKC-normal, it is the NFKC of ``text``.
+    """
+    for ch in set(_WIDE.findall(text)):
+        text = text.replace(ch, _WIDE_NFKD[ch])
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    return unicodedata.normalize("NFKC", text)
+
+
+def _may_hold_invisible(text: str) -> bool:
+    """Whether :func:`_drop_invisible` could change ``text``.
+
+    It removes only characters that :func:`unicodedata.category` puts in Cf, Cc or Cs (``\n``
+    and ``\t`` kept); :meth:`str.isprintable` (same Unicode database) is false for every one
+    of them, so printable text without them is left as it is.
+    """
+    if text.isprintable():
+        return False
+    return not text.replace("\n", "").replace("\t", "").isprintable()
 
 
 def _drop_invisible(text: str) -> str:
@@ -144,6 +170,8 @@ def _join_cjk_spaces(line: str) -> str:
     Spaces between Latin words, digits and domains are always kept, as is the space after
     punctuation that follows a Latin word ("Dear user, your …").
     """
+    if " " not in line and "\t" not in line:  # _SPACED_RUN needs a [ \t] run
+        return line
     try:
         if _SPACED_RUN.search(line, timeout=REGEX_TIMEOUT) is None:
             return line
@@ -191,17 +219,18 @@ def normalize_text(text: str) -> str:
     """
     # Removing an invisible character can put two code points side by side that NFKC then
     # composes (and NFKC can yield a new line break); repeat until nothing changes (≤ 4 rounds).
-    # Each step is skipped when a one-character-class search finds nothing it would change
-    # (``str.translate`` with a dict looks up every character; the search runs in C).
+    # Each step is skipped when a one-character-class search (or ``str.isprintable``) finds
+    # nothing it would change (``str.translate`` with a dict looks up every character; the
+    # search runs in C).
     for _ in range(4):
         folded = text
-        if _has_any(_LINE_BREAK_CHARS, folded):
+        if _LINE_BREAK_CHARS.search(folded) is not None:
             folded = folded.translate(_LINE_BREAKS)
-        if _has_any(_MAYBE_INVISIBLE, folded):
+        if _may_hold_invisible(folded):
             folded = _drop_invisible(folded)
         if not unicodedata.is_normalized("NFKC", folded):
-            folded = unicodedata.normalize("NFKC", folded)
-        if _has_any(_TRAD_CHARS, folded):
+            folded = _nfkc(folded)
+        if _TRAD_CHARS.search(folded) is not None:
             folded = folded.translate(_TRAD_TABLE)
         if folded == text:
             break
@@ -316,6 +345,8 @@ def looks_like_html(text: str) -> bool:
     >>> looks_like_html("<html><body><p>备案已通过</p></body></html>"), looks_like_html("a < b")
     (True, False)
     """
+    if "<" not in text:  # both patterns need one
+        return False
     try:
         return bool(_HTML_START.match(text, timeout=REGEX_TIMEOUT)) and bool(
             _HTML_CLOSE.search(text, timeout=REGEX_TIMEOUT)
@@ -646,25 +677,52 @@ def _unwrap_quoted(text: str) -> tuple[str, ForwardInfo, str] | None:
     return normalize_text(body), info, note
 
 
+#: The Han characters of _OPT_OUT_TAIL.
+_TAIL_HAN = frozenset("拒收退订取消阅不再接请回复")
+
+
+def _tail_start(body: str, cut: int) -> int:
+    """Where an _OPT_OUT_TAIL match at or after ``cut`` can start, at the earliest.
+
+    A match runs to the end of ``body`` and holds no Han character but those of
+    :data:`_TAIL_HAN` (the rest is separators, whitespace, ASCII letters and digits, and
+    trailing punctuation), so it starts after the last other Han character. The pattern has no
+    look-behind, so searching from there finds the same match as searching from ``cut``.
+    """
+    for i in range(len(body) - 1, cut - 1, -1):
+        ch = body[i]
+        if "\u4e00" <= ch <= "\u9fff" and ch not in _TAIL_HAN:
+            return i + 1
+    return cut
+
+
 def _peel_signature_and_opt_out(body: str) -> tuple[str, str | None, str | None]:
     signature: str | None = None
     opt_out: str | None = None
+    # Each pattern runs only when the literals it needs are there: _SIGNATURE_HEAD starts
+    # with "【"; an _OPT_OUT_TAIL match holds 退, 拒收, 取消 or 不再接收 within the window;
+    # _SIGNATURE_TAIL ends with "】" at the end (``$``: or before a final newline).
     for _ in range(4):
         changed = False
-        m = _SIGNATURE_HEAD.match(body, timeout=REGEX_TIMEOUT)
+        m = _SIGNATURE_HEAD.match(body, timeout=REGEX_TIMEOUT) if body.startswith("【") else None
         if m:
             signature = signature or m.group(1).strip()
             body = body[m.end() :]
             changed = True
         # tails are short: look at the end only (bounded work on long bodies)
         cut = max(0, len(body) - _TAIL_WINDOW)
-        m = _OPT_OUT_TAIL.search(body, cut, timeout=REGEX_TIMEOUT)
-        if m and m.start() > 0:
-            opt_out = opt_out or m["tail"]
-            body = body[: m.start()]
-            changed = True
-        cut = max(0, len(body) - _TAIL_WINDOW)
-        m = _SIGNATURE_TAIL.search(body, cut, timeout=REGEX_TIMEOUT)
+        window = body[cut:]
+        if "退" in window or "拒收" in window or "取消" in window or "不再接收" in window:
+            m = _OPT_OUT_TAIL.search(body, _tail_start(body, cut), timeout=REGEX_TIMEOUT)
+            if m and m.start() > 0:
+                opt_out = opt_out or m["tail"]
+                body = body[: m.start()]
+                changed = True
+        if not body.endswith(("】", "】\n")):
+            m = None
+        else:
+            cut = max(0, len(body) - _TAIL_WINDOW)
+            m = _SIGNATURE_TAIL.search(body, cut, timeout=REGEX_TIMEOUT)
         if m and m.start() > 0:
             signature = signature or m.group(1).strip()
             body = body[: m.start()]
@@ -721,6 +779,7 @@ def _normalize(text: str, html: bool) -> NormalizedText:
     defects: list[Defect] = []
     signature: str | None = None
     opt_out: str | None = None
+    peeled_already = False  # the last peel left ``body`` as it was (peeling is a pure function)
     for _ in range(_MAX_UNWRAP):
         before = body
         unwrapped: tuple[str, ForwardInfo] | None = _unwrap_json(body) or _unwrap_smsforwarder(body)
@@ -734,6 +793,7 @@ def _normalize(text: str, html: bool) -> NormalizedText:
             # A signature may sit outside a wrapper ("【转发】{json}"): peel and retry.
             peeled, sig, tail = _peel_signature_and_opt_out(body)
             if peeled == body:
+                peeled_already = True  # and then sig and tail are None
                 break
             body = peeled
             signature = signature or sig
@@ -757,7 +817,9 @@ def _normalize(text: str, html: bool) -> NormalizedText:
             )
         if body == before:
             break
-    body, sig, tail = _peel_signature_and_opt_out(body)
+    sig = tail = None
+    if not peeled_already:
+        body, sig, tail = _peel_signature_and_opt_out(body)
     return NormalizedText(
         body=body,
         signature=sig or signature,

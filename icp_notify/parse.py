@@ -25,6 +25,14 @@ from typing import Any
 
 import regex
 
+from icp_notify.entities import (
+    extract,
+    extract_recipient,
+    provider_for_alias,
+    provider_for_sender,
+    provider_in_signature,
+    provider_table,
+)
 from icp_notify.errors import InputError
 from icp_notify.models import (
     DATETIME_MAX,
@@ -33,11 +41,13 @@ from icp_notify.models import (
     Channel,
     Defect,
     Entities,
+    ForwardInfo,
     Notice,
     RawMessage,
     SenderType,
     in_datetime_range,
 )
+from icp_notify.normalize import looks_like_html, normalize, strip_subject_prefixes
 
 __all__ = ["MAX_EMAIL_BYTES", "MAX_TEXT_CHARS", "decode_bytes", "parse"]
 
@@ -252,13 +262,6 @@ def _sender_type(
     sender: str | None, signature: str | None, forward_sender: str | None
 ) -> tuple[SenderType, str | None]:
     """Return the sender type and the provider it names (if any)."""
-    from icp_notify.entities import (
-        provider_for_alias,
-        provider_for_sender,
-        provider_in_signature,
-        provider_table,
-    )
-
     table = provider_table()
     for who in (sender, forward_sender):
         if not who:
@@ -358,9 +361,6 @@ def parse(
     >>> n.entities.icp_numbers[0].canonical, n.received_at.isoformat()
     ('粤ICP备12345678号', '2025-03-01T10:00:00+08:00')
     """
-    from icp_notify.entities import extract, extract_recipient
-    from icp_notify.normalize import looks_like_html, normalize, strip_subject_prefixes
-
     defects: list[Defect] = []
     if isinstance(data, bytes | bytearray | memoryview):
         data = bytes(data)
@@ -450,8 +450,6 @@ def parse(
             )
         )
         if forward is None:
-            from icp_notify.models import ForwardInfo
-
             forward = ForwardInfo(wrapper="email_forward")
 
     forward_sender = forward.original_sender if forward else None
