@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
+# imported here, not in the functions: an import statement costs ~1 µs on every call
+from icp_notify.context import DEFAULT_ORDER, weigh
 from icp_notify.errors import InputError
 from icp_notify.models import (
     KIND_SITUATION,
@@ -37,10 +39,11 @@ from icp_notify.models import (
     Situation,
     _trusted,
 )
+from icp_notify.parse import parse
+from icp_notify.rules import STRONG_WEIGHT, RuleSet, default_rules
 
 if TYPE_CHECKING:
     from icp_notify.context import ContextVerdict
-    from icp_notify.rules import RuleSet
 
 __all__ = [
     "CAPPED_CONFIDENCE",
@@ -240,8 +243,6 @@ def sure_rule(rule_evidence: Sequence[Evidence]) -> Evidence | None:
     >>> sure_rule([e]).id
     'r'
     """
-    from icp_notify.rules import STRONG_WEIGHT
-
     sure = [
         e
         for e in rule_evidence
@@ -277,8 +278,6 @@ def cautions(rule_evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
     >>> [e.id for e in cautions([hint])]
     ['signal.x']
     """
-    from icp_notify.rules import STRONG_WEIGHT
-
     return tuple(
         e
         for e in rule_evidence
@@ -295,8 +294,6 @@ def _with_hints(
     model_sit: Mapping[Situation, float], rule_evidence: Sequence[Evidence]
 ) -> dict[Situation, float]:
     """Add ``HINT_SHARE`` × weight of every hint rule (below ``STRONG_WEIGHT``) to its situation."""
-    from icp_notify.rules import STRONG_WEIGHT
-
     out = dict(model_sit)
     for e in rule_evidence:
         weight = e.weight or 0.0
@@ -495,8 +492,6 @@ def _decide(  # noqa: PLR0917
 ) -> dict[str, Any]:
     """:func:`decide`'s field values for ``Classification``, given the cleaned probabilities
     (``_clean_probs``) and the sure rule (:func:`sure_rule`) of ``rule_ev``."""
-    from icp_notify.context import DEFAULT_ORDER
-
     spread = DEFAULT_ORDER
     if context_verdict is not None and context_verdict.applies and context_verdict.candidates:
         spread = context_verdict.candidates
@@ -627,10 +622,16 @@ def _decide(  # noqa: PLR0917
 # --------------------------------------------------------------------------- the classifier
 
 
-def _default_tokenizer(text: str) -> list[str]:
+@functools.cache
+def _tokenize_function() -> Callable[[str], list[str]]:
+    """:func:`icp_notify.tokenize.tokenize`, imported on first use (it loads the dictionary)."""
     from icp_notify.tokenize import tokenize
 
-    return tokenize(text)
+    return tokenize
+
+
+def _default_tokenizer(text: str) -> list[str]:
+    return _tokenize_function()(text)
 
 
 class Classifier:
@@ -667,8 +668,6 @@ class Classifier:
         tokenizer: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
         if rules is None:
-            from icp_notify.rules import default_rules
-
             rules = default_rules()
         self.rules = rules
         self._signature_rules: RuleSet | None = None
@@ -688,7 +687,6 @@ class Classifier:
         if cls._default is None:
             with cls._lock:
                 if cls._default is None:
-                    from icp_notify.rules import default_rules
                     from icp_notify.textmodel import default_model
 
                     cls._default = cls(default_rules(), default_model())
@@ -758,8 +756,6 @@ class Classifier:
         if cached is not None:
             return cached
         if self._signature_rules is None:  # only the rules whose kind is read off a signature
-            from icp_notify.rules import RuleSet
-
             chosen = [r for r in self.rules.rules if r.spec.kind in SIGNATURE_KINDS]
             self._signature_rules = RuleSet(chosen, path=self.rules.path)
         if not self._signature_rules.rules:
@@ -795,8 +791,6 @@ class Classifier:
         -------
         Classification
         """
-        from icp_notify.context import weigh
-
         ctx = _context(context)
         rule_evidence = self.rules.match(notice) + self._signature_evidence(notice)
         probs, tokens, version = self._model_inputs(notice)
@@ -879,7 +873,5 @@ def classify(
     if isinstance(data, Notice):
         notice = data
     else:
-        from icp_notify.parse import parse
-
         notice = parse(data, channel=channel, sender=sender, received_at=received_at)
     return Classifier.default().classify_notice(notice, ctx)
