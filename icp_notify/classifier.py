@@ -83,6 +83,9 @@ _SITUATIONS: tuple[Situation, ...] = tuple(Situation)
 _SITUATION_RANK = {s: i for i, s in enumerate(_SITUATIONS)}
 """``list(Situation).index(s)`` for every situation."""
 
+_ONLY_KIND = frozenset({Kind})
+_ONLY_FLOAT = frozenset({float})
+
 _SIGNATURE_CACHE_SIZE = 1024
 """Most (signature, channel) pairs whose signature evidence a :class:`Classifier` keeps."""
 
@@ -190,9 +193,14 @@ def _clean_probs(model_probs: Mapping[Any, float] | None) -> dict[Kind, float] |
     if model_probs is None:
         return None
     kinds: dict[Kind, float]
-    if type(model_probs) is dict and all(type(key) is Kind for key in model_probs):
-        # the common case: distinct Kind keys, so each sum below has one term (0.0 + x)
-        kinds = {key: 0.0 + max(float(value), 0.0) for key, value in model_probs.items()}
+    if (
+        type(model_probs) is dict
+        and {*map(type, model_probs)} == _ONLY_KIND
+        and {*map(type, model_probs.values())} == _ONLY_FLOAT
+    ):
+        # the common case: distinct Kind keys, so each sum below has one term (0.0 + x), and
+        # float values, so max(float(v), 0.0) is (0.0 if v < 0.0 else v)
+        kinds = {key: 0.0 + (0.0 if v < 0.0 else v) for key, v in model_probs.items()}
     else:
         kinds = {}
         for key, value in model_probs.items():
