@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -22,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
+# imported here, not in the functions: an import statement costs ~1 µs on every call
+from icp_notify.context import DEFAULT_ORDER, weigh
 from icp_notify.errors import InputError
 from icp_notify.models import (
     KIND_SITUATION,
@@ -34,11 +37,13 @@ from icp_notify.models import (
     Notice,
     RawMessage,
     Situation,
+    _trusted,
 )
+from icp_notify.parse import parse
+from icp_notify.rules import STRONG_WEIGHT, RuleSet, default_rules
 
 if TYPE_CHECKING:
     from icp_notify.context import ContextVerdict
-    from icp_notify.rules import RuleSet
 
 __all__ = [
     "CAPPED_CONFIDENCE",
@@ -71,6 +76,21 @@ HINT_SHARE = 0.5
 
 SIGNATURE_KINDS = frozenset({Kind.PUBLIC_SECURITY, Kind.ANTI_FRAUD})
 """Kinds whose rules are also run over the 【signature】 alone (the sender names the topic)."""
+
+_SITUATIONS: tuple[Situation, ...] = tuple(Situation)
+"""``Situation`` members in definition order (iterating the Enum class costs a generator)."""
+
+_SITUATION_RANK = {s: i for i, s in enumerate(_SITUATIONS)}
+"""``list(Situation).index(s)`` for every situation."""
+
+_ONLY_KIND = frozenset({Kind})
+_ONLY_FLOAT = frozenset({float})
+
+_SIGNATURE_CACHE_SIZE = 1024
+"""Most (signature, channel) pairs whose signature evidence a :class:`Classifier` keeps."""
+
+_SIGNATURE_CACHE_LENGTH = 64
+"""Longest signature whose evidence is kept (longer ones are matched every time)."""
 
 
 class ProbaModel(Protocol):
@@ -122,21 +142,27 @@ def rank_probabilities(candidates: Sequence[Situation]) -> dict[Situation, float
     k = len(candidates)
     weights = {s: float(k - i + 2) for i, s in enumerate(candidates)}
     total = sum(weights.values())
-    return {s: weights.get(s, 0.0) / total if total else 0.0 for s in Situation}
+    return {s: weights.get(s, 0.0) / total if total else 0.0 for s in _SITUATIONS}
+
+
+@functools.lru_cache(maxsize=256)
+def _rank_probabilities(candidates: tuple[Situation, ...]) -> dict[Situation, float]:
+    """:func:`rank_probabilities`, kept per candidate tuple; callers only read the dict."""
+    return rank_probabilities(candidates)
 
 
 def _situation_probs(
     kinds: Mapping[Kind, float], spread: Sequence[Situation]
 ) -> dict[Situation, float]:
     """Aggregate kind probabilities per situation, spreading the generic mass over ``spread``."""
-    out = dict.fromkeys(Situation, 0.0)
+    out = dict.fromkeys(_SITUATIONS, 0.0)
     for kind, p in kinds.items():
         situation = KIND_SITUATION[kind]
         if situation is not None:
             out[situation] += p
     generic = kinds.get(Kind.CHANGE_NOTICE_GENERIC, 0.0)
     if generic:
-        for s, share in rank_probabilities(spread).items():
+        for s, share in _rank_probabilities(tuple(spread)).items():
             out[s] += generic * share
     return _normalised(out)
 
@@ -144,15 +170,15 @@ def _situation_probs(
 def _normalised(probs: Mapping[Situation, float]) -> dict[Situation, float]:
     total = sum(probs.values())
     if total <= 0:
-        return {s: 1.0 / len(Situation) for s in Situation}
-    return {s: probs.get(s, 0.0) / total for s in Situation}
+        return {s: 1.0 / len(_SITUATIONS) for s in _SITUATIONS}
+    return {s: probs.get(s, 0.0) / total for s in _SITUATIONS}
 
 
 def _blend(
     situation: Situation, confidence: float, rest: Mapping[Situation, float] | None
 ) -> dict[Situation, float]:
     """``situation`` gets ``confidence``; the rest is shared as in ``rest`` (uniform if absent)."""
-    others = [s for s in Situation if s is not situation]
+    others = [s for s in _SITUATIONS if s is not situation]
     weights = {s: (rest or {}).get(s, 0.0) for s in others}
     total = sum(weights.values())
     if total <= 0:
@@ -166,16 +192,38 @@ def _blend(
 def _clean_probs(model_probs: Mapping[Any, float] | None) -> dict[Kind, float] | None:
     if model_probs is None:
         return None
-    kinds: dict[Kind, float] = {}
-    for key, value in model_probs.items():
-        if type(key) is Kind:  # the common case, without the enum's lookup
-            kind = key
-        else:
-            try:
-                kind = Kind(key)
-            except ValueError:
-                continue
-        kinds[kind] = kinds.get(kind, 0.0) + max(float(value), 0.0)
+    kinds: dict[Kind, float]
+    if (
+        type(model_probs) is dict
+        and {*map(type, model_probs)} == _ONLY_KIND
+        and {*map(type, model_probs.values())} == _ONLY_FLOAT
+    ):
+        # the common case: distinct Kind keys, so each sum below has one term (0.0 + x), and
+        # float values, so max(float(v), 0.0) is (0.0 if v < 0.0 else v)
+        kinds = {key: 0.0 + (0.0 if v < 0.0 else v) for key, v in model_probs.items()}
+    else:
+        kinds = {}
+        for key, value in model_probs.items():
+            if type(key) is Kind:
+                kind = key
+            else:
+                try:
+                    kind = Kind(key)
+                except ValueError:
+                    continue
+            kinds[kind] = kinds.get(kind, 0.0) + max(float(value), 0.0)
+    total = sum(kinds.values())
+    if total <= 0:
+        return None
+    return {k: v / total for k, v in kinds.items()}
+
+
+def _clean_again(kinds: dict[Kind, float]) -> dict[Kind, float] | None:
+    """``_clean_probs(kinds)`` for ``kinds`` that ``_clean_probs`` returned.
+
+    Its keys are distinct Kinds and its values ``+0.0``, positive or NaN, so
+    ``0.0 + max(float(v), 0.0)`` is ``v`` and only the renormalisation is left to do.
+    """
     total = sum(kinds.values())
     if total <= 0:
         return None
@@ -203,8 +251,6 @@ def sure_rule(rule_evidence: Sequence[Evidence]) -> Evidence | None:
     >>> sure_rule([e]).id
     'r'
     """
-    from icp_notify.rules import STRONG_WEIGHT
-
     sure = [
         e
         for e in rule_evidence
@@ -240,8 +286,6 @@ def cautions(rule_evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
     >>> [e.id for e in cautions([hint])]
     ['signal.x']
     """
-    from icp_notify.rules import STRONG_WEIGHT
-
     return tuple(
         e
         for e in rule_evidence
@@ -258,8 +302,6 @@ def _with_hints(
     model_sit: Mapping[Situation, float], rule_evidence: Sequence[Evidence]
 ) -> dict[Situation, float]:
     """Add ``HINT_SHARE`` × weight of every hint rule (below ``STRONG_WEIGHT``) to its situation."""
-    from icp_notify.rules import STRONG_WEIGHT
-
     out = dict(model_sit)
     for e in rule_evidence:
         weight = e.weight or 0.0
@@ -276,19 +318,19 @@ def _ambiguous(  # noqa: PLR0917
     decided_by: tuple[Decider, ...],
     evidence: Sequence[Evidence],
     model_version: str | None,
-) -> Classification:
+) -> dict[str, Any]:
     probs = _normalised(probabilities)
-    return Classification(
-        situation=None,
-        ambiguous=True,
-        candidates=tuple(candidates),
-        confidence=round(probs[candidates[0]], 6),
-        probabilities=probs,
-        kind=kind,
-        decided_by=decided_by,
-        evidence=tuple(evidence),
-        model_version=model_version,
-    )
+    return {
+        "situation": None,
+        "ambiguous": True,
+        "candidates": tuple(candidates),
+        "confidence": round(probs[candidates[0]], 6),
+        "probabilities": probs,
+        "kind": kind,
+        "decided_by": decided_by,
+        "evidence": tuple(evidence),
+        "model_version": model_version,
+    }
 
 
 def _decided(  # noqa: PLR0917
@@ -299,18 +341,53 @@ def _decided(  # noqa: PLR0917
     decided_by: tuple[Decider, ...],
     evidence: Sequence[Evidence],
     model_version: str | None,
-) -> Classification:
-    return Classification(
-        situation=situation,
-        ambiguous=False,
-        candidates=(situation,),
-        confidence=round(min(max(confidence, 0.0), 1.0), 6),
-        probabilities=_normalised(probabilities),
-        kind=kind,
-        decided_by=decided_by,
-        evidence=tuple(evidence),
-        model_version=model_version,
-    )
+) -> dict[str, Any]:
+    return {
+        "situation": situation,
+        "ambiguous": False,
+        "candidates": (situation,),
+        "confidence": round(min(max(confidence, 0.0), 1.0), 6),
+        "probabilities": _normalised(probabilities),
+        "kind": kind,
+        "decided_by": decided_by,
+        "evidence": tuple(evidence),
+        "model_version": model_version,
+    }
+
+
+def _classification(values: dict[str, Any]) -> Classification:
+    """``Classification(**values)`` for the field values :func:`_decide` returns.
+
+    When every value is already what validation would return (members of the right enums,
+    tuples, a float confidence in [0, 1], Evidence instances, the consistency rules of
+    ``Classification``), the instance is built without validating again — the same instance.
+    ``probabilities`` always comes from ``_normalised`` (float values over the five
+    situations). Anything else (a NaN confidence, a caller's odd evidence, one candidate) is
+    validated, and fails or converts exactly as before.
+    """
+    situation = values["situation"]
+    ambiguous = values["ambiguous"]
+    candidates = values["candidates"]
+    confidence = values["confidence"]
+    model_version = values["model_version"]
+    if (
+        type(confidence) is float
+        and 0.0 <= confidence <= 1.0
+        and type(values["kind"]) is Kind
+        and (model_version is None or type(model_version) is str)
+        and (
+            (not ambiguous and type(situation) is Situation and candidates == (situation,))
+            or (
+                ambiguous
+                and situation is None
+                and len(candidates) >= 2
+                and all(type(c) is Situation for c in candidates)
+            )
+        )
+        and all(type(e) is Evidence for e in values["evidence"])
+    ):
+        return _trusted(Classification, values)
+    return Classification(**values)
 
 
 # --------------------------------------------------------------------------- the policy
@@ -399,12 +476,30 @@ def decide(
     >>> c.situation.value, c.kind.value, c.decided_by
     ('other', 'progress', (<Decider.MODEL: 'model'>,))
     """
-    from icp_notify.context import DEFAULT_ORDER
-
     del notice  # the policy reads the evidence only
-    kinds = _clean_probs(model_probs)
     rule_ev = tuple(rule_evidence)
-    best = sure_rule(rule_ev)
+    return _classification(
+        _decide(
+            rule_ev,
+            _clean_probs(model_probs),
+            sure_rule(rule_ev),
+            context_verdict,
+            tuple(model_evidence),
+            model_version,
+        )
+    )
+
+
+def _decide(  # noqa: PLR0917
+    rule_ev: tuple[Evidence, ...],
+    kinds: dict[Kind, float] | None,
+    best: Evidence | None,
+    context_verdict: ContextVerdict | None,
+    model_evidence: tuple[Evidence, ...],
+    model_version: str | None,
+) -> dict[str, Any]:
+    """:func:`decide`'s field values for ``Classification``, given the cleaned probabilities
+    (``_clean_probs``) and the sure rule (:func:`sure_rule`) of ``rule_ev``."""
     spread = DEFAULT_ORDER
     if context_verdict is not None and context_verdict.applies and context_verdict.candidates:
         spread = context_verdict.candidates
@@ -443,7 +538,9 @@ def decide(
         context_ev = verdict.evidence if verdict is not None else ()
         evidence = (*rule_ev, *model_evidence, *context_ev)
         if verdict is not None and verdict.situation is not None:
-            rest = rank_probabilities([s for s in DEFAULT_ORDER if s is not verdict.situation])
+            rest = _rank_probabilities(
+                tuple(s for s in DEFAULT_ORDER if s is not verdict.situation)
+            )
             return _decided(
                 verdict.situation,
                 CONTEXT_CONFIDENCE,
@@ -457,7 +554,7 @@ def decide(
         deciders = (*first, Decider.CONTEXT) if verdict is not None else first
         return _ambiguous(
             candidates,
-            rank_probabilities(candidates),
+            _rank_probabilities(tuple(candidates)),
             Kind.CHANGE_NOTICE_GENERIC,
             deciders,
             evidence,
@@ -479,7 +576,7 @@ def decide(
     # Rows 4–7: the model, with the hint rules' weight added.
     model_sit = _with_hints(model_sit, rule_ev)
     evidence = (*rule_ev, *model_evidence)
-    ranked = sorted(Situation, key=lambda s: (-model_sit[s], list(Situation).index(s)))
+    ranked = sorted(_SITUATIONS, key=lambda s: (-model_sit[s], _SITUATION_RANK[s]))
     top = ranked[0]
 
     def top_kind_of(situation: Situation) -> Kind:
@@ -533,10 +630,16 @@ def decide(
 # --------------------------------------------------------------------------- the classifier
 
 
-def _default_tokenizer(text: str) -> list[str]:
+@functools.cache
+def _tokenize_function() -> Callable[[str], list[str]]:
+    """:func:`icp_notify.tokenize.tokenize`, imported on first use (it loads the dictionary)."""
     from icp_notify.tokenize import tokenize
 
-    return tokenize(text)
+    return tokenize
+
+
+def _default_tokenizer(text: str) -> list[str]:
+    return _tokenize_function()(text)
 
 
 class Classifier:
@@ -573,11 +676,10 @@ class Classifier:
         tokenizer: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
         if rules is None:
-            from icp_notify.rules import default_rules
-
             rules = default_rules()
         self.rules = rules
         self._signature_rules: RuleSet | None = None
+        self._signature_cache: dict[tuple[str, Channel], tuple[Evidence, ...]] = {}
         self.model = model
         self.tokenizer = tokenizer or _default_tokenizer
 
@@ -593,7 +695,6 @@ class Classifier:
         if cls._default is None:
             with cls._lock:
                 if cls._default is None:
-                    from icp_notify.rules import default_rules
                     from icp_notify.textmodel import default_model
 
                     cls._default = cls(default_rules(), default_model())
@@ -611,56 +712,76 @@ class Classifier:
         return probs, tokens, str(version) if version is not None else None
 
     def _explain(
-        self, tokens: Sequence[str], probs: Mapping[Kind, float], result: Classification
+        self, tokens: Sequence[str], probs: Mapping[Kind, float], result: Mapping[str, Any]
     ) -> tuple[Evidence, ...]:
         """The model's top features for the decided kind (and, when ambiguous, for the top kind
-        of each other candidate situation): evidence that explains the result, not the model's
-        own first choice."""
+        of each other candidate situation): evidence that explains the result (the field values
+        of the Classification), not the model's own first choice."""
         top_features = getattr(self.model, "top_features", None)
         if not callable(top_features):
             return ()
-        wanted = [result.kind]
-        if result.ambiguous and result.kind is not Kind.CHANGE_NOTICE_GENERIC:
-            for situation in result.candidates:
+        wanted = [result["kind"]]
+        if result["ambiguous"] and result["kind"] is not Kind.CHANGE_NOTICE_GENERIC:
+            for situation in result["candidates"]:
                 of = [k for k in probs if KIND_SITUATION[k] is situation]
                 if of:
                     wanted.append(max(of, key=probs.__getitem__))
         evidence: list[Evidence] = []
         for rank, kind in enumerate(dict.fromkeys(wanted)):
+            detail = f"feature pointing to {kind.value}"
+            situation = KIND_SITUATION[kind]
             for feature, weight in top_features(tokens, kind, 5 if rank == 0 else 3):
-                evidence.append(
-                    Evidence.model_construct(
-                        source="model",
-                        id=str(feature),
-                        detail=f"feature pointing to {kind.value}",
-                        situation=KIND_SITUATION[kind],
-                        kind=kind,
-                        weight=float(weight),
-                        span=None,
-                        matched=None,
-                        timed_out=False,
+                evidence.append(  # as Evidence.model_construct(...) of every field builds it
+                    _trusted(
+                        Evidence,
+                        {
+                            "source": "model",
+                            "id": str(feature),
+                            "detail": detail,
+                            "situation": situation,
+                            "kind": kind,
+                            "span": None,
+                            "matched": None,
+                            "weight": float(weight),
+                            "timed_out": False,
+                        },
                     )
                 )
         return tuple(evidence)
 
     def _signature_evidence(self, notice: Notice) -> tuple[Evidence, ...]:
-        """Rules of :data:`SIGNATURE_KINDS` run over the 【signature】 alone (e.g. the 公安 platform)."""
+        """Rules of :data:`SIGNATURE_KINDS` run over the 【signature】 alone (e.g. the 公安 platform).
+
+        A pure function of the stripped signature and the channel, so the evidence of short
+        signatures is kept (at most ``_SIGNATURE_CACHE_SIZE`` pairs; frozen Evidence, shared
+        safely); a result with a timed-out search is never kept.
+        """
         signature = (notice.signature or "").strip()
         if not signature:
             return ()
+        key = (signature, notice.channel)
+        cached = self._signature_cache.get(key)
+        if cached is not None:
+            return cached
         if self._signature_rules is None:  # only the rules whose kind is read off a signature
-            from icp_notify.rules import RuleSet
-
             chosen = [r for r in self.rules.rules if r.spec.kind in SIGNATURE_KINDS]
             self._signature_rules = RuleSet(chosen, path=self.rules.path)
         if not self._signature_rules.rules:
             return ()
         view = Notice(raw_text=signature, text=signature, channel=notice.channel)
-        return tuple(
+        found = self._signature_rules.match(view)
+        evidence = tuple(
             e.model_copy(update={"detail": f"{e.detail} (in the signature)"})
-            for e in self._signature_rules.match(view)
+            for e in found
             if not e.timed_out
         )
+        if (
+            len(signature) <= _SIGNATURE_CACHE_LENGTH
+            and len(self._signature_cache) < _SIGNATURE_CACHE_SIZE
+            and not any(e.timed_out for e in found)
+        ):
+            self._signature_cache[key] = evidence
+        return evidence
 
     def classify_notice(
         self, notice: Notice, context: Context | Mapping[str, Any] | None = None
@@ -678,8 +799,6 @@ class Classifier:
         -------
         Classification
         """
-        from icp_notify.context import weigh
-
         ctx = _context(context)
         rule_evidence = self.rules.match(notice) + self._signature_evidence(notice)
         probs, tokens, version = self._model_inputs(notice)
@@ -694,20 +813,18 @@ class Classifier:
             if generic and ctx is not None
             else None
         )
-        result = decide(notice, rule_evidence, probs, verdict, model_version=version)
-        if not probs:
-            return result
-        explained = self._explain(tokens, probs, result)
-        if not explained:
-            return result
-        # decide() puts the model's evidence right after the rules' (before the context's)
-        n = len(rule_evidence)
-        evidence = result.evidence
-        if evidence[:n] == rule_evidence:
-            evidence = (*evidence[:n], *explained, *evidence[n:])
-        else:  # pragma: no cover - a policy that reorders evidence
-            evidence = (*evidence, *explained)
-        return result.model_copy(update={"evidence": evidence})
+        # decide(notice, rule_evidence, probs, verdict, model_version=version), whose
+        # _clean_probs(probs) is _clean_again(probs) here, built once with the explanation
+        kinds = _clean_again(probs) if probs is not None else None
+        values = _decide(rule_evidence, kinds, best, verdict, (), version)
+        if probs:
+            explained = self._explain(tokens, probs, values)
+            if explained:
+                # _decide puts the model's evidence right after the rules' (before the context's)
+                n = len(rule_evidence)
+                evidence = values["evidence"]
+                values["evidence"] = (*evidence[:n], *explained, *evidence[n:])
+        return _classification(values)
 
 
 def _context(context: Context | Mapping[str, Any] | None) -> Context | None:
@@ -764,7 +881,5 @@ def classify(
     if isinstance(data, Notice):
         notice = data
     else:
-        from icp_notify.parse import parse
-
         notice = parse(data, channel=channel, sender=sender, received_at=received_at)
     return Classifier.default().classify_notice(notice, ctx)

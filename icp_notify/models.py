@@ -16,8 +16,9 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -85,6 +86,29 @@ class _Frozen(BaseModel):
     """Base of every public model: immutable, unknown fields refused."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+_M = TypeVar("_M", bound=_Frozen)
+_set_attribute = object.__setattr__
+
+
+def _trusted(cls: type[_M], values: dict[str, Any], fields_set: Iterable[str] | None = None) -> _M:
+    """``cls.model_construct(**values)`` for ``values`` holding every field, in field order.
+
+    The same instance ``model_construct`` builds (``__dict__`` = ``values``; ``model_fields_set``
+    = ``fields_set``, default every field; no extra, no private attributes), without its
+    per-field loop. Only for values our own code built that validation would return unchanged
+    (see the callers); ``values`` becomes the instance's ``__dict__``, so the caller must not keep it.
+    ``tests/test_decide_speed.py`` pins the equivalence.
+    """
+    model = cls.__new__(cls)
+    _set_attribute(model, "__dict__", values)
+    _set_attribute(
+        model, "__pydantic_fields_set__", set(values if fields_set is None else fields_set)
+    )
+    _set_attribute(model, "__pydantic_extra__", None)
+    _set_attribute(model, "__pydantic_private__", None)
+    return model
 
 
 # --------------------------------------------------------------------------- labels

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import operator
 import tomllib
 from collections.abc import Sequence
 from importlib import resources
@@ -63,6 +64,7 @@ from icp_notify.models import (
     Notice,
     SenderType,
     Situation,
+    _trusted,
 )
 
 __all__ = [
@@ -460,16 +462,105 @@ class CompiledRule:
                 if veto.search(text, timeout=self.timeout) is not None:
                     return None
         except TimeoutError:
-            return Evidence(
-                source="rule",
-                id=self.spec.id,
-                detail=f"pattern search timed out after {self.timeout:g} s; rule not applied",
-                situation=self.situation,
-                kind=self.spec.kind,
-                weight=0.0,
-                timed_out=True,
-            )
+            return self._timed_out()
         return self._evidence(span=found.span(), matched=found.group(0))
+
+    def _timed_out(self) -> Evidence:
+        """The evidence of a search of this rule that ran out of time."""
+        return Evidence(
+            source="rule",
+            id=self.spec.id,
+            detail=f"pattern search timed out after {self.timeout:g} s; rule not applied",
+            situation=self.situation,
+            kind=self.spec.kind,
+            weight=0.0,
+            timed_out=True,
+        )
+
+
+_GatedPattern = tuple[regex.Pattern[str], int, int, int]
+"""A pattern and the bit masks of its (up to three) gates; ``1`` (always set) when ungated."""
+
+_RULE_EVIDENCE_SET = frozenset(
+    ("source", "id", "detail", "situation", "kind", "weight", "span", "matched")
+)
+"""The fields :meth:`CompiledRule._evidence` sets for a match (``timed_out`` left to its default)."""
+
+
+class _RulePlan:
+    """One rule prepared for :meth:`RuleSet.match`: its patterns' gates as bit masks."""
+
+    __slots__ = ("any_pattern", "conditions", "patterns", "rule", "unless")
+
+    def __init__(self, rule: CompiledRule, bits: dict[str, int]) -> None:
+        spec = rule.spec
+        self.rule = rule
+        self.conditions = bool(
+            spec.sender_types or spec.channels or rule.senders or spec.url is not None
+        )
+        self.patterns = tuple(_masked(p, g, bits) for p, g in rule._gated)
+        self.unless = tuple(_masked(p, g, bits) for p, g in rule._gated_unless)
+        any_pattern = 0
+        for _, m1, _, _ in self.patterns:
+            any_pattern |= m1
+        if rule.senders:  # a sender search may time out: always check the conditions
+            any_pattern |= 1
+        self.any_pattern = any_pattern
+
+    def evidence(self, found: regex.Match[str]) -> Evidence:
+        """:meth:`CompiledRule._evidence` of a match, without validating our own values."""
+        rule = self.rule
+        spec = rule.spec
+        if type(spec.weight) is not float:  # pragma: no cover - RuleSpec makes it a float
+            return rule._evidence(span=found.span(), matched=found.group(0))
+        # the values Evidence(...) would validate to: str, members, float, (int, int), str
+        return _trusted(
+            Evidence,
+            {
+                "source": "rule",
+                "id": spec.id,
+                "detail": spec.description,
+                "situation": KIND_SITUATION[spec.kind],
+                "kind": spec.kind,
+                "span": found.span(),
+                "matched": found.group(0),
+                "weight": spec.weight,
+                "timed_out": False,
+            },
+            _RULE_EVIDENCE_SET,
+        )
+
+
+def _masked(
+    pattern: regex.Pattern[str], gate: tuple[frozenset[str], ...] | None, bits: dict[str, int]
+) -> _GatedPattern:
+    """``pattern`` with the masks of its gate's conditions (each must meet the text's bits)."""
+    masks = [functools.reduce(operator.or_, (bits[s] for s in option), 0) for option in gate or ()]
+    if not masks:
+        return pattern, 1, 1, 1
+    masks += [masks[0]] * (3 - len(masks))
+    return pattern, masks[0], masks[1], masks[2]
+
+
+def _plan(
+    rules: Sequence[CompiledRule],
+) -> tuple[dict[str, int], dict[str, tuple[tuple[str, int], ...]], tuple[_RulePlan, ...]]:
+    """One bit (from bit 1) per gate string; the strings by first character; the rule plans."""
+    strings = sorted(
+        {
+            string
+            for rule in rules
+            for _, gate in (*rule._gated, *rule._gated_unless)
+            for option in gate or ()
+            for string in option
+        }
+    )
+    bits = {string: 1 << i for i, string in enumerate(strings, start=1)}
+    index: dict[str, list[tuple[str, int]]] = {}
+    for string, bit in bits.items():
+        index.setdefault(string[0], []).append((string, bit))
+    plans = tuple(_RulePlan(rule, bits) for rule in rules)
+    return bits, {ch: tuple(items) for ch, items in index.items()}, plans
 
 
 class RuleSet:
@@ -494,6 +585,7 @@ class RuleSet:
         )
         self._needs_link = any(r.spec.url is not None for r in self.rules)
         self._link_timeout = max((r.timeout for r in self.rules), default=DEFAULT_TIMEOUT)
+        self._bits, self._bit_index, self._plans = _plan(self.rules)
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -620,15 +712,58 @@ class RuleSet:
         >>> [e.matched for e in evidence if e.kind.value == "filing_cancelled"][0]
         '网站备案(京ICP备12345678号)已被注销'
         """
-        present = _present(_lowered(notice.text), self._gate_index)
+        text = notice.text
+        low = _lowered(text)
         link: bool | TimeoutError | None = None
         if self._needs_link:  # once per notice, not once per rule with a url condition
             try:
                 link = has_link(notice, self._link_timeout)
             except TimeoutError as exc:
                 link = exc  # each rule with a url condition reports Evidence(timed_out=True)
-        found = (rule._match(notice, present, link) for rule in self.rules)
-        return tuple(e for e in found if e is not None)
+        if low is None or isinstance(link, TimeoutError):  # the general path
+            present = _present(low, self._gate_index)
+            results = (rule._match(notice, present, link) for rule in self.rules)
+            return tuple(e for e in results if e is not None)
+        # The same results, visiting only the rules and patterns whose gates hold: the gate
+        # strings present in the text are one bit mask (bit 0 always set), each gate one mask.
+        bits = 1
+        index = self._bit_index
+        for ch in index.keys() & set(low):
+            for string, bit in index[ch]:
+                if string in low:
+                    bits |= bit
+        out: list[Evidence] = []
+        for plan in self._plans:
+            if not bits & plan.any_pattern:
+                continue  # no pattern's gate holds (and no condition can time out)
+            rule = plan.rule
+            try:
+                if plan.conditions and not rule._conditions_hold(notice, link):
+                    continue
+                found = None
+                for pattern, m1, m2, m3 in plan.patterns:
+                    if bits & m1 and bits & m2 and bits & m3:
+                        found = pattern.search(text, timeout=rule.timeout)
+                        if found is not None:
+                            break
+                if found is None:
+                    continue
+                vetoed = False
+                for pattern, m1, m2, m3 in plan.unless:
+                    if (
+                        bits & m1
+                        and bits & m2
+                        and bits & m3
+                        and pattern.search(text, timeout=rule.timeout) is not None
+                    ):
+                        vetoed = True
+                        break
+            except TimeoutError:
+                out.append(rule._timed_out())
+                continue
+            if not vetoed:
+                out.append(plan.evidence(found))
+        return tuple(out)
 
     def check_examples(self) -> list[str]:
         """Run every rule on its own examples; return one message per failure (empty if fine).
