@@ -29,11 +29,12 @@ import hashlib
 import json
 import math
 import threading
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from itertools import chain, pairwise
-from operator import add, mul
+from operator import add
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -122,12 +123,21 @@ class FeatureSettings:
         return f"FeatureSettings(word_ngrams={self.word_ngrams}, char_ngrams={self.char_ngrams})"
 
 
-def _char_stream(tokens: Sequence[str]) -> str:
-    """Join tokens; each placeholder token becomes one private-use character."""
+def _char_stream(tokens: Sequence[str], codes: Mapping[str, str] | None = None) -> str:
+    """Join tokens; each placeholder token becomes one private-use character.
+
+    ``codes`` is :func:`_codes` (looked up when not given).
+    """
+    if codes is None:
+        codes = _codes()
+    return "".join(map(codes.get, tokens, tokens))
+
+
+def _codes() -> dict[str, str]:
+    """Placeholder token → its private-use character."""
     from icp_notify.tokenize import PLACEHOLDERS
 
-    codes = _placeholder_chars(tuple(PLACEHOLDERS.values()))
-    return "".join(map(codes.get, tokens, tokens))
+    return _placeholder_chars(tuple(PLACEHOLDERS.values()))
 
 
 @functools.cache
@@ -234,12 +244,13 @@ def _feature_indices(
     settings: FeatureSettings,
     words: Mapping[str, int],
     chars: Mapping[str, int],
+    codes: Mapping[str, str] | None = None,
 ) -> Iterable[int | None]:
     """The vocabulary index (``None``: not in it) of each feature of :func:`features`, in order.
 
-    ``words`` and ``chars`` come from :func:`_split_vocabulary`; the n-grams are built with
-    C-level ``map`` over the same strings :func:`features` builds (``" ".join((a, b)) == a + " " + b``,
-    ``add(add(t[i], t[i + 1]), t[i + 2]) == t[i : i + 3]``).
+    ``words`` and ``chars`` come from :func:`_split_vocabulary`, ``codes`` from :func:`_codes`;
+    the n-grams are built with C-level ``map`` over the same strings :func:`features` builds
+    (``" ".join((a, b)) == a + " " + b``, ``add(add(t[i], t[i + 1]), t[i + 2]) == t[i : i + 3]``).
     """
     streams: list[Iterable[int | None]] = []
     wget, cget = words.get, chars.get
@@ -255,16 +266,17 @@ def _feature_indices(
                 streams.append(map(wget, grams))
     lo, hi = settings.char_ngrams
     if lo:
-        text = _char_stream(tokens)
+        text = _char_stream(tokens, codes)
+        chs = list(text)  # one str object per character, shared by the n-grams below
         pairs: Iterable[str] = ()
         for n in range(lo, hi + 1):
             if n == 1:
-                streams.append(map(cget, text))
+                streams.append(map(cget, chs))
             elif n == 2:
-                pairs = list(map(add, text, text[1:]))
+                pairs = list(map(add, chs, chs[1:]))
                 streams.append(map(cget, pairs))
             elif n == 3 and lo <= 2:
-                streams.append(map(cget, map(add, pairs, text[2:])))
+                streams.append(map(cget, map(add, pairs, chs[2:])))
             else:
                 streams.append(map(cget, [text[i : i + n] for i in range(len(text) - n + 1)]))
     return chain.from_iterable(streams)
@@ -367,8 +379,11 @@ class TextModel:
         self._names: list[str] | None = None
         self._last = threading.local()
         self._words, self._chars = _split_vocabulary(vocabulary)
-        self._idf_list: list[float] = idf.tolist()
+        self._codes = _codes()
         self._zero = dict.fromkeys(Kind, 0.0)
+        import numpy
+
+        self._np = numpy  # loaded with the arrays anyway; saves an import statement per call
         self._row = {label: i for i, label in enumerate(labels)}
 
     # ------------------------------------------------------------------ loading
@@ -511,7 +526,7 @@ class TextModel:
 
     def _vector(
         self, tokens: Sequence[str]
-    ) -> tuple[list[int], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Return the non-zero TF-IDF entries for ``tokens``: indices (as a list and as an array)
         and their l2-normalised values.
 
@@ -528,33 +543,31 @@ class TextModel:
 
     def _compute_vector(
         self, tokens: Sequence[str]
-    ) -> tuple[list[int], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-        import numpy as np
-
+    ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        np = self._np
         # Count vocabulary indices rather than feature strings: the vocabulary is one-to-one, so
         # the counts, and the order of first occurrence (which fixes the order of the float sums
         # below), are the same as counting the strings and looking each up afterwards.
         counts: Counter[int | None] = Counter(
-            _feature_indices(tokens, self.settings, self._words, self._chars)
+            _feature_indices(tokens, self.settings, self._words, self._chars, self._codes)
         )
         counts.pop(None, None)
         idx = cast("list[int]", list(counts))
-        idf = self._idf_list
-        # tf * idf, one float multiplication per entry as numpy's elementwise product does it
+        # Arrays from the stdlib ``array`` buffers: one C loop each instead of numpy's per-item
+        # type discovery; the tf * idf product and everything after it are numpy's, as before.
+        idx_arr = np.frombuffer(array("q", idx), dtype=np.int64)
         if self._sublinear_tf:
             table = _SUBLINEAR
             if counts and max(counts.values()) >= len(table):
                 table = tuple(_sublinear(c) for c in range(max(counts.values()) + 1))
-            tfidf = list(
-                map(mul, map(table.__getitem__, counts.values()), map(idf.__getitem__, idx))
-            )
+            tf = array("d", map(table.__getitem__, counts.values()))
         else:
-            tfidf = [float(c) * idf[j] for c, j in zip(counts.values(), idx, strict=True)]
-        values = np.array(tfidf, dtype=np.float64)
+            tf = array("d", map(float, counts.values()))
+        values = np.frombuffer(tf, dtype=np.float64) * self._idf[idx_arr]
         norm = math.sqrt(values @ values)
         if norm > 0.0:
             values /= norm
-        return idx, np.array(idx, dtype=np.intp), values
+        return idx, idx_arr, values
 
     def decision_function(self, tokens: Sequence[str]) -> npt.NDArray[np.float64]:
         """Return the raw linear scores (one per row of ``coef``).
@@ -592,14 +605,14 @@ class TextModel:
         >>> max(p, key=p.__getitem__).value, len(p) == len(Kind)
         ('change_notice_generic', True)
         """
-        import numpy as np
-
-        scores = self.decision_function(tokens)
+        np = self._np
+        _, idx_arr, values = self._vector(tokens)  # as decision_function
+        scores = values @ self._coef_t[idx_arr] + self._intercept
         if scores.shape[0] == 1:  # binary logistic regression
             p1 = 1.0 / (1.0 + math.exp(-float(scores[0])))
             probs = np.array([1.0 - p1, p1])
         else:
-            scores = scores - scores.max()
+            scores -= scores.max()  # scores is our own new array: in place, same values
             probs = np.exp(scores)
             probs /= probs.sum()
         out = self._zero.copy()  # every kind, in Kind order
@@ -645,11 +658,9 @@ class TextModel:
             weights = sign * self._coef_t[idx_arr, 0]
         else:
             weights = self._coef_t[idx_arr, row]
-        import numpy as np
-
         contrib = values * weights
         # largest contribution first, ties by feature index
-        order = np.lexsort((idx_arr, -contrib))[:n].tolist()
+        order = self._np.lexsort((idx_arr, -contrib))[:n].tolist()
         names = self._feature_names()
         top = contrib.tolist()
         return [(display_feature(names[idx[i]]), round(top[i], 6)) for i in order if top[i] > 0]
