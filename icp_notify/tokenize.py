@@ -131,6 +131,9 @@ _CODE_LEADS: Final = ("验证码", "核验码", "校验码", "动态码", "code"
 
 _Gate = Callable[[str, bool], bool]
 
+_ACTIVE_MEMO_SIZE: Final = 1024
+"""At most this many combinations of holding gates keep their list of regexes."""
+
 # A necessary condition of each alternative of _ENTITY_ALTERNATIVES, in the same order, on NFKC-
 # normalised, casefolded text (``has_digit``: the text holds a ``\d``): an alternative whose
 # condition fails cannot match anywhere in the text and is not searched at all. Each condition
@@ -190,6 +193,15 @@ class _EntityScanner:
                 raise ValueError(f"{name}: {len(alts)} alternatives but {len(gates)} gates")
         # (entity index, bit mask of its alternatives) → compiled regex; at most 2**3 per entity
         self._compiled: dict[tuple[int, int], regex.Pattern[str]] = {}
+        # every gate, flattened in entity and alternative order, with where its bit goes
+        self._gates = tuple(gate for _, _, gates in self._entities for gate in gates)
+        self._slots = tuple(
+            (index, 1 << j)
+            for index, (_, _, gates) in enumerate(self._entities)
+            for j in range(len(gates))
+        )
+        # which gates hold → the regexes to search with (a few dozen combinations occur)
+        self._active_for: dict[tuple[bool, ...], tuple[regex.Pattern[str], ...]] = {}
 
     def _pattern(self, index: int, mask: int) -> regex.Pattern[str]:
         pattern = self._compiled.get((index, mask))
@@ -200,17 +212,19 @@ class _EntityScanner:
             self._compiled[index, mask] = pattern
         return pattern
 
-    def _active(self, text: str) -> list[regex.Pattern[str]]:
+    def _active(self, text: str) -> tuple[regex.Pattern[str], ...]:
         """The regexes to search ``text`` with, in entity order."""
         has_digit = _DIGIT.search(text) is not None
-        active = []
-        for index, (_, _, gates) in enumerate(self._entities):
-            mask = 0
-            for j, gate in enumerate(gates):
-                if gate(text, has_digit):
-                    mask |= 1 << j
-            if mask:
-                active.append(self._pattern(index, mask))
+        held = tuple([gate(text, has_digit) for gate in self._gates])
+        active = self._active_for.get(held)
+        if active is None:
+            masks = [0] * len(self._entities)
+            for (index, bit), ok in zip(self._slots, held, strict=True):
+                if ok:
+                    masks[index] |= bit
+            active = tuple(self._pattern(i, mask) for i, mask in enumerate(masks) if mask)
+            if len(self._active_for) < _ACTIVE_MEMO_SIZE:
+                self._active_for[held] = active
         return active
 
     def finditer(self, text: str, *, timeout: float) -> list[regex.Match[str]]:
@@ -441,16 +455,18 @@ class _Cutter:
         # ``re_han`` is one capturing group around a greedy run, so ``split`` alternates
         # [no run, run, no run, …, no run]: odd items are blocks, even items hold no block
         # character at their start (the run before would have taken it) nor anywhere else.
+        # The characters of the other items are tokens, whitespace dropped: ``str.split()``
+        # splits on exactly the characters ``str.isspace()`` accepts.
         block_words = self._block_words
         parts = self._re_han.split(text)
         for i in range(1, len(parts), 2):
             other = parts[i - 1]
             if other:
-                out.extend(ch for ch in other if not ch.isspace())
+                out.extend("".join(other.split()) if len(other) > 1 or other.isspace() else other)
             out += block_words(parts[i])
         other = parts[-1]
         if other:
-            out.extend(ch for ch in other if not ch.isspace())
+            out.extend("".join(other.split()) if len(other) > 1 or other.isspace() else other)
 
 
 @functools.cache

@@ -137,3 +137,26 @@ def test_block_memo_is_bounded_and_exact() -> None:
     again: list[str] = []
     cutter.cut(text, again)
     assert again == cold
+
+
+def test_split_drops_exactly_the_isspace_characters() -> None:
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert "".join(every.split()) == "".join(ch for ch in every if not ch.isspace())
+
+
+def test_active_regexes_follow_the_gates() -> None:
+    scanner = tk._ENTITY_RE
+    for raw in [*_PIECES, "".join(_PIECES), ""]:
+        text = _prepared(raw)
+        has_digit = tk._DIGIT.search(text) is not None
+        want = []
+        for name, alternatives in tk._ENTITY_ALTERNATIVES:
+            mask = sum(
+                1 << j for j, gate in enumerate(tk._ENTITY_GATES[name]) if gate(text, has_digit)
+            )
+            if mask:
+                source = "|".join(a for j, a in enumerate(alternatives) if mask >> j & 1)
+                want.append(f"(?P<{name}>{source})")
+        assert [p.pattern for p in scanner._active(text)] == want
+        assert [p.pattern for p in scanner._active(text)] == want  # from the memo
+    assert len(scanner._active_for) <= tk._ACTIVE_MEMO_SIZE
