@@ -29,10 +29,12 @@ import hashlib
 import json
 import math
 import threading
+from array import array
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
-from itertools import pairwise
+from itertools import chain, pairwise
+from operator import add
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -121,12 +123,21 @@ class FeatureSettings:
         return f"FeatureSettings(word_ngrams={self.word_ngrams}, char_ngrams={self.char_ngrams})"
 
 
-def _char_stream(tokens: Sequence[str]) -> str:
-    """Join tokens; each placeholder token becomes one private-use character."""
+def _char_stream(tokens: Sequence[str], codes: Mapping[str, str] | None = None) -> str:
+    """Join tokens; each placeholder token becomes one private-use character.
+
+    ``codes`` is :func:`_codes` (looked up when not given).
+    """
+    if codes is None:
+        codes = _codes()
+    return "".join(map(codes.get, tokens, tokens))
+
+
+def _codes() -> dict[str, str]:
+    """Placeholder token → its private-use character."""
     from icp_notify.tokenize import PLACEHOLDERS
 
-    codes = _placeholder_chars(tuple(PLACEHOLDERS.values()))
-    return "".join(codes.get(t, t) for t in tokens)
+    return _placeholder_chars(tuple(PLACEHOLDERS.values()))
 
 
 @functools.cache
@@ -210,6 +221,65 @@ _SUBLINEAR: Final = tuple(1.0 + math.log(c) if c else 0.0 for c in range(64))
 def _sublinear(count: int) -> float:
     """``1 + log(count)``, the sublinear term frequency (small counts from a table)."""
     return _SUBLINEAR[count] if count < len(_SUBLINEAR) else 1.0 + math.log(count)
+
+
+def _split_vocabulary(vocabulary: Mapping[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Split the vocabulary by prefix: ``{"w:a b": 7}`` → ``{"a b": 7}`` and likewise for ``c:``.
+
+    Looking up ``x`` in the first is looking up ``"w:" + x`` in the vocabulary (and the same for
+    ``c:``), without building the prefixed string.
+    """
+    words: dict[str, int] = {}
+    chars: dict[str, int] = {}
+    for name, j in vocabulary.items():
+        if name.startswith("w:"):
+            words[name[2:]] = j
+        elif name.startswith("c:"):
+            chars[name[2:]] = j
+    return words, chars
+
+
+def _feature_indices(
+    tokens: Sequence[str],
+    settings: FeatureSettings,
+    words: Mapping[str, int],
+    chars: Mapping[str, int],
+    codes: Mapping[str, str] | None = None,
+) -> Iterable[int | None]:
+    """The vocabulary index (``None``: not in it) of each feature of :func:`features`, in order.
+
+    ``words`` and ``chars`` come from :func:`_split_vocabulary`, ``codes`` from :func:`_codes`;
+    the n-grams are built with C-level ``map`` over the same strings :func:`features` builds
+    (``" ".join((a, b)) == a + " " + b``, ``add(add(t[i], t[i + 1]), t[i + 2]) == t[i : i + 3]``).
+    """
+    streams: list[Iterable[int | None]] = []
+    wget, cget = words.get, chars.get
+    lo, hi = settings.word_ngrams
+    if lo:
+        for n in range(lo, hi + 1):
+            if n == 1:
+                streams.append(map(wget, tokens))
+            elif n == 2:
+                streams.append(map(wget, map(" ".join, pairwise(tokens))))
+            else:
+                grams = [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+                streams.append(map(wget, grams))
+    lo, hi = settings.char_ngrams
+    if lo:
+        text = _char_stream(tokens, codes)
+        chs = list(text)  # one str object per character, shared by the n-grams below
+        pairs: Iterable[str] = ()
+        for n in range(lo, hi + 1):
+            if n == 1:
+                streams.append(map(cget, chs))
+            elif n == 2:
+                pairs = list(map(add, chs, chs[1:]))
+                streams.append(map(cget, pairs))
+            elif n == 3 and lo <= 2:
+                streams.append(map(cget, map(add, pairs, chs[2:])))
+            else:
+                streams.append(map(cget, [text[i : i + n] for i in range(len(text) - n + 1)]))
+    return chain.from_iterable(streams)
 
 
 def notice_tokens(notice: Notice) -> list[str]:
@@ -308,6 +378,13 @@ class TextModel:
         self.metadata: Mapping[str, Any] = metadata
         self._names: list[str] | None = None
         self._last = threading.local()
+        self._words, self._chars = _split_vocabulary(vocabulary)
+        self._codes = _codes()
+        self._zero = dict.fromkeys(Kind, 0.0)
+        import numpy
+
+        self._np = numpy  # loaded with the arrays anyway; saves an import statement per call
+        self._row = {label: i for i, label in enumerate(labels)}
 
     # ------------------------------------------------------------------ loading
 
@@ -447,8 +524,11 @@ class TextModel:
 
     # ------------------------------------------------------------------ scoring
 
-    def _vector(self, tokens: Sequence[str]) -> tuple[list[int], npt.NDArray[np.float64]]:
-        """Return the non-zero TF-IDF entries (indices, l2-normalised values) for ``tokens``.
+    def _vector(
+        self, tokens: Sequence[str]
+    ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Return the non-zero TF-IDF entries for ``tokens``: indices (as a list and as an array)
+        and their l2-normalised values.
 
         The last result is kept per thread, so ``predict_proba`` followed by ``top_features``
         on the same tokens computes the vector once (results never depend on earlier calls).
@@ -456,31 +536,38 @@ class TextModel:
         key = tuple(tokens)
         last = getattr(self._last, "value", None)
         if last is not None and last[0] == key:
-            return last[1], last[2]
-        idx, values = self._compute_vector(key)
-        self._last.value = (key, idx, values)
-        return idx, values
+            return last[1], last[2], last[3]
+        idx, idx_arr, values = self._compute_vector(key)
+        self._last.value = (key, idx, idx_arr, values)
+        return idx, idx_arr, values
 
-    def _compute_vector(self, tokens: Sequence[str]) -> tuple[list[int], npt.NDArray[np.float64]]:
-        import numpy as np
-
+    def _compute_vector(
+        self, tokens: Sequence[str]
+    ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        np = self._np
         # Count vocabulary indices rather than feature strings: the vocabulary is one-to-one, so
         # the counts, and the order of first occurrence (which fixes the order of the float sums
         # below), are the same as counting the strings and looking each up afterwards.
-        get = self._vocabulary.get
-        counts: Counter[int | None] = Counter([get(f) for f in features(tokens, self.settings)])
+        counts: Counter[int | None] = Counter(
+            _feature_indices(tokens, self.settings, self._words, self._chars, self._codes)
+        )
         counts.pop(None, None)
         idx = cast("list[int]", list(counts))
+        # Arrays from the stdlib ``array`` buffers: one C loop each instead of numpy's per-item
+        # type discovery; the tf * idf product and everything after it are numpy's, as before.
+        idx_arr = np.frombuffer(array("q", idx), dtype=np.int64)
         if self._sublinear_tf:
-            table, n_table = _SUBLINEAR, len(_SUBLINEAR)
-            tf = [table[c] if c < n_table else 1.0 + math.log(c) for c in counts.values()]
+            table = _SUBLINEAR
+            if counts and max(counts.values()) >= len(table):
+                table = tuple(_sublinear(c) for c in range(max(counts.values()) + 1))
+            tf = array("d", map(table.__getitem__, counts.values()))
         else:
-            tf = [float(c) for c in counts.values()]
-        values = np.asarray(tf, dtype=np.float64) * self._idf[idx]
-        norm = float(np.sqrt(values @ values))
+            tf = array("d", map(float, counts.values()))
+        values = np.frombuffer(tf, dtype=np.float64) * self._idf[idx_arr]
+        norm = math.sqrt(values @ values)
         if norm > 0.0:
             values /= norm
-        return idx, values
+        return idx, idx_arr, values
 
     def decision_function(self, tokens: Sequence[str]) -> npt.NDArray[np.float64]:
         """Return the raw linear scores (one per row of ``coef``).
@@ -495,8 +582,8 @@ class TextModel:
         ndarray
             One score per row of ``coef``.
         """
-        idx, values = self._vector(tokens)
-        return values @ self._coef_t[idx] + self._intercept
+        _, idx_arr, values = self._vector(tokens)
+        return values @ self._coef_t[idx_arr] + self._intercept
 
     def predict_proba(self, tokens: Sequence[str]) -> dict[Kind, float]:
         """Return the probability of every :class:`~icp_notify.models.Kind` (zero for kinds not trained).
@@ -518,19 +605,18 @@ class TextModel:
         >>> max(p, key=p.__getitem__).value, len(p) == len(Kind)
         ('change_notice_generic', True)
         """
-        import numpy as np
-
-        scores = self.decision_function(tokens)
+        np = self._np
+        _, idx_arr, values = self._vector(tokens)  # as decision_function
+        scores = values @ self._coef_t[idx_arr] + self._intercept
         if scores.shape[0] == 1:  # binary logistic regression
             p1 = 1.0 / (1.0 + math.exp(-float(scores[0])))
             probs = np.array([1.0 - p1, p1])
         else:
-            scores = scores - scores.max()
+            scores -= scores.max()  # scores is our own new array: in place, same values
             probs = np.exp(scores)
             probs /= probs.sum()
-        out = dict.fromkeys(Kind, 0.0)
-        for label, p in zip(self.labels, probs.tolist(), strict=True):
-            out[label] = p
+        out = self._zero.copy()  # every kind, in Kind order
+        out.update(zip(self.labels, probs.tolist(), strict=True))
         return out
 
     def top_features(
@@ -561,22 +647,20 @@ class TextModel:
         True
         """
         kind = Kind(kind)
-        if kind not in self.labels or n <= 0:
+        row = self._row.get(kind)
+        if row is None or n <= 0:
             return []
-        idx, values = self._vector(tokens)
+        idx, idx_arr, values = self._vector(tokens)
         if not idx:
             return []
         if self._coef.shape[0] == 1:
-            sign = 1.0 if self.labels.index(kind) == 1 else -1.0
-            weights = sign * self._coef_t[idx, 0]
+            sign = 1.0 if row == 1 else -1.0
+            weights = sign * self._coef_t[idx_arr, 0]
         else:
-            k = self.labels.index(kind)
-            weights = self._coef_t[idx, k]
-        import numpy as np
-
+            weights = self._coef_t[idx_arr, row]
         contrib = values * weights
         # largest contribution first, ties by feature index
-        order = np.lexsort((np.asarray(idx), -contrib))[:n].tolist()
+        order = self._np.lexsort((idx_arr, -contrib))[:n].tolist()
         names = self._feature_names()
         top = contrib.tolist()
         return [(display_feature(names[idx[i]]), round(top[i], 6)) for i in order if top[i] > 0]

@@ -66,39 +66,60 @@ _REGEX_TIMEOUT: Final = 0.25
 
 _HMM: Final = False
 
-# Order matters: the first alternative that matches at a position wins.
-_ENTITY_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
-    ("URL", r"(?:https?://|www\.)[^\s<>\"'，。；！？、）)】]+"),
-    ("EMAIL", r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+"),
-    ("ICP", r"\p{Han}icp[备证]?\s*\d{6,12}\s*号?(?:\s*-\s*\d{1,3})?"),
-    ("GA", r"\p{Han}公网安备\s*\d{8,16}\s*号?"),
-    ("LIC", r"[\p{Han}][a-b]\d-\d{6,10}"),
-    ("TIME", r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?![\d:])"),
+_BLOCK_MEMO_SIZE: Final = 8192
+"""How many distinct blocks (runs of Han characters, ASCII letters and digits) keep their words."""
+
+# Order matters: the first alternative that matches at a position wins. Each entity is a tuple of
+# top-level alternatives (its pattern is their ``|``-join); the scanner runs each alternative on its
+# own, behind its own gate, which gives the same matches (see :class:`_EntityScanner`).
+_ENTITY_ALTERNATIVES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("URL", (r"(?:https?://|www\.)[^\s<>\"'，。；！？、）)】]+",)),
+    ("EMAIL", (r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+",)),
+    ("ICP", (r"\p{Han}icp[备证]?\s*\d{6,12}\s*号?(?:\s*-\s*\d{1,3})?",)),
+    ("GA", (r"\p{Han}公网安备\s*\d{8,16}\s*号?",)),
+    ("LIC", (r"[\p{Han}][a-b]\d-\d{6,10}",)),
+    ("TIME", (r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?![\d:])",)),
     (
         "IP",
-        r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])"
-        r"|(?<![\w:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![\w:])"
-        r"|(?<![\w:])(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,5})?(?![\w:])",
+        (
+            r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])",
+            r"(?<![\w:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![\w:])",
+            r"(?<![\w:])(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,5})?(?![\w:])",
+        ),
     ),
     (
         "DOMAIN",
-        r"(?<![a-z0-9.@-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
-        r"(?:com|cn|net|org|top|xyz|vip|info|io|co|cc|me|tv|site|online|shop|club|tech|ltd|work|ink"
-        r"|wang|fun|store|pro|asia|biz|link|xn--[a-z0-9-]+)(?![a-z0-9-])"
-        r"|(?<![.@-])[\p{Han}a-z0-9-]{1,12}\.(?:中国|公司|网络)",
+        (
+            r"(?<![a-z0-9.@-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+            r"(?:com|cn|net|org|top|xyz|vip|info|io|co|cc|me|tv|site|online|shop|club|tech|ltd|work|ink"
+            r"|wang|fun|store|pro|asia|biz|link|xn--[a-z0-9-]+)(?![a-z0-9-])",
+            r"(?<![.@-])[\p{Han}a-z0-9-]{1,12}\.(?:中国|公司|网络)",
+        ),
     ),
     (
         "PHONE",
-        r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:\d{4}|[*x]{4}|\s?\d{4}\s?)\d{4}(?!\d)"
-        r"|(?<!\d)(?:400|800)-?\d{3}-?\d{4}(?!\d)|(?<!\d)0\d{2,3}-\d{7,8}(?!\d)",
+        (
+            r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:\d{4}|[*x]{4}|\s?\d{4}\s?)\d{4}(?!\d)",
+            r"(?<!\d)(?:400|800)-?\d{3}-?\d{4}(?!\d)",
+            r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)",
+        ),
     ),
     (
         "DATE",
-        r"(?<!\d)(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
-        r"|(?<!\d)\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)",
+        (
+            r"(?<!\d)(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]",
+            r"(?<!\d)\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)",
+        ),
     ),
-    ("CODE", r"(?<=(?:验证码|核验码|校验码|动态码|code)\s*[:：是为]?\s*)[a-z0-9]{4,8}(?![a-z0-9])"),
-    ("NUM", r"\d+(?:\.\d+)?"),
+    (
+        "CODE",
+        (r"(?<=(?:验证码|核验码|校验码|动态码|code)\s*[:：是为]?\s*)[a-z0-9]{4,8}(?![a-z0-9])",),
+    ),
+    ("NUM", (r"\d+(?:\.\d+)?",)),
+)
+
+_ENTITY_PATTERNS: Final[tuple[tuple[str, str], ...]] = tuple(
+    (name, "|".join(alternatives)) for name, alternatives in _ENTITY_ALTERNATIVES
 )
 
 PLACEHOLDERS: Final[dict[str, str]] = {name: f"⟨{name}⟩" for name, _ in _ENTITY_PATTERNS}
@@ -108,72 +129,138 @@ _FLAGS: Final = regex.IGNORECASE | regex.VERSION0
 _DIGIT: Final = regex.compile(r"\d")
 _CODE_LEADS: Final = ("验证码", "核验码", "校验码", "动态码", "code")
 
-# A necessary condition of each entity pattern on casefolded text (``has_digit``: the text holds
-# a ``\d``): a pattern whose condition fails is not searched at all.
-_ENTITY_GATES: Final[dict[str, Callable[[str, bool], bool]]] = {
-    "URL": lambda t, d: "://" in t or "www." in t,
-    "EMAIL": lambda t, d: "@" in t,
-    "ICP": lambda t, d: d and "icp" in t,
-    "GA": lambda t, d: d and "公网安备" in t,
-    "LIC": lambda t, d: d and "-" in t,
-    "TIME": lambda t, d: d and ":" in t,
-    "IP": lambda t, d: "." in t or ":" in t,
-    "DOMAIN": lambda t, d: "." in t,
-    "PHONE": lambda t, d: d,
-    "DATE": lambda t, d: d,
-    "CODE": lambda t, d: any(lead in t for lead in _CODE_LEADS),
-    "NUM": lambda t, d: d,
+_Gate = Callable[[str, bool], bool]
+
+_ACTIVE_MEMO_SIZE: Final = 1024
+"""At most this many combinations of holding gates keep their list of regexes."""
+
+# A necessary condition of each alternative of _ENTITY_ALTERNATIVES, in the same order, on NFKC-
+# normalised, casefolded text (``has_digit``: the text holds a ``\d``): an alternative whose
+# condition fails cannot match anywhere in the text and is not searched at all. Each condition
+# only asks for literal characters (or a ``\d``) that every match of the alternative contains.
+_ENTITY_GATES: Final[dict[str, tuple[_Gate, ...]]] = {
+    "URL": (lambda t, d: "://" in t or "www." in t,),
+    "EMAIL": (lambda t, d: "@" in t,),
+    "ICP": (lambda t, d: d and "icp" in t,),
+    "GA": (lambda t, d: d and "公网安备" in t,),
+    "LIC": (lambda t, d: d and "-" in t,),
+    "TIME": (lambda t, d: d and ":" in t,),
+    "IP": (
+        lambda t, d: d and t.count(".") >= 3,  # three ``\.``
+        lambda t, d: t.count(":") >= 7,  # seven ``:``
+        lambda t, d: "::" in t,  # ``(?:…:){1,6}:``
+    ),
+    "DOMAIN": (
+        lambda t, d: "." in t,
+        lambda t, d: ".中国" in t or ".公司" in t or ".网络" in t,
+    ),
+    "PHONE": (
+        lambda t, d: d,
+        lambda t, d: d and ("400" in t or "800" in t),
+        lambda t, d: d and "-" in t,
+    ),
+    "DATE": (
+        lambda t, d: d and "月" in t,
+        lambda t, d: d and ("-" in t or "/" in t or "." in t),
+    ),
+    "CODE": (lambda t, d: any(lead in t for lead in _CODE_LEADS),),
+    "NUM": (lambda t, d: d,),
 }
 
 
 class _EntityScanner:
-    """``finditer`` of the alternation of :data:`_ENTITY_PATTERNS`, one pattern at a time.
+    """``finditer`` of the alternation of :data:`_ENTITY_PATTERNS`, one entity at a time.
 
     The alternation ``(?P<URL>…)|(?P<EMAIL>…)|…`` finds, from a position, the leftmost match and
     at that start the first alternative that matches. Searched as one regex it tries every
-    alternative at every position; searched one pattern at a time, each pattern skips ahead with
-    its own literal scan and patterns that cannot occur (:data:`_ENTITY_GATES`) are not run.
-    Same matches: a pattern's match at a given start does not depend on where the search began
-    (lookbehinds see the whole text), so the next match is the earliest of each pattern's next
-    match, ties to the earlier pattern. ``text`` must be casefolded (as :func:`tokenize` does).
+    alternative at every position; searched one entity at a time, each entity's regex skips ahead
+    with its own literal scan. Same matches: a pattern's match at a given start does not depend
+    on where the search began (lookbehinds see the whole text), so the next match is the earliest
+    of each entity's next match, ties to the earlier entity.
+
+    Each entity's regex is the alternation of only those of its alternatives whose gate
+    (:data:`_ENTITY_GATES`) holds for the text; an entity with none is not searched at all. Same
+    matches: an alternative that can match nowhere in the text never decides a match, so leaving
+    it out changes nothing (and alternations whose rare branches are gated out run much faster,
+    e.g. ``DOMAIN`` without its ``.中国`` branch). ``text`` must be NFKC-normalised and casefolded
+    (as :func:`tokenize` does).
     """
 
-    def __init__(self, patterns: tuple[tuple[str, str], ...]) -> None:
-        self._patterns = tuple(
-            (regex.compile(f"(?P<{name}>{pattern})", flags=_FLAGS), _ENTITY_GATES[name])
-            for name, pattern in patterns
+    def __init__(self, entities: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
+        self._entities = tuple((name, alts, _ENTITY_GATES[name]) for name, alts in entities)
+        for name, alts, gates in self._entities:
+            if len(gates) != len(alts):
+                raise ValueError(f"{name}: {len(alts)} alternatives but {len(gates)} gates")
+        # (entity index, bit mask of its alternatives) → compiled regex; at most 2**3 per entity
+        self._compiled: dict[tuple[int, int], regex.Pattern[str]] = {}
+        # every gate, flattened in entity and alternative order, with where its bit goes
+        self._gates = tuple(gate for _, _, gates in self._entities for gate in gates)
+        self._slots = tuple(
+            (index, 1 << j)
+            for index, (_, _, gates) in enumerate(self._entities)
+            for j in range(len(gates))
         )
+        # which gates hold → the regexes to search with (a few dozen combinations occur)
+        self._active_for: dict[tuple[bool, ...], tuple[regex.Pattern[str], ...]] = {}
+
+    def _pattern(self, index: int, mask: int) -> regex.Pattern[str]:
+        pattern = self._compiled.get((index, mask))
+        if pattern is None:
+            name, alts, _ = self._entities[index]
+            source = "|".join(alt for j, alt in enumerate(alts) if mask >> j & 1)
+            pattern = regex.compile(f"(?P<{name}>{source})", flags=_FLAGS)
+            self._compiled[index, mask] = pattern
+        return pattern
+
+    def _active(self, text: str) -> tuple[regex.Pattern[str], ...]:
+        """The regexes to search ``text`` with, in entity order."""
+        has_digit = _DIGIT.search(text) is not None
+        held = tuple([gate(text, has_digit) for gate in self._gates])
+        active = self._active_for.get(held)
+        if active is None:
+            masks = [0] * len(self._entities)
+            for (index, bit), ok in zip(self._slots, held, strict=True):
+                if ok:
+                    masks[index] |= bit
+            active = tuple(self._pattern(i, mask) for i, mask in enumerate(masks) if mask)
+            if len(self._active_for) < _ACTIVE_MEMO_SIZE:
+                self._active_for[held] = active
+        return active
 
     def finditer(self, text: str, *, timeout: float) -> list[regex.Match[str]]:
         """Return the matches of the alternation, in order (raises ``TimeoutError``)."""
         deadline = time.monotonic() + timeout
-        has_digit = _DIGIT.search(text) is not None
-        active = [p for p, gate in self._patterns if gate(text, has_digit)]
+        active = self._active(text)
         if not active:
             return []
-        pending: list[regex.Match[str] | None] = [None] * len(active)
-        searched_from = [-1] * len(active)
+        n = len(active)
+        pending: list[regex.Match[str] | None] = [None] * n
+        starts = [-1] * n  # start of pending[i]; -1: not searched yet; n_text + 1: no more matches
+        done = len(text) + 1
         out: list[regex.Match[str]] = []
         pos = 0
         while True:
-            best: regex.Match[str] | None = None
-            for i, pattern in enumerate(active):
-                m = pending[i]
-                if searched_from[i] < 0 or (m is not None and m.start() < pos):
+            best = -1
+            best_start = done
+            for i in range(n):
+                start = starts[i]
+                if start < pos:
                     left = deadline - time.monotonic()
                     if left <= 0:
                         raise TimeoutError("entity scan timed out")
-                    m = pending[i] = pattern.search(text, pos, timeout=left)
-                    searched_from[i] = pos
-                if m is not None and (best is None or m.start() < best.start()):
-                    best = m
-            if best is None:
+                    m = pending[i] = active[i].search(text, pos, timeout=left)
+                    start = starts[i] = done if m is None else m.start()
+                if start < best_start:
+                    best, best_start = i, start
+            if best < 0:
                 return out
-            out.append(best)
-            pos = best.end()
+            m = pending[best]
+            assert m is not None
+            out.append(m)
+            pos = m.end()
 
 
-_ENTITY_RE: Final = _EntityScanner(_ENTITY_PATTERNS)
+_ENTITY_RE: Final = _EntityScanner(_ENTITY_ALTERNATIVES)
 
 _lock = threading.Lock()
 
@@ -305,6 +392,11 @@ class _Cutter:
     ``calc`` and ``__cut_DAG_NO_HMM`` fused into one backward pass over a table of
     ``log(freq) - log(total)``), so the same words; about twice as fast. ``tests/test_tokenize.py``
     checks it against ``Tokenizer.cut`` on the corpus and on random text.
+
+    jieba cuts each run of characters of ``re_han`` (a *block*) on its own, so a block's words are
+    a pure function of the block: they are memoised in a bounded LRU cache (notices repeat the
+    same phrases, e.g. ``您的备案信息已被变更``; about half the blocks of distinct test messages are
+    repeats). The cache holds immutable tuples and never changes a result.
     """
 
     def __init__(self, tok: Any, jieba: Any) -> None:
@@ -313,6 +405,12 @@ class _Cutter:
         self._logp = {w: math.log(f) - logtotal for w, f in tok.FREQ.items() if f}
         self._miss = math.log(1) - logtotal  # a character that is no word: ``log(FREQ or 1)``
         self._re_han = jieba.re_han_default
+        self._block_words = functools.lru_cache(maxsize=_BLOCK_MEMO_SIZE)(self._cut_block_tuple)
+
+    def _cut_block_tuple(self, s: str) -> tuple[str, ...]:
+        out: list[str] = []
+        self._cut_block(s, out)
+        return tuple(out)
 
     def _cut_block(self, s: str, out: list[str]) -> None:
         freq, logp, miss = self._freq, self._logp, self._miss
@@ -354,14 +452,21 @@ class _Cutter:
 
     def cut(self, text: str, out: list[str]) -> None:
         """Append the words of ``text`` (no whitespace tokens) to ``out``."""
-        re_han = self._re_han
-        for block in re_han.split(text):
-            if not block:
-                continue
-            if re_han.match(block):
-                self._cut_block(block, out)
-            else:
-                out.extend(ch for ch in block if not ch.isspace())
+        # ``re_han`` is one capturing group around a greedy run, so ``split`` alternates
+        # [no run, run, no run, …, no run]: odd items are blocks, even items hold no block
+        # character at their start (the run before would have taken it) nor anywhere else.
+        # The characters of the other items are tokens, whitespace dropped: ``str.split()``
+        # splits on exactly the characters ``str.isspace()`` accepts.
+        block_words = self._block_words
+        parts = self._re_han.split(text)
+        for i in range(1, len(parts), 2):
+            other = parts[i - 1]
+            if other:
+                out.extend("".join(other.split()) if len(other) > 1 or other.isspace() else other)
+            out += block_words(parts[i])
+        other = parts[-1]
+        if other:
+            out.extend("".join(other.split()) if len(other) > 1 or other.isspace() else other)
 
 
 @functools.cache
