@@ -40,7 +40,7 @@ import json
 import os
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
-from json.encoder import encode_basestring
+from json.encoder import encode_basestring, encode_basestring_ascii
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
@@ -57,6 +57,7 @@ from icp_notify.models import (
     RawMessage,
     ReadError,
     Situation,
+    SourceRef,
 )
 
 if TYPE_CHECKING:
@@ -383,26 +384,77 @@ def _inert(time_text: str) -> bool:
 
 
 class _AdviceTemplate:
-    """One advice as JSON cut around its times, for one notice, classification and shape."""
+    """A row's JSON line for one notice, classification and timing shape, as a format string
+    (fields ``seq``, ``row_source``, ``source``, ``received_at`` and the advice's times), with
+    the advice's summary cut around its time marks and the advice's JSON (marks in its texts)."""
 
-    __slots__ = ("data", "pieces", "summary")
+    __slots__ = ("data", "line", "summary")
 
-    def __init__(self, pieces: tuple[str, ...], summary: tuple[str, ...], data: Any) -> None:
-        self.pieces = pieces
+    def __init__(self, line: str, summary: tuple[str, ...], data: Any) -> None:
+        self.line = line
         self.summary = summary
         self.data = data
+
+
+def _format_string(pieces: tuple[str, ...]) -> str:
+    """``(text, name, text, …)`` as a ``str.format`` string: braces of the text doubled."""
+    return "".join(
+        "{" + p + "}" if i % 2 else p.replace("{", "{{").replace("}", "}}")
+        for i, p in enumerate(pieces)
+    )
+
+
+def _json_time(value: Any) -> str:
+    """Pydantic's JSON form of a datetime, timedelta or ``None`` as the advice's JSON text
+    (``ensure_ascii=False``) writes it."""
+    return "null" if value is None else encode_basestring(to_jsonable_python(value))
+
+
+_SOURCE_FIELDS = tuple(SourceRef.model_fields)
+
+
+def _source_texts(source: SourceRef) -> tuple[str, str, dict[str, Any]] | None:
+    """``source`` as the notice's JSON writes it, as the row's (``None`` fields left out), and
+    the row's dict; ``None`` for a value that is not ``str``, ``int`` or ``None``.
+
+    The same text as ``json.dumps(source.model_dump(mode="json"), ensure_ascii=False)``:
+    fields in order, ``", "`` and ``": "`` between them, strings through ``json``'s own
+    encoder, integers as ``int.__repr__``.
+    """
+    full: list[str] = []
+    kept: list[str] = []
+    values: dict[str, Any] = {}
+    for name in _SOURCE_FIELDS:
+        value = getattr(source, name)
+        if value is None:
+            full.append(f'"{name}": null')
+            continue
+        kind = type(value)
+        if kind is str:
+            text = encode_basestring(value)
+        elif kind is int:
+            text = int.__repr__(value)
+        else:
+            return None
+        item = f'"{name}": {text}'
+        full.append(item)
+        kept.append(item)
+        values[name] = value
+    return "{" + ", ".join(full) + "}", "{" + ", ".join(kept) + "}", values
 
 
 class _ParseEntry:
     """A parse cache entry: the notice, its JSON template and what rows take from it."""
 
-    __slots__ = ("advice", "ckey", "data", "notice", "template")
+    __slots__ = ("advice", "ckey", "classified", "data", "notice", "template")
 
     def __init__(self, notice: Notice, notice_json: dict[str, Any]) -> None:
         self.notice = notice
         self.template = _template(notice_json)
         self.data = notice_json
         self.ckey = classification_inputs(notice)
+        # (classification, its JSON text, its JSON dict) once looked up, without context
+        self.classified: tuple[Classification, str, dict[str, Any]] | None = None
         # advice templates by timing shape (a handful at most: a few booleans)
         self.advice: dict[tuple[Any, ...], _AdviceTemplate | None] = {}
 
@@ -423,6 +475,7 @@ class _Line:
         "seq",
         "source",
         "summary",
+        "texts",
     )
 
     def __init__(
@@ -435,7 +488,8 @@ class _Line:
         received: Any,
         classification: dict[str, Any],
         advice: dict[str, Any],
-        summary: str,
+        summary: tuple[str, ...],
+        texts: tuple[str | None, str | None],
     ) -> None:
         self.seq = seq
         self.json = line
@@ -444,7 +498,8 @@ class _Line:
         self.received = received
         self.classification = classification
         self.advice = advice
-        self.summary = summary
+        self.summary = summary  # cut around the time marks (see _AdviceTemplate)
+        self.texts = texts
 
     def row(self) -> LabelledRow:
         row = LabelledRow(json.loads(self.json))  # fresh dicts: nothing shared with the caches
@@ -472,7 +527,10 @@ class _Line:
             c["kind"],
             a["urgency"],
             a["action"],
-            self.summary,
+            _render(
+                self.summary,
+                {"reachable_text": self.texts[0] or "", "deadline_text": self.texts[1] or ""},
+            ),
             None,
             None,
         ]
@@ -762,10 +820,12 @@ class Labeller:
     def _line(self, seq: int, msg: RawMessage, advisor: Any, now_at: Any) -> _Line:
         """Label a message without context from the caches (the CLI's path for most rows).
 
-        The parse entry is reused as :meth:`_notice` reuses it; the classification comes from
-        :meth:`_cached_classification`; the advice from a template of this notice and
+        The parse entry is reused as :meth:`_notice` reuses it and keeps its classification
+        (:meth:`_cached_classification`); the advice comes from a template of this notice and
         classification for the timing's shape (which texts and phrases apply), with the
-        arrival-time values written in (see :func:`_inert`), else from ``advise``.
+        arrival-time values written in (see :func:`_inert`), else from ``compose``. The
+        template holds the whole line as a format string: a row fills in its ``seq``, source,
+        arrival time and times.
         """
         key = (msg.text, msg.channel, msg.sender, msg.subject, msg.defects)
         received_at = msg.received_at
@@ -773,15 +833,17 @@ class Labeller:
         if entry is None or not (
             entry.notice.received_at == received_at or not entry.notice.entities.dates
         ):
-            notice = self._parse(msg)
-            entry = _ParseEntry(notice, notice.model_dump(mode="json"))
+            parsed = self._parse(msg)
+            entry = _ParseEntry(parsed, parsed.model_dump(mode="json"))
             self._parsed.put(key, entry)
         notice = entry.notice
-        classification, classification_text, classification_data = self._cached_classification(
-            notice, entry.ckey
-        )
+        if entry.classified is None:
+            entry.classified = self._cached_classification(notice, entry.ckey)
+        else:
+            self.cache_hits += 1
+        classification = entry.classified[0]
         timing = advisor.timing(classification, notice, now=now_at, received_at=received_at)
-        texts = timing.texts(self.lang)
+        reachable_text, deadline_text = texts = timing.texts(self.lang)
         shape = (
             timing.key,
             timing.reachable_after is None,
@@ -793,74 +855,108 @@ class Labeller:
         if shape in entry.advice:
             template = entry.advice[shape]
         else:
-            template = self._advice_template(advisor, classification, notice, timing)
-            entry.advice[shape] = template
-        if template is not None and all(t is None or _inert(t) for t in texts):
-            values = {
-                "reachable_text": "" if texts[0] is None else encode_basestring(texts[0])[1:-1],
-                "deadline_text": "" if texts[1] is None else encode_basestring(texts[1])[1:-1],
-                "reachable_after": json.dumps(to_jsonable_python(timing.reachable_after)),
-                "wait": json.dumps(to_jsonable_python(timing.wait)),
-                "deadline": json.dumps(to_jsonable_python(timing.deadline)),
-            }
-            advice_text = _render(template.pieces, values)
-            summary = _render(
-                template.summary,
-                {"reachable_text": texts[0] or "", "deadline_text": texts[1] or ""},
+            template = entry.advice[shape] = self._advice_template(
+                advisor, entry, classification, timing
             )
-            advice_data = template.data
-        else:
-            # compose reads the notice's provider, domains and numbers, not its arrival time
-            advice = advisor.compose(classification, notice, self.lang, timing, texts)
-            advice_data = advice.model_dump(mode="json")
-            advice_text = json.dumps(advice_data, ensure_ascii=False)
-            summary = advice_data["summary"]
-        if msg.source is None:
-            source = None
-            source_text = "null"
-            row_source_text = "null"
-        else:
-            source = msg.source.model_dump(mode="json")
-            source_text = json.dumps(source, ensure_ascii=False)
-            source = {k: v for k, v in source.items() if v is not None}
-            row_source_text = json.dumps(source, ensure_ascii=False)
+        source = msg.source
+        sources = _source_texts(source) if source is not None else ("null", "null", None)
+        if (
+            template is not None
+            and sources is not None
+            and (reachable_text is None or _inert(reachable_text))
+            and (deadline_text is None or _inert(deadline_text))
+        ):
+            received = to_jsonable_python(received_at)
+            line = template.line.format_map(
+                {
+                    "seq": seq,
+                    "row_source": sources[1],
+                    "source": sources[0],
+                    "received_at": "null"
+                    if received is None
+                    else encode_basestring_ascii(received),
+                    "reachable_text": ""
+                    if reachable_text is None
+                    else encode_basestring(reachable_text)[1:-1],
+                    "deadline_text": ""
+                    if deadline_text is None
+                    else encode_basestring(deadline_text)[1:-1],
+                    "reachable_after": _json_time(timing.reachable_after),
+                    "wait": _json_time(timing.wait),
+                    "deadline": _json_time(timing.deadline),
+                }
+            )
+            return _Line(
+                seq,
+                line,
+                sources[2],
+                notice=entry.data,
+                received=received,
+                classification=entry.classified[2],
+                advice=template.data,
+                summary=template.summary,
+                texts=texts,
+            )
+        # compose reads the notice's provider, domains and numbers, not its arrival time
+        advice = advisor.compose(classification, notice, self.lang, timing, texts)
+        advice_data = advice.model_dump(mode="json")
+        row_source = None if source is None else source.model_dump(mode="json")
         received = to_jsonable_python(received_at)
         notice_text = _render(
-            entry.template, {"received_at": json.dumps(received), "source": source_text}
+            entry.template,
+            {
+                "received_at": json.dumps(received),
+                "source": json.dumps(row_source, ensure_ascii=False),
+            },
         )
+        if row_source is not None:
+            row_source = {k: v for k, v in row_source.items() if v is not None}
         line = (
-            f'{{"seq": {seq}, "source": {row_source_text}, '
-            f'"notice": {notice_text}, "classification": {classification_text}, '
-            f'"advice": {advice_text}, "version": {self._version}}}'
+            f'{{"seq": {seq}, "source": {json.dumps(row_source, ensure_ascii=False)}, '
+            f'"notice": {notice_text}, "classification": {entry.classified[1]}, '
+            f'"advice": {json.dumps(advice_data, ensure_ascii=False)}, '
+            f'"version": {self._version}}}'
         )
         return _Line(
             seq,
             line,
-            source,
+            row_source,
             notice=entry.data,
             received=received,
-            classification=classification_data,
+            classification=entry.classified[2],
             advice=advice_data,
-            summary=summary,
+            summary=(advice_data["summary"],),
+            texts=(None, None),
         )
 
     def _advice_template(
-        self, advisor: Any, classification: Classification, notice: Notice, timing: Any
+        self, advisor: Any, entry: _ParseEntry, classification: Classification, timing: Any
     ) -> _AdviceTemplate | None:
-        """The advice JSON for this notice, classification and timing shape, cut around the
-        times; ``None`` when it cannot be cut exactly (a mark found elsewhere)."""
+        """The row's JSON line for this notice, classification and timing shape, as a format
+        string; ``None`` when it cannot be cut exactly (a mark found elsewhere)."""
+        assert entry.classified is not None
         marks = (
             None if timing.reachable_after is None else _MARK_REACHABLE,
             None if timing.deadline is None else _MARK_DEADLINE,
         )
-        advice = advisor.compose(classification, notice, self.lang, timing, marks)
+        advice = advisor.compose(classification, entry.notice, self.lang, timing, marks)
         data = advice.model_dump(mode="json")
         summary = _cut(data["summary"], _MARKS)
-        text = json.dumps({**data, **_FIELD_TOKENS}, ensure_ascii=False)
-        pieces = _cut(text, _ADVICE_SLOTS)
+        pieces = _cut(json.dumps({**data, **_FIELD_TOKENS}, ensure_ascii=False), _ADVICE_SLOTS)
         if any("\\u0000" in p for p in pieces[::2]) or any("\x00" in p for p in summary[::2]):
             return None
-        return _AdviceTemplate(pieces, summary, data)
+        line = (
+            '{{"seq": {seq}, "source": {row_source}, "notice": '
+            + _format_string(entry.template)
+            + ', "classification": '
+            + _format_string((entry.classified[1],))
+            + ', "advice": '
+            + _format_string(pieces)
+            + ', "version": '
+            + _format_string((self._version,))
+            + "}}"
+        )
+        return _AdviceTemplate(line, summary, data)
 
 
 _LABEL_MESSAGE = Labeller.label_message
