@@ -491,6 +491,9 @@ class Advisor:
     def __init__(self, data: _AdviceFile, path: str) -> None:
         self._data = data
         self.path = path
+        # candidates tuple -> (most urgent first, all of them wait for sync); a pure function
+        # of the tuple and the file, at most a few hundred tuples (orderings of 5 situations)
+        self._orderings: dict[tuple[Situation, ...], tuple[tuple[Situation, ...], bool]] = {}
 
     # ------------------------------------------------------------------ loading
 
@@ -741,8 +744,7 @@ class Advisor:
         arrived = notice.received_at if received_at is False else received_at
         key = self.entry_key(classification)
         if key == AMBIGUOUS:
-            ordered = self._ordered_candidates(classification)
-            sync_all = all(self._data.entry[s.value].wait_for_sync for s in ordered)
+            ordered, sync_all = self._ordering(classification)
             reachable_after, wait, _after = (
                 self._sync(self._data.entry[ordered[0].value], arrived, now)
                 if sync_all
@@ -806,14 +808,23 @@ class Advisor:
             deadline=timing.deadline,
         )
 
-    def _ordered_candidates(self, classification: Classification) -> list[Situation]:
+    def _ordering(self, classification: Classification) -> tuple[tuple[Situation, ...], bool]:
         """An ambiguous notice's candidates, most urgent first (stable: the classifier's
-        likelihood order within an urgency)."""
+        likelihood order within an urgency), and whether all their entries wait for sync."""
+        key = classification.candidates
+        cacheable = type(key) is tuple
+        known = self._orderings.get(key) if cacheable else None
+        if known is not None:
+            return known
         rank = {u: i for i, u in enumerate(URGENCY_ORDER)}
         candidates = list(classification.candidates) or [
             s for s in Situation if s is not Situation.OTHER
         ]
-        return sorted(candidates, key=lambda s: rank[self._data.entry[s.value].urgency])
+        ordered = tuple(sorted(candidates, key=lambda s: rank[self._data.entry[s.value].urgency]))
+        sync_all = all(self._data.entry[s.value].wait_for_sync for s in ordered)
+        if cacheable and len(self._orderings) < 1024:
+            self._orderings[key] = ordered, sync_all
+        return ordered, sync_all
 
     def _advise_ambiguous(
         self,
@@ -826,7 +837,7 @@ class Advisor:
         """One advice walking through the candidates, most urgent first."""
         entry = self._data.entry[AMBIGUOUS]
         texts: _LangEntry = getattr(entry, language)
-        ordered = self._ordered_candidates(classification)
+        ordered = self._ordering(classification)[0]
         urgency = self._data.entry[ordered[0].value].urgency
         values = self._values(notice, language, (time_texts[0], None))
         steps: list[str] = []

@@ -384,24 +384,25 @@ def _inert(time_text: str) -> bool:
 
 
 class _AdviceTemplate:
-    """A row's JSON line for one notice, classification and timing shape, as a format string
-    (fields ``seq``, ``row_source``, ``source``, ``received_at`` and the advice's times), with
-    the advice's summary cut around its time marks and the advice's JSON (marks in its texts)."""
+    """A row's JSON line for one notice, classification and timing shape, cut into pieces
+    around its slots (``seq``, ``row_source``, ``source``, ``received_at`` and the advice's
+    times), with the advice's summary cut around its time marks and the advice's JSON (marks
+    in its texts)."""
 
-    __slots__ = ("data", "line", "summary")
+    __slots__ = ("data", "pieces", "slots", "summary")
 
-    def __init__(self, line: str, summary: tuple[str, ...], data: Any) -> None:
-        self.line = line
+    def __init__(self, pieces: tuple[str, ...], summary: tuple[str, ...], data: Any) -> None:
+        self.pieces = pieces
+        self.slots = tuple((i, p) for i, p in enumerate(pieces) if i % 2)
         self.summary = summary
         self.data = data
 
 
-def _format_string(pieces: tuple[str, ...]) -> str:
-    """``(text, name, text, …)`` as a ``str.format`` string: braces of the text doubled."""
-    return "".join(
-        "{" + p + "}" if i % 2 else p.replace("{", "{{").replace("}", "}}")
-        for i, p in enumerate(pieces)
-    )
+def _fill_in(pieces: list[str], slots: tuple[tuple[int, str], ...], values: dict[str, str]) -> str:
+    """``pieces`` joined, with ``values[name]`` at each slot position (``pieces`` is changed)."""
+    for at, name in slots:
+        pieces[at] = values[name]
+    return "".join(pieces)
 
 
 def _json_time(value: Any) -> str:
@@ -410,37 +411,60 @@ def _json_time(value: Any) -> str:
     return "null" if value is None else encode_basestring(to_jsonable_python(value))
 
 
-_SOURCE_FIELDS = tuple(SourceRef.model_fields)
+_SOURCE_FIELDS = ("file", "line", "offset", "index", "message_id")
+_SOURCE_BY_HAND = tuple(SourceRef.model_fields) == _SOURCE_FIELDS
 
 
-def _source_texts(source: SourceRef) -> tuple[str, str, dict[str, Any]] | None:
-    """``source`` as the notice's JSON writes it, as the row's (``None`` fields left out), and
-    the row's dict; ``None`` for a value that is not ``str``, ``int`` or ``None``.
+def _source_texts(source: SourceRef) -> tuple[str, str] | None:
+    """``source`` as the notice's JSON writes it and as the row's (``None`` fields left out);
+    ``None`` when it is not written by hand (a value not ``str``/``int``/``None``).
 
     The same text as ``json.dumps(source.model_dump(mode="json"), ensure_ascii=False)``:
     fields in order, ``", "`` and ``": "`` between them, strings through ``json``'s own
     encoder, integers as ``int.__repr__``.
     """
-    full: list[str] = []
-    kept: list[str] = []
-    values: dict[str, Any] = {}
-    for name in _SOURCE_FIELDS:
-        value = getattr(source, name)
-        if value is None:
-            full.append(f'"{name}": null')
-            continue
-        kind = type(value)
-        if kind is str:
-            text = encode_basestring(value)
-        elif kind is int:
-            text = int.__repr__(value)
-        else:
-            return None
-        item = f'"{name}": {text}'
-        full.append(item)
-        kept.append(item)
-        values[name] = value
-    return "{" + ", ".join(full) + "}", "{" + ", ".join(kept) + "}", values
+    if not _SOURCE_BY_HAND:
+        return None
+    file, line, offset, index, message_id = (
+        source.file,
+        source.line,
+        source.offset,
+        source.index,
+        source.message_id,
+    )
+    if not (
+        (file is None or type(file) is str)
+        and (line is None or type(line) is int)
+        and (offset is None or type(offset) is int)
+        and (index is None or type(index) is int)
+        and (message_id is None or type(message_id) is str)
+    ):
+        return None
+    items = (
+        '"file": ' + ("null" if file is None else encode_basestring(file)),
+        '"line": ' + ("null" if line is None else int.__repr__(line)),
+        '"offset": ' + ("null" if offset is None else int.__repr__(offset)),
+        '"index": ' + ("null" if index is None else int.__repr__(index)),
+        '"message_id": ' + ("null" if message_id is None else encode_basestring(message_id)),
+    )
+    full = "{" + ", ".join(items) + "}"
+    if file is not None and line is not None and offset is not None and index is not None:
+        if message_id is not None:
+            return full, full
+        return full, "{" + ", ".join(items[:4]) + "}"
+    kept = [
+        item
+        for item, value in zip(items, (file, line, offset, index, message_id), strict=True)
+        if value is not None
+    ]
+    return full, "{" + ", ".join(kept) + "}"
+
+
+def _source_dict(source: SourceRef | None) -> dict[str, Any] | None:
+    """The row's ``source``: the fields that are not ``None``."""
+    if source is None:
+        return None
+    return {k: v for k, v in source.model_dump(mode="json").items() if v is not None}
 
 
 class _ParseEntry:
@@ -473,7 +497,7 @@ class _Line:
         "notice",
         "received",
         "seq",
-        "source",
+        "source_ref",
         "summary",
         "texts",
     )
@@ -482,7 +506,7 @@ class _Line:
         self,
         seq: int,
         line: str,
-        source: dict[str, Any] | None,
+        source: SourceRef | None,
         *,
         notice: dict[str, Any],
         received: Any,
@@ -493,13 +517,18 @@ class _Line:
     ) -> None:
         self.seq = seq
         self.json = line
-        self.source = source
+        self.source_ref = source
         self.notice = notice
         self.received = received
         self.classification = classification
         self.advice = advice
         self.summary = summary  # cut around the time marks (see _AdviceTemplate)
         self.texts = texts
+
+    @property
+    def source(self) -> dict[str, Any] | None:
+        """The row's ``source`` (its fields that are not ``None``)."""
+        return _source_dict(self.source_ref)
 
     def row(self) -> LabelledRow:
         row = LabelledRow(json.loads(self.json))  # fresh dicts: nothing shared with the caches
@@ -859,7 +888,7 @@ class Labeller:
                 advisor, entry, classification, timing
             )
         source = msg.source
-        sources = _source_texts(source) if source is not None else ("null", "null", None)
+        sources = _source_texts(source) if source is not None else ("null", "null")
         if (
             template is not None
             and sources is not None
@@ -867,9 +896,11 @@ class Labeller:
             and (deadline_text is None or _inert(deadline_text))
         ):
             received = to_jsonable_python(received_at)
-            line = template.line.format_map(
+            line = _fill_in(
+                list(template.pieces),
+                template.slots,
                 {
-                    "seq": seq,
+                    "seq": str(seq),
                     "row_source": sources[1],
                     "source": sources[0],
                     "received_at": "null"
@@ -884,12 +915,12 @@ class Labeller:
                     "reachable_after": _json_time(timing.reachable_after),
                     "wait": _json_time(timing.wait),
                     "deadline": _json_time(timing.deadline),
-                }
+                },
             )
             return _Line(
                 seq,
                 line,
-                sources[2],
+                source,
                 notice=entry.data,
                 received=received,
                 classification=entry.classified[2],
@@ -920,7 +951,7 @@ class Labeller:
         return _Line(
             seq,
             line,
-            row_source,
+            source,
             notice=entry.data,
             received=received,
             classification=entry.classified[2],
@@ -932,8 +963,8 @@ class Labeller:
     def _advice_template(
         self, advisor: Any, entry: _ParseEntry, classification: Classification, timing: Any
     ) -> _AdviceTemplate | None:
-        """The row's JSON line for this notice, classification and timing shape, as a format
-        string; ``None`` when it cannot be cut exactly (a mark found elsewhere)."""
+        """The row's JSON line for this notice, classification and timing shape, cut around
+        its slots; ``None`` when it cannot be cut exactly (a mark found elsewhere)."""
         assert entry.classified is not None
         marks = (
             None if timing.reachable_after is None else _MARK_REACHABLE,
@@ -945,18 +976,22 @@ class Labeller:
         pieces = _cut(json.dumps({**data, **_FIELD_TOKENS}, ensure_ascii=False), _ADVICE_SLOTS)
         if any("\\u0000" in p for p in pieces[::2]) or any("\x00" in p for p in summary[::2]):
             return None
-        line = (
-            '{{"seq": {seq}, "source": {row_source}, "notice": '
-            + _format_string(entry.template)
-            + ', "classification": '
-            + _format_string((entry.classified[1],))
-            + ', "advice": '
-            + _format_string(pieces)
-            + ', "version": '
-            + _format_string((self._version,))
-            + "}}"
-        )
-        return _AdviceTemplate(line, summary, data)
+        merged: list[str] = []  # text, slot, text, …, text (texts at even positions)
+        for cut in (
+            ('{"seq": ', "seq", ', "source": ', "row_source", ', "notice": '),
+            entry.template,
+            (', "classification": ' + entry.classified[1] + ', "advice": ',),
+            pieces,
+            (', "version": ' + self._version + "}",),
+        ):
+            for i, piece in enumerate(cut):
+                if i % 2:  # a slot
+                    merged.append(piece)
+                elif len(merged) % 2:  # text after text: join them
+                    merged[-1] += piece
+                else:
+                    merged.append(piece)
+        return _AdviceTemplate(tuple(merged), summary, data)
 
 
 _LABEL_MESSAGE = Labeller.label_message
@@ -966,13 +1001,10 @@ _LABEL_MESSAGE = Labeller.label_message
 
 
 def _dedupe_key(msg: RawMessage) -> bytes:
-    h = hashlib.blake2b(digest_size=16)
-    h.update((msg.sender or "").encode("utf-8", "surrogatepass"))
-    h.update(b"\x00")
-    h.update((msg.received_at.isoformat() if msg.received_at else "").encode())
-    h.update(b"\x00")
-    h.update(msg.text.encode("utf-8", "surrogatepass"))
-    return h.digest()
+    """BLAKE2b-128 of ``sender NUL time NUL text`` (UTF-8, lone surrogates kept)."""
+    at = msg.received_at.isoformat() if msg.received_at else ""
+    data = f"{msg.sender or ''}\x00{at}\x00{msg.text}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 class SeenSet:

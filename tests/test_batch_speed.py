@@ -15,9 +15,11 @@ from icp_notify.batch import (
     LabelledRow,
     Labeller,
     Summary,
+    _dedupe_key,
     _inert,
     _label_stream,
     _Line,
+    _source_dict,
     _source_texts,
     csv_record,
     write_rows,
@@ -50,6 +52,8 @@ NOWS: list[Any] = [None, "2025-03-04T12:00:00+08:00", "2025-03-06T12:00:00", "20
 SOURCES = [
     None,
     SourceRef(file="a.jsonl", line=3, offset=10, index=2),
+    SourceRef(file="a.jsonl", line=3, offset=10, index=2, message_id="m7"),
+    SourceRef(line=1),
     SourceRef(file='dir/引号"\\x.csv', message_id="id\u2028\x01", index=0),
     SourceRef(),
 ]
@@ -134,7 +138,32 @@ def test_source_texts_match_json_dumps(source: SourceRef) -> None:
     kept = {k: v for k, v in full.items() if v is not None}
     assert texts[0] == json.dumps(full, ensure_ascii=False)
     assert texts[1] == json.dumps(kept, ensure_ascii=False)
-    assert texts[2] == kept
+    assert _source_dict(source) == kept
+
+
+def test_dedupe_key_is_the_streamed_digest() -> None:
+    import hashlib
+
+    for msg in [
+        RawMessage(text="a\ud800b", sender="x\udfff"),
+        RawMessage(text="备案", received_at="2025-01-01T00:00:00Z"),
+        RawMessage(text="x"),
+    ]:
+        h = hashlib.blake2b(digest_size=16)
+        h.update((msg.sender or "").encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+        h.update((msg.received_at.isoformat() if msg.received_at else "").encode())
+        h.update(b"\x00")
+        h.update(msg.text.encode("utf-8", "surrogatepass"))
+        assert _dedupe_key(msg) == h.digest()
+
+
+def test_ambiguous_orderings_are_bounded() -> None:
+    advisor = Advisor.default()
+    fast = Labeller()
+    for msg in _messages():
+        fast._label(0, msg)
+    assert 0 < len(advisor._orderings) <= 1024
 
 
 def test_advise_is_compose_of_timing() -> None:
