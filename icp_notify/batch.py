@@ -1312,12 +1312,18 @@ def _worker_init(lang: str, now: str | None) -> None:
 def _worker_run(chunk: str) -> str:
     """Label one chunk (JSON text of ``[seq, kind, payload]`` items); return JSON lines."""
     labeller: Labeller = _WORKER["labeller"]
+    label_one: Callable[[int, RawMessage], _Line | Row] = (
+        labeller._label
+        if type(labeller).label_message is _LABEL_MESSAGE
+        else labeller.label_message
+    )
     lines = []
     for seq, kind, payload in json.loads(chunk):
+        row: _Line | Row
         if kind == "error":
             row = _error_from_read(seq, ReadError.model_validate(payload))
         else:
-            row = labeller.label_message(seq, RawMessage.model_validate(payload))
+            row = label_one(seq, RawMessage.model_validate(payload))
         lines.append(_row_json(row))
     return "\n".join(lines)
 

@@ -197,7 +197,15 @@ def run(args: argparse.Namespace) -> int:
         out = sys.stdout
     else:
         Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-        out = open(out_path, "a" if appending else "w", encoding="utf-8", newline="")  # noqa: SIM115
+        # a 1 MiB buffer: one write(2) per ~250 rows, not per two; Ctrl-C flushes whole rows
+        # and --resume cuts a torn last line of a killed run
+        out = open(  # noqa: SIM115
+            out_path,
+            "a" if appending else "w",
+            encoding="utf-8",
+            newline="",
+            buffering=1 << 20,
+        )
     last: int | None = resume_after
     try:
         if fmt == "csv" and not appending:
