@@ -383,6 +383,17 @@ def _inert(time_text: str) -> bool:
     return known
 
 
+# what a _Line's csv_record and the summary read of the notice, classification and advice
+# JSON; the caches keep only these (memory)
+_NOTICE_KEYS = ("channel", "sender", "raw_text")
+_CLASSIFICATION_KEYS = ("situation", "ambiguous", "candidates", "confidence", "kind")
+_ADVICE_KEYS = ("action", "urgency")
+
+
+def _slim(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: data[key] for key in keys}
+
+
 class _AdviceTemplate:
     """A row's JSON line for one notice, classification and timing shape, cut into pieces
     around its slots (``seq``, ``row_source``, ``source``, ``received_at`` and the advice's
@@ -475,7 +486,7 @@ class _ParseEntry:
     def __init__(self, notice: Notice, notice_json: dict[str, Any]) -> None:
         self.notice = notice
         self.template = _template(notice_json)
-        self.data = notice_json
+        self.data = _slim(notice_json, _NOTICE_KEYS)  # what csv_record reads
         self.ckey = classification_inputs(notice)
         # (classification, its JSON text, its JSON dict) once looked up, without context
         self.classified: tuple[Classification, str, dict[str, Any]] | None = None
@@ -775,7 +786,7 @@ class Labeller:
             return cached  # type: ignore[no-any-return]
         result = self._classify(notice, None)
         data = result.model_dump(mode="json")
-        entry = (result, json.dumps(data, ensure_ascii=False), data)
+        entry = (result, json.dumps(data, ensure_ascii=False), _slim(data, _CLASSIFICATION_KEYS))
         self._classified.put(key, entry)
         return entry
 
@@ -991,7 +1002,7 @@ class Labeller:
                     merged[-1] += piece
                 else:
                     merged.append(piece)
-        return _AdviceTemplate(tuple(merged), summary, data)
+        return _AdviceTemplate(tuple(merged), summary, _slim(data, _ADVICE_KEYS))
 
 
 _LABEL_MESSAGE = Labeller.label_message
