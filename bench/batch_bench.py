@@ -103,11 +103,18 @@ def generate(path: Path, n: int, *, unique: bool, seed: int = 7) -> int:
 
 
 def run_batch(
-    archive: Path, out: Path, *, workers: int = 1, one_core: bool = True
+    archive: Path,
+    out: Path,
+    *,
+    workers: int = 1,
+    one_core: bool = True,
+    code: Path = ROOT,
 ) -> tuple[float, int, int]:
     """Time ``icp-notify batch`` in a fresh process; return (seconds, rows, peak RSS KiB).
 
     ``one_core`` pins the process (and its children) to CPU 0 with ``taskset`` when available.
+    ``code`` is the checkout whose ``icp_notify`` runs (this one by default; another worktree
+    to compare before and after side by side), with this interpreter.
     """
     probe = (
         "import resource, subprocess, sys, time;"
@@ -121,7 +128,11 @@ def run_batch(
         "-c",
         probe,
         str(out),
-        str(ROOT / ".venv" / "bin" / "icp-notify"),
+        sys.executable,
+        "-c",
+        "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+        "from icp_notify.cli import main; sys.exit(main())",
+        str(code),
         "batch",
         str(archive),
         "-o",
@@ -203,7 +214,20 @@ def main(argv: list[str] | None = None) -> int:
         "--tracemalloc", action="store_true", help="also trace Python allocations in-process"
     )
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--code",
+        type=Path,
+        action="append",
+        default=None,
+        help="checkout to time (repeat to compare, e.g. before/after; default: this one)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="only the N-notice repeats and the no-repeats archive, one core",
+    )
     args = parser.parse_args(argv)
+    codes: list[Path] = args.code or [ROOT]
     work = args.workdir or Path(tempfile.mkdtemp(prefix="icp_batch_bench_"))
     work.mkdir(parents=True, exist_ok=True)
     from baseline import Baseline
@@ -217,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         ("no repeats", args.unique, True, args.runs, 1),
         ("no repeats, 2 workers", args.unique, True, args.runs, 2),
     ]
+    if args.quick:
+        cases = [cases[2], cases[3]]
     lines = []
     archives: dict[tuple[int, bool], tuple[Path, int]] = {}
     for name, n, unique, runs, workers in cases:
@@ -224,26 +250,36 @@ def main(argv: list[str] | None = None) -> int:
             path = work / f"{'unique' if unique else 'repeats'}-{n}.jsonl"
             archives[n, unique] = (path, generate(path, n, unique=unique))
         archive, distinct = archives[n, unique]
-        timings = [
-            run_batch(
-                archive, work / f"{archive.stem}.out.jsonl", workers=workers, one_core=workers == 1
-            )
-            for _ in range(runs)
-        ]
-        seconds = statistics.median(t[0] for t in timings)
-        rows = timings[0][1]
-        rss = max(t[2] for t in timings)
+        # the checkouts take turns, run by run, so they see the same machine load
+        timings: dict[Path, list[tuple[float, int, int]]] = {code: [] for code in codes}
+        for _ in range(runs):
+            for k, code in enumerate(codes):
+                timings[code].append(
+                    run_batch(
+                        archive,
+                        work / f"{archive.stem}.out{k}.jsonl",
+                        workers=workers,
+                        one_core=workers == 1,
+                        code=code,
+                    )
+                )
         theirs = statistics.median(
             run_baseline(model, archive, min(args.baseline_sample, n)) for _ in range(runs)
         )
-        ours = rows / seconds
-        cores = "1 core" if workers == 1 else f"{workers} workers"
-        line = (
-            f"| {name} | {n:,} | {distinct:,} | {cores} | {seconds:.1f} s | {ours:,.0f}/s "
-            f"| {rss / 1024:.0f} MiB | {theirs:,.0f}/s (≈{n / theirs:.0f} s) | {ours / theirs:.1f}× |"
-        )
-        print(line, flush=True)
-        lines.append(line)
+        for code in codes:
+            seconds = statistics.median(t[0] for t in timings[code])
+            rows = timings[code][0][1]
+            rss = max(t[2] for t in timings[code])
+            ours = rows / seconds
+            cores = "1 core" if workers == 1 else f"{workers} workers"
+            label = name if len(codes) == 1 else f"{name} [{code}]"
+            line = (
+                f"| {label} | {n:,} | {distinct:,} | {cores} | {seconds:.1f} s | {ours:,.0f}/s "
+                f"| {rss / 1024:.0f} MiB | {theirs:,.0f}/s (≈{n / theirs:.0f} s) "
+                f"| {ours / theirs:.1f}× |"
+            )
+            print(line, flush=True)
+            lines.append(line)
     print()
     print(
         "| archive | notices | distinct texts | cores | icp-notify batch | rows/s | peak RSS "

@@ -40,7 +40,7 @@ import threading
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -67,6 +67,7 @@ __all__ = [
     "LANGS",
     "MOVED_CANCELLATION",
     "PLACEHOLDERS",
+    "AdviceTiming",
     "Advisor",
     "advise",
     "deadline_from_notice",
@@ -232,6 +233,45 @@ class _AdviceFile(_Strict):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+class AdviceTiming(NamedTuple):
+    """What of an advice depends on the notice's arrival time and the clock (:meth:`Advisor.timing`).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> t = AdviceTiming("new_domain", dt.datetime(2025, 3, 5, 2, 30, tzinfo=SHANGHAI),
+    ...     None, False, None, False)
+    >>> t.texts("zh")
+    ('2025-03-05 02:30（北京时间）', None)
+    """
+
+    key: str
+    """The advice entry (:meth:`Advisor.entry_key`)."""
+    reachable_after: dt.datetime | None
+    wait: dt.timedelta | None
+    after: bool
+    """The wait is over: the ``after_sync`` texts apply."""
+    deadline: dt.datetime | None
+    deadline_passed: bool
+
+    def texts(self, lang: Literal["zh", "en"]) -> tuple[str | None, str | None]:
+        """``reachable_after`` and ``deadline`` as the advice texts write them (:func:`format_time`).
+
+        Parameters
+        ----------
+        lang : {"zh", "en"}
+            The language.
+
+        Returns
+        -------
+        (str or None, str or None)
+        """
+        return (
+            None if self.reachable_after is None else format_time(self.reachable_after, lang),
+            None if self.deadline is None else format_time(self.deadline, lang),
+        )
 
 
 def format_time(value: dt.datetime, lang: Literal["zh", "en"]) -> str:
@@ -451,6 +491,9 @@ class Advisor:
     def __init__(self, data: _AdviceFile, path: str) -> None:
         self._data = data
         self.path = path
+        # candidates tuple -> (most urgent first, all of them wait for sync); a pure function
+        # of the tuple and the file, at most a few hundred tuples (orderings of 5 situations)
+        self._orderings: dict[tuple[Situation, ...], tuple[tuple[Situation, ...], bool]] = {}
 
     # ------------------------------------------------------------------ loading
 
@@ -666,19 +709,91 @@ class Advisor:
             For an unknown ``lang`` or a malformed ``now``.
         """
         language = _check_lang(lang)
-        now_at = _to_datetime(now, "now")
+        timing = self.timing(classification, notice, now=_to_datetime(now, "now"))
+        return self.compose(classification, notice, language, timing, timing.texts(language))
+
+    def timing(
+        self,
+        classification: Classification,
+        notice: Notice,
+        *,
+        now: dt.datetime | None,
+        received_at: dt.datetime | Literal[False] | None = False,
+    ) -> AdviceTiming:
+        """Everything of the advice that depends on the arrival time and the clock.
+
+        :meth:`advise` is :meth:`compose` of this timing; the rest of the advice reads only the
+        classification, the language and the notice's provider, domains and filing numbers.
+        ``icp-notify batch`` uses the split to reuse the texts across arrival times.
+
+        Parameters
+        ----------
+        classification : Classification
+            The classifier's result for ``notice``.
+        notice : Notice
+            The parsed notice (its dates and durations give a stated deadline).
+        now : datetime, optional
+            The current time (aware), as :meth:`advise` takes it after checking.
+        received_at : datetime or None, optional
+            The arrival time to use instead of ``notice.received_at``.
+
+        Returns
+        -------
+        AdviceTiming
+        """
+        arrived = notice.received_at if received_at is False else received_at
         key = self.entry_key(classification)
         if key == AMBIGUOUS:
-            return self._advise_ambiguous(classification, notice, now_at, language)
+            ordered, sync_all = self._ordering(classification)
+            reachable_after, wait, _after = (
+                self._sync(self._data.entry[ordered[0].value], arrived, now)
+                if sync_all
+                else (None, None, False)
+            )
+            return AdviceTiming(key, reachable_after, wait, False, None, False)
         entry = self._data.entry[key]
+        reachable_after, wait, after = self._sync(entry, arrived, now)
+        deadline = _stated_deadline(notice, arrived) if entry.deadline_from_notice else None
+        passed = deadline is not None and now is not None and now > deadline
+        return AdviceTiming(key, reachable_after, wait, after, deadline, passed)
+
+    def compose(
+        self,
+        classification: Classification,
+        notice: Notice,
+        language: Literal["zh", "en"],
+        timing: AdviceTiming,
+        time_texts: tuple[str | None, str | None],
+    ) -> Advice:
+        """The advice for a timing (see :meth:`timing`), with the times written as given.
+
+        Parameters
+        ----------
+        classification : Classification
+            The classifier's result for ``notice``.
+        notice : Notice
+            The parsed notice; its provider, domains and filing numbers fill the placeholders.
+        language : {"zh", "en"}
+            The language of the texts.
+        timing : AdviceTiming
+            From :meth:`timing`.
+        time_texts : (str or None, str or None)
+            ``reachable_after`` and ``deadline`` as written in the texts (``None`` when the
+            timing has none): :meth:`advise` passes :meth:`AdviceTiming.texts`.
+
+        Returns
+        -------
+        Advice
+        """
+        if timing.key == AMBIGUOUS:
+            return self._advise_ambiguous(classification, notice, timing, time_texts, language)
+        entry = self._data.entry[timing.key]
         texts: _LangEntry = getattr(entry, language)
-        reachable_after, wait, after = self._sync(entry, notice, now_at)
-        deadline = self._deadline(notice) if entry.deadline_from_notice else None
-        values = self._values(notice, language, reachable_after, deadline)
+        values = self._values(notice, language, time_texts)
         summary, steps = texts.summary, list(texts.steps)
-        if after and texts.after_sync is not None:
+        if timing.after and texts.after_sync is not None:
             summary, steps = texts.after_sync.summary, list(texts.after_sync.steps)
-        if deadline is not None and now_at is not None and now_at > deadline:
+        if timing.deadline_passed:
             steps.insert(0, self._data.phrases[language].deadline_passed)
         return Advice(
             action=entry.action,
@@ -688,35 +803,43 @@ class Advisor:
             steps=tuple(_fill(s, values, language) for s in steps),
             why=_fill(texts.why, values, language),
             references=self._references(entry.references, notice, language),
-            reachable_after=reachable_after,
-            wait=wait,
-            deadline=deadline,
+            reachable_after=timing.reachable_after,
+            wait=timing.wait,
+            deadline=timing.deadline,
         )
+
+    def _ordering(self, classification: Classification) -> tuple[tuple[Situation, ...], bool]:
+        """An ambiguous notice's candidates, most urgent first (stable: the classifier's
+        likelihood order within an urgency), and whether all their entries wait for sync."""
+        key = classification.candidates
+        cacheable = type(key) is tuple
+        known = self._orderings.get(key) if cacheable else None
+        if known is not None:
+            return known
+        rank = {u: i for i, u in enumerate(URGENCY_ORDER)}
+        candidates = list(classification.candidates) or [
+            s for s in Situation if s is not Situation.OTHER
+        ]
+        ordered = tuple(sorted(candidates, key=lambda s: rank[self._data.entry[s.value].urgency]))
+        sync_all = all(self._data.entry[s.value].wait_for_sync for s in ordered)
+        if cacheable and len(self._orderings) < 1024:
+            self._orderings[key] = ordered, sync_all
+        return ordered, sync_all
 
     def _advise_ambiguous(
         self,
         classification: Classification,
         notice: Notice,
-        now_at: dt.datetime | None,
+        timing: AdviceTiming,
+        time_texts: tuple[str | None, str | None],
         language: Literal["zh", "en"],
     ) -> Advice:
         """One advice walking through the candidates, most urgent first."""
         entry = self._data.entry[AMBIGUOUS]
         texts: _LangEntry = getattr(entry, language)
-        rank = {u: i for i, u in enumerate(URGENCY_ORDER)}
-        candidates = list(classification.candidates) or [
-            s for s in Situation if s is not Situation.OTHER
-        ]
-        # stable sort: most urgent first, the classifier's likelihood order within an urgency
-        ordered = sorted(candidates, key=lambda s: rank[self._data.entry[s.value].urgency])
+        ordered = self._ordering(classification)[0]
         urgency = self._data.entry[ordered[0].value].urgency
-        sync_all = all(self._data.entry[s.value].wait_for_sync for s in ordered)
-        reachable_after, wait, _after = (
-            self._sync(self._data.entry[ordered[0].value], notice, now_at)
-            if sync_all
-            else (None, None, False)
-        )
-        values = self._values(notice, language, reachable_after, None)
+        values = self._values(notice, language, (time_texts[0], None))
         steps: list[str] = []
         for situation in ordered:
             line = getattr(self._data.entry[situation.value], language).if_candidate
@@ -732,20 +855,20 @@ class Advisor:
             steps=tuple(_fill(s, values, language) for s in steps),
             why=_fill(texts.why, values, language),
             references=self._references(tuple(refs), notice, language),
-            reachable_after=reachable_after,
-            wait=wait,
+            reachable_after=timing.reachable_after,
+            wait=timing.wait,
             deadline=None,
         )
 
     # ------------------------------------------------------------------ parts
 
     def _sync(
-        self, entry: _Entry, notice: Notice, now_at: dt.datetime | None
+        self, entry: _Entry, received_at: dt.datetime | None, now_at: dt.datetime | None
     ) -> tuple[dt.datetime | None, dt.timedelta | None, bool]:
         """(reachable_after, wait, wait is over) for an entry."""
-        if not entry.wait_for_sync or notice.received_at is None:
+        if not entry.wait_for_sync or received_at is None:
             return None, None, False
-        reachable = _shift(notice.received_at, dt.timedelta(hours=self.sync_hours))
+        reachable = _shift(received_at, dt.timedelta(hours=self.sync_hours))
         if reachable is None:
             return None, None, False
         if now_at is None:
@@ -755,16 +878,11 @@ class Advisor:
             return reachable, dt.timedelta(0), True
         return reachable, left, False
 
-    def _deadline(self, notice: Notice) -> dt.datetime | None:
-        """The deadline the notice states, in Asia/Shanghai, or ``None``."""
-        return deadline_from_notice(notice)
-
     def _values(
         self,
         notice: Notice,
         lang: Literal["zh", "en"],
-        reachable_after: dt.datetime | None,
-        deadline: dt.datetime | None,
+        time_texts: tuple[str | None, str | None],
     ) -> dict[str, str]:
         phrases = self._data.phrases[lang]
         provider = phrases.provider_unknown
@@ -783,15 +901,9 @@ class Advisor:
             "domain": phrase(phrases.domain_known, phrases.domain_unknown, _domain_of(notice)),
             "number": phrase(phrases.number_known, phrases.number_unknown, _number_of(notice)),
             "reachable_after": phrase(
-                phrases.reachable_after_known,
-                phrases.reachable_after_unknown,
-                None if reachable_after is None else format_time(reachable_after, lang),
+                phrases.reachable_after_known, phrases.reachable_after_unknown, time_texts[0]
             ),
-            "deadline": phrase(
-                phrases.deadline_known,
-                phrases.deadline_unknown,
-                None if deadline is None else format_time(deadline, lang),
-            ),
+            "deadline": phrase(phrases.deadline_known, phrases.deadline_unknown, time_texts[1]),
         }
 
     def _references(
@@ -839,13 +951,18 @@ def deadline_from_notice(notice: Notice) -> dt.datetime | None:
     >>> deadline_from_notice(n).isoformat()
     '2025-03-05T23:59:59+08:00'
     """
+    return _stated_deadline(notice, notice.received_at)
+
+
+def _stated_deadline(notice: Notice, received_at: dt.datetime | None) -> dt.datetime | None:
+    """:func:`deadline_from_notice` with ``received_at`` for the notice's arrival time."""
     for mention in notice.entities.dates:
         if mention.value is None:
             continue
         at = mention.time if mention.time is not None else dt.time(23, 59, 59)
         stated = dt.datetime.combine(mention.value, at, tzinfo=SHANGHAI)
         return stated if in_datetime_range(stated) else None
-    if notice.received_at is None:
+    if received_at is None:
         return None
     for duration in notice.entities.durations:
         position = notice.text.find(duration.text)
@@ -855,7 +972,7 @@ def deadline_from_notice(notice: Notice) -> dt.datetime | None:
                 delta = dt.timedelta(seconds=duration.seconds)
             except OverflowError:
                 return None
-            return _shift(notice.received_at, delta)
+            return _shift(received_at, delta)
     return None
 
 

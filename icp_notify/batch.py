@@ -40,8 +40,9 @@ import json
 import os
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
+from json.encoder import encode_basestring, encode_basestring_ascii
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
@@ -56,6 +57,7 @@ from icp_notify.models import (
     RawMessage,
     ReadError,
     Situation,
+    SourceRef,
 )
 
 if TYPE_CHECKING:
@@ -166,16 +168,29 @@ class Summary(BaseModel):
         row : dict
             A labelled row or an error row from :func:`label`.
         """
-        self.read += 1
         error = row.get("error")
         if error is not None:
+            self.read += 1
             code = str(error.get("code", "error"))
             self.errors[code] = self.errors.get(code, 0) + 1
             return
+        self.add_labelled(
+            row["classification"]["situation"] or "ambiguous", row["advice"]["urgency"]
+        )
+
+    def add_labelled(self, situation: str, urgency: str) -> None:
+        """Count one labelled row by its situation (``ambiguous`` when undecided) and urgency.
+
+        Parameters
+        ----------
+        situation : str
+            The row's situation, or ``"ambiguous"``.
+        urgency : str
+            The advice's urgency.
+        """
+        self.read += 1
         self.labelled += 1
-        situation = row["classification"]["situation"] or "ambiguous"
         self.situations[situation] = self.situations.get(situation, 0) + 1
-        urgency = row["advice"]["urgency"]
         self.urgencies[urgency] = self.urgencies.get(urgency, 0) + 1
 
     def format(self) -> str:
@@ -300,20 +315,265 @@ _SLOT_SOURCE = "\x00source\x00"
 _SLOTS = {json.dumps(_SLOT_RECEIVED): "received_at", json.dumps(_SLOT_SOURCE): "source"}
 
 
+def _cut(text: str, slots: dict[str, str]) -> tuple[str, ...]:
+    """``text`` cut around every occurrence of the ``slots`` tokens: ``(text, name, text, …)``."""
+    pieces: list[str] = []
+    while True:
+        found = [(text.find(token), token) for token in slots if token in text]
+        if not found:
+            pieces.append(text)
+            return tuple(pieces)
+        at, token = min(found)
+        pieces.extend((text[:at], slots[token]))
+        text = text[at + len(token) :]
+
+
 def _template(notice_json: dict[str, Any]) -> tuple[str, ...]:
     """The notice's JSON cut around its two per-row values: ``(text, slot, text, slot, text)``."""
     text = json.dumps(
         {**notice_json, "received_at": _SLOT_RECEIVED, "source": _SLOT_SOURCE}, ensure_ascii=False
     )
-    pieces: list[str] = []
-    while True:
-        found = [(text.find(token), token) for token in _SLOTS if token in text]
-        if not found:
-            pieces.append(text)
-            return tuple(pieces)
-        at, token = min(found)
-        pieces.extend((text[:at], _SLOTS[token]))
-        text = text[at + len(token) :]
+    return _cut(text, _SLOTS)
+
+
+# Advice texts written with these marks for the two times (Advisor.compose), and the advice's
+# JSON with these tokens for its three time fields, make an advice template (_AdviceTemplate).
+_MARK_REACHABLE = "\x00reachable_after\x00"
+_MARK_DEADLINE = "\x00deadline\x00"
+_MARKS = {_MARK_REACHABLE: "reachable_text", _MARK_DEADLINE: "deadline_text"}
+_FIELD_TOKENS = {
+    "reachable_after": "\x00@reachable_after\x00",
+    "wait": "\x00@wait\x00",
+    "deadline": "\x00@deadline\x00",
+}
+_ADVICE_SLOTS = {
+    **{json.dumps(mark)[1:-1]: name for mark, name in _MARKS.items()},
+    **{json.dumps(token): name for name, token in _FIELD_TOKENS.items()},
+}
+_DIGITS = str.maketrans("0123456789", "0000000000")
+_INERT: dict[str, bool] = {}
+
+
+def _inert(time_text: str) -> bool:
+    """Whether writing ``time_text`` in place of a mark gives what :func:`advisor._fill` gives.
+
+    ``_fill`` tidies a filled text by removing two-character patterns that hold a space
+    (``"  "``, a space before a Chinese closing mark, after an opening mark), then strips it
+    and (English) capitalises a leading ``your``/``the``/…. A mark (``\x00…\x00``) takes part in
+    none of these, and neither does a time text that holds no such pattern, starts with a
+    digit and does not end in a space or an opening mark: the tidying then acts on the same
+    characters around either, so the results differ only by the mark → text substitution.
+    Digits play no part, so the answer is kept per shape (digits as ``0``; a few shapes).
+    """
+    shape = time_text.translate(_DIGITS)
+    known = _INERT.get(shape)
+    if known is None:
+        from icp_notify.advisor import _ZH_CLOSING, _ZH_OPENING
+
+        known = bool(
+            shape[:1] == "0"
+            and not shape[-1].isspace()
+            and shape[-1] not in _ZH_OPENING
+            and "  " not in shape
+            and not any(" " + mark in shape for mark in _ZH_CLOSING)
+            and not any(mark + " " in shape for mark in _ZH_OPENING)
+        )
+        if len(_INERT) < 256:
+            _INERT[shape] = known
+    return known
+
+
+# what a _Line's csv_record and the summary read of the notice, classification and advice
+# JSON; the caches keep only these (memory)
+_NOTICE_KEYS = ("channel", "sender", "raw_text")
+_CLASSIFICATION_KEYS = ("situation", "ambiguous", "candidates", "confidence", "kind")
+_ADVICE_KEYS = ("action", "urgency")
+
+
+def _slim(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: data[key] for key in keys}
+
+
+class _AdviceTemplate:
+    """A row's JSON line for one notice, classification and timing shape, cut into pieces
+    around its slots (``seq``, ``row_source``, ``source``, ``received_at`` and the advice's
+    times), with the advice's summary cut around its time marks and the advice's JSON (marks
+    in its texts)."""
+
+    __slots__ = ("data", "pieces", "slots", "summary")
+
+    def __init__(self, pieces: tuple[str, ...], summary: tuple[str, ...], data: Any) -> None:
+        self.pieces = pieces
+        self.slots = tuple((i, p) for i, p in enumerate(pieces) if i % 2)
+        self.summary = summary
+        self.data = data
+
+
+def _fill_in(pieces: list[str], slots: tuple[tuple[int, str], ...], values: dict[str, str]) -> str:
+    """``pieces`` joined, with ``values[name]`` at each slot position (``pieces`` is changed)."""
+    for at, name in slots:
+        pieces[at] = values[name]
+    return "".join(pieces)
+
+
+def _json_time(value: Any) -> str:
+    """Pydantic's JSON form of a datetime, timedelta or ``None`` as the advice's JSON text
+    (``ensure_ascii=False``) writes it."""
+    return "null" if value is None else encode_basestring(to_jsonable_python(value))
+
+
+_SOURCE_FIELDS = ("file", "line", "offset", "index", "message_id")
+_SOURCE_BY_HAND = tuple(SourceRef.model_fields) == _SOURCE_FIELDS
+
+
+def _source_texts(source: SourceRef) -> tuple[str, str] | None:
+    """``source`` as the notice's JSON writes it and as the row's (``None`` fields left out);
+    ``None`` when it is not written by hand (a value not ``str``/``int``/``None``).
+
+    The same text as ``json.dumps(source.model_dump(mode="json"), ensure_ascii=False)``:
+    fields in order, ``", "`` and ``": "`` between them, strings through ``json``'s own
+    encoder, integers as ``int.__repr__``.
+    """
+    if not _SOURCE_BY_HAND:
+        return None
+    file, line, offset, index, message_id = (
+        source.file,
+        source.line,
+        source.offset,
+        source.index,
+        source.message_id,
+    )
+    if not (
+        (file is None or type(file) is str)
+        and (line is None or type(line) is int)
+        and (offset is None or type(offset) is int)
+        and (index is None or type(index) is int)
+        and (message_id is None or type(message_id) is str)
+    ):
+        return None
+    items = (
+        '"file": ' + ("null" if file is None else encode_basestring(file)),
+        '"line": ' + ("null" if line is None else int.__repr__(line)),
+        '"offset": ' + ("null" if offset is None else int.__repr__(offset)),
+        '"index": ' + ("null" if index is None else int.__repr__(index)),
+        '"message_id": ' + ("null" if message_id is None else encode_basestring(message_id)),
+    )
+    full = "{" + ", ".join(items) + "}"
+    if file is not None and line is not None and offset is not None and index is not None:
+        if message_id is not None:
+            return full, full
+        return full, "{" + ", ".join(items[:4]) + "}"
+    kept = [
+        item
+        for item, value in zip(items, (file, line, offset, index, message_id), strict=True)
+        if value is not None
+    ]
+    return full, "{" + ", ".join(kept) + "}"
+
+
+def _source_dict(source: SourceRef | None) -> dict[str, Any] | None:
+    """The row's ``source``: the fields that are not ``None``."""
+    if source is None:
+        return None
+    return {k: v for k, v in source.model_dump(mode="json").items() if v is not None}
+
+
+class _ParseEntry:
+    """A parse cache entry: the notice, its JSON template and what rows take from it."""
+
+    __slots__ = ("advice", "ckey", "classified", "data", "notice", "template")
+
+    def __init__(self, notice: Notice, notice_json: dict[str, Any]) -> None:
+        self.notice = notice
+        self.template = _template(notice_json)
+        self.data = _slim(notice_json, _NOTICE_KEYS)  # what csv_record reads
+        self.ckey = classification_inputs(notice)
+        # (classification, its JSON text, its JSON dict) once looked up, without context
+        self.classified: tuple[Classification, str, dict[str, Any]] | None = None
+        # advice templates by timing shape (a handful at most: a few booleans)
+        self.advice: dict[tuple[Any, ...], _AdviceTemplate | None] = {}
+
+
+class _Line:
+    """A labelled row as its JSON line, with the few values the CLI reads (no dicts built).
+
+    ``row()`` gives the :class:`LabelledRow` (``json.loads`` of the line), what :func:`label`
+    yields; the CLI writes ``json`` or :meth:`csv_record` and counts from the attributes.
+    """
+
+    __slots__ = (
+        "advice",
+        "classification",
+        "json",
+        "notice",
+        "received",
+        "seq",
+        "source_ref",
+        "summary",
+        "texts",
+    )
+
+    def __init__(
+        self,
+        seq: int,
+        line: str,
+        source: SourceRef | None,
+        *,
+        notice: dict[str, Any],
+        received: Any,
+        classification: dict[str, Any],
+        advice: dict[str, Any],
+        summary: tuple[str, ...],
+        texts: tuple[str | None, str | None],
+    ) -> None:
+        self.seq = seq
+        self.json = line
+        self.source_ref = source
+        self.notice = notice
+        self.received = received
+        self.classification = classification
+        self.advice = advice
+        self.summary = summary  # cut around the time marks (see _AdviceTemplate)
+        self.texts = texts
+
+    @property
+    def source(self) -> dict[str, Any] | None:
+        """The row's ``source`` (its fields that are not ``None``)."""
+        return _source_dict(self.source_ref)
+
+    def row(self) -> LabelledRow:
+        row = LabelledRow(json.loads(self.json))  # fresh dicts: nothing shared with the caches
+        row.json = self.json
+        return row
+
+    def csv_record(self) -> list[Any]:
+        """:func:`csv_record` of :meth:`row`, from the cached values."""
+        source = self.source or {}
+        n, c, a = self.notice, self.classification, self.advice
+        return [
+            self.seq,
+            source.get("file"),
+            source.get("line"),
+            source.get("index"),
+            source.get("message_id"),
+            n["channel"],
+            n["sender"],
+            self.received,
+            n["raw_text"],
+            c["situation"],
+            c["ambiguous"],
+            "|".join(c["candidates"]),
+            c["confidence"],
+            c["kind"],
+            a["urgency"],
+            a["action"],
+            _render(
+                self.summary,
+                {"reachable_text": self.texts[0] or "", "deadline_text": self.texts[1] or ""},
+            ),
+            None,
+            None,
+        ]
 
 
 def _json_text(model: BaseModel) -> str:
@@ -447,6 +707,26 @@ class Labeller:
         self._advised = _Cache(CACHE_SIZE)
         self._version = json.dumps(__version__)
         self.cache_hits = 0
+        self._split = self._split_advice()
+
+    def _split_advice(self) -> tuple[Any, Any] | None:
+        """``(advisor, now)`` when rows may take their advice from templates, else ``None``.
+
+        Only for the package's own :class:`~icp_notify.advisor.Advisor` (its ``advise`` is
+        ``compose`` of ``timing``), a valid language and clock, with caching on; otherwise
+        every advice is computed by ``advise``.
+        """
+        from icp_notify.advisor import LANGS, Advisor, _to_datetime
+
+        advisor = self._advisor
+        if not self.cache or self._classify is None or not isinstance(advisor, Advisor):
+            return None
+        if type(advisor).advise is not Advisor.advise or self.lang not in LANGS:
+            return None
+        try:
+            return advisor, _to_datetime(self.now, "now")
+        except InputError:
+            return None
 
     classification_key = staticmethod(classification_inputs)
     """The classification cache key (:func:`classification_inputs`)."""
@@ -460,9 +740,9 @@ class Labeller:
         """The notice, its ``source`` as JSON, its JSON text, and the parse key (``None``: not
         cacheable)."""
         key = (msg.text, msg.channel, msg.sender, msg.subject, msg.defects) if self.cache else None
-        cached = self._parsed.get(key) if key is not None else None
+        cached: _ParseEntry | None = self._parsed.get(key) if key is not None else None
         if cached is not None:
-            notice, template = cached
+            notice, template = cached.notice, cached.template
             # the arrival time only resolves the year of dates: reuse when there are none
             if notice.received_at == msg.received_at or not notice.entities.dates:
                 received = to_jsonable_python(msg.received_at)
@@ -482,7 +762,7 @@ class Labeller:
         notice_json = notice.model_dump(mode="json")
         text = json.dumps(notice_json, ensure_ascii=False)
         if key is not None:
-            self._parsed.put(key, (notice, _template(notice_json)))
+            self._parsed.put(key, _ParseEntry(notice, notice_json))
         return notice, notice_json["source"], text, key
 
     def _classification(
@@ -492,13 +772,21 @@ class Labeller:
         if context is not None or not self.cache:
             result: Classification = self._classify(notice, context)
             return result, _json_text(result)
-        key = classification_inputs(notice)
+        entry = self._cached_classification(notice, classification_inputs(notice))
+        return entry[0], entry[1]
+
+    def _cached_classification(
+        self, notice: Notice, key: tuple[Any, ...]
+    ) -> tuple[Classification, str, dict[str, Any]]:
+        """The classification of a notice without context: ``(result, JSON text, JSON dict)``."""
+        assert self._classify is not None
         cached = self._classified.get(key)
         if cached is not None:
             self.cache_hits += 1
             return cached  # type: ignore[no-any-return]
         result = self._classify(notice, None)
-        entry = (result, _json_text(result))
+        data = result.model_dump(mode="json")
+        entry = (result, json.dumps(data, ensure_ascii=False), _slim(data, _CLASSIFICATION_KEYS))
         self._classified.put(key, entry)
         return entry
 
@@ -534,7 +822,14 @@ class Labeller:
         dict
             A labelled row (a :class:`LabelledRow`) or an error row.
         """
+        out = self._label(seq, msg)
+        return out.row() if isinstance(out, _Line) else out
+
+    def _label(self, seq: int, msg: RawMessage) -> _Line | Row:
+        """:meth:`label_message`, a labelled row left as a :class:`_Line`."""
         try:
+            if self._split is not None and msg.context is None:
+                return self._line(seq, msg, *self._split)
             if self._classify is None or self._advise is None:
                 notice = self._parse(msg)
                 full = self.pipeline.analyze_notice(
@@ -562,18 +857,165 @@ class Labeller:
         row.json = line
         return row
 
+    def _line(self, seq: int, msg: RawMessage, advisor: Any, now_at: Any) -> _Line:
+        """Label a message without context from the caches (the CLI's path for most rows).
+
+        The parse entry is reused as :meth:`_notice` reuses it and keeps its classification
+        (:meth:`_cached_classification`); the advice comes from a template of this notice and
+        classification for the timing's shape (which texts and phrases apply), with the
+        arrival-time values written in (see :func:`_inert`), else from ``compose``. The
+        template holds the whole line as a format string: a row fills in its ``seq``, source,
+        arrival time and times.
+        """
+        key = (msg.text, msg.channel, msg.sender, msg.subject, msg.defects)
+        received_at = msg.received_at
+        entry: _ParseEntry | None = self._parsed.get(key)
+        if entry is None or not (
+            entry.notice.received_at == received_at or not entry.notice.entities.dates
+        ):
+            parsed = self._parse(msg)
+            entry = _ParseEntry(parsed, parsed.model_dump(mode="json"))
+            self._parsed.put(key, entry)
+        notice = entry.notice
+        if entry.classified is None:
+            entry.classified = self._cached_classification(notice, entry.ckey)
+        else:
+            self.cache_hits += 1
+        classification = entry.classified[0]
+        timing = advisor.timing(classification, notice, now=now_at, received_at=received_at)
+        reachable_text, deadline_text = texts = timing.texts(self.lang)
+        shape = (
+            timing.key,
+            timing.reachable_after is None,
+            timing.wait is None,
+            timing.after,
+            timing.deadline is None,
+            timing.deadline_passed,
+        )
+        if shape in entry.advice:
+            template = entry.advice[shape]
+        else:
+            template = entry.advice[shape] = self._advice_template(
+                advisor, entry, classification, timing
+            )
+        source = msg.source
+        sources = _source_texts(source) if source is not None else ("null", "null")
+        if (
+            template is not None
+            and sources is not None
+            and (reachable_text is None or _inert(reachable_text))
+            and (deadline_text is None or _inert(deadline_text))
+        ):
+            received = to_jsonable_python(received_at)
+            line = _fill_in(
+                list(template.pieces),
+                template.slots,
+                {
+                    "seq": str(seq),
+                    "row_source": sources[1],
+                    "source": sources[0],
+                    "received_at": "null"
+                    if received is None
+                    else encode_basestring_ascii(received),
+                    "reachable_text": ""
+                    if reachable_text is None
+                    else encode_basestring(reachable_text)[1:-1],
+                    "deadline_text": ""
+                    if deadline_text is None
+                    else encode_basestring(deadline_text)[1:-1],
+                    "reachable_after": _json_time(timing.reachable_after),
+                    "wait": _json_time(timing.wait),
+                    "deadline": _json_time(timing.deadline),
+                },
+            )
+            return _Line(
+                seq,
+                line,
+                source,
+                notice=entry.data,
+                received=received,
+                classification=entry.classified[2],
+                advice=template.data,
+                summary=template.summary,
+                texts=texts,
+            )
+        # compose reads the notice's provider, domains and numbers, not its arrival time
+        advice = advisor.compose(classification, notice, self.lang, timing, texts)
+        advice_data = advice.model_dump(mode="json")
+        row_source = None if source is None else source.model_dump(mode="json")
+        received = to_jsonable_python(received_at)
+        notice_text = _render(
+            entry.template,
+            {
+                "received_at": json.dumps(received),
+                "source": json.dumps(row_source, ensure_ascii=False),
+            },
+        )
+        if row_source is not None:
+            row_source = {k: v for k, v in row_source.items() if v is not None}
+        line = (
+            f'{{"seq": {seq}, "source": {json.dumps(row_source, ensure_ascii=False)}, '
+            f'"notice": {notice_text}, "classification": {entry.classified[1]}, '
+            f'"advice": {json.dumps(advice_data, ensure_ascii=False)}, '
+            f'"version": {self._version}}}'
+        )
+        return _Line(
+            seq,
+            line,
+            source,
+            notice=entry.data,
+            received=received,
+            classification=entry.classified[2],
+            advice=advice_data,
+            summary=(advice_data["summary"],),
+            texts=(None, None),
+        )
+
+    def _advice_template(
+        self, advisor: Any, entry: _ParseEntry, classification: Classification, timing: Any
+    ) -> _AdviceTemplate | None:
+        """The row's JSON line for this notice, classification and timing shape, cut around
+        its slots; ``None`` when it cannot be cut exactly (a mark found elsewhere)."""
+        assert entry.classified is not None
+        marks = (
+            None if timing.reachable_after is None else _MARK_REACHABLE,
+            None if timing.deadline is None else _MARK_DEADLINE,
+        )
+        advice = advisor.compose(classification, entry.notice, self.lang, timing, marks)
+        data = advice.model_dump(mode="json")
+        summary = _cut(data["summary"], _MARKS)
+        pieces = _cut(json.dumps({**data, **_FIELD_TOKENS}, ensure_ascii=False), _ADVICE_SLOTS)
+        if any("\\u0000" in p for p in pieces[::2]) or any("\x00" in p for p in summary[::2]):
+            return None
+        merged: list[str] = []  # text, slot, text, …, text (texts at even positions)
+        for cut in (
+            ('{"seq": ', "seq", ', "source": ', "row_source", ', "notice": '),
+            entry.template,
+            (', "classification": ' + entry.classified[1] + ', "advice": ',),
+            pieces,
+            (', "version": ' + self._version + "}",),
+        ):
+            for i, piece in enumerate(cut):
+                if i % 2:  # a slot
+                    merged.append(piece)
+                elif len(merged) % 2:  # text after text: join them
+                    merged[-1] += piece
+                else:
+                    merged.append(piece)
+        return _AdviceTemplate(tuple(merged), summary, _slim(data, _ADVICE_KEYS))
+
+
+_LABEL_MESSAGE = Labeller.label_message
+
 
 # --------------------------------------------------------------------------- label
 
 
 def _dedupe_key(msg: RawMessage) -> bytes:
-    h = hashlib.blake2b(digest_size=16)
-    h.update((msg.sender or "").encode("utf-8", "surrogatepass"))
-    h.update(b"\x00")
-    h.update((msg.received_at.isoformat() if msg.received_at else "").encode())
-    h.update(b"\x00")
-    h.update(msg.text.encode("utf-8", "surrogatepass"))
-    return h.digest()
+    """BLAKE2b-128 of ``sender NUL time NUL text`` (UTF-8, lone surrogates kept)."""
+    at = msg.received_at.isoformat() if msg.received_at else ""
+    data = f"{msg.sender or ''}\x00{at}\x00{msg.text}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 class SeenSet:
@@ -759,6 +1201,39 @@ def label(
     >>> rows[1]["seq"], rows[1]["error"]["code"]
     (1, 'empty')
     """
+    for row in _label_stream(
+        inputs,
+        input_format=input_format,
+        text_field=text_field,
+        split=split,
+        include_sent=include_sent,
+        workers=workers,
+        lang=lang,
+        now=now,
+        pipeline=pipeline,
+        summary=summary,
+        resume_after=resume_after,
+        dedupe=dedupe,
+    ):
+        yield row.row() if isinstance(row, _Line) else row
+
+
+def _label_stream(
+    inputs: Iterable[str | Path | RawMessage | ReadError],
+    *,
+    input_format: InputFormat | None = None,
+    text_field: str | None = None,
+    split: Literal["line", "blank"] | None = None,
+    include_sent: bool = False,
+    workers: int = 1,
+    lang: str = "zh",
+    now: dt.datetime | str | None = None,
+    pipeline: Any = None,
+    summary: Summary | None = None,
+    resume_after: int | None = None,
+    dedupe: bool = True,
+) -> Iterator[_Line | Row]:
+    """:func:`label` with labelled rows left as :class:`_Line` (what the CLI writes)."""
     if lang not in ("zh", "en"):
         raise InputError(
             "invalid_field", f"unknown language {lang!r}", where="lang", hint="use zh or en"
@@ -778,19 +1253,29 @@ def label(
         include_sent=include_sent,
     )
     numbered = _numbered(items, summary=summary, resume_after=resume_after, dedupe=dedupe)
+    rows: Iterator[_Line | Row]
     if workers > 1:
         rows = _label_parallel(numbered, workers=workers, pipeline=pipeline, lang=lang, now=now)
     else:
         labeller = Labeller(pipeline, lang=lang, now=now)
+        # rows stay _Lines unless label_message was overridden (a subclass, a test's wrapper)
+        label_one: Callable[[int, RawMessage], _Line | Row] = (
+            labeller._label
+            if type(labeller).label_message is _LABEL_MESSAGE
+            else labeller.label_message
+        )
         rows = (
-            _error_from_read(seq, item)
-            if isinstance(item, ReadError)
-            else labeller.label_message(seq, item)
+            _error_from_read(seq, item) if isinstance(item, ReadError) else label_one(seq, item)
             for seq, item in numbered
         )
     for row in rows:
         if summary is not None:
-            summary.add(row)
+            if isinstance(row, _Line):
+                summary.add_labelled(
+                    row.classification["situation"] or "ambiguous", row.advice["urgency"]
+                )
+            else:
+                summary.add(row)
         yield row
     if summary is not None and workers <= 1:
         summary.cache_hits += labeller.cache_hits
@@ -838,12 +1323,18 @@ def _worker_init(lang: str, now: str | None) -> None:
 def _worker_run(chunk: str) -> str:
     """Label one chunk (JSON text of ``[seq, kind, payload]`` items); return JSON lines."""
     labeller: Labeller = _WORKER["labeller"]
+    label_one: Callable[[int, RawMessage], _Line | Row] = (
+        labeller._label
+        if type(labeller).label_message is _LABEL_MESSAGE
+        else labeller.label_message
+    )
     lines = []
     for seq, kind, payload in json.loads(chunk):
+        row: _Line | Row
         if kind == "error":
             row = _error_from_read(seq, ReadError.model_validate(payload))
         else:
-            row = labeller.label_message(seq, RawMessage.model_validate(payload))
+            row = label_one(seq, RawMessage.model_validate(payload))
         lines.append(_row_json(row))
     return "\n".join(lines)
 
@@ -1108,14 +1599,17 @@ def _frame_labeller(pipeline: Any, lang: str, now: dt.datetime | str | None) -> 
     return labeller
 
 
-def _row_json(row: Row) -> str:
+_RowT = TypeVar("_RowT", bound="Row | _Line")
+
+
+def _row_json(row: Row | _Line) -> str:
     line = getattr(row, "json", None)
     return line if isinstance(line, str) else json.dumps(row, ensure_ascii=False)
 
 
 def write_rows(
-    rows: Iterable[Row], out: Any, fmt: Literal["jsonl", "csv"] = "jsonl"
-) -> Iterator[Row]:
+    rows: Iterable[_RowT], out: Any, fmt: Literal["jsonl", "csv"] = "jsonl"
+) -> Iterator[_RowT]:
     """Write rows to a text stream as they pass; yield them on.
 
     ``jsonl`` writes one line per row (a :class:`LabelledRow`'s own line, else one
@@ -1154,7 +1648,7 @@ def write_rows(
 
     writer = csv.writer(out, lineterminator="\n")
     for row in rows:
-        writer.writerow(csv_record(row))
+        writer.writerow(row.csv_record() if isinstance(row, _Line) else csv_record(row))
         yield row
 
 

@@ -1,0 +1,215 @@
+"""The batch fast path (templates of rows, advice cut around its times) gives exactly the rows
+computed from scratch, on tricky times, clocks, sources and languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from icp_notify.advisor import Advisor, format_time
+from icp_notify.batch import (
+    LabelledRow,
+    Labeller,
+    Summary,
+    _dedupe_key,
+    _inert,
+    _label_stream,
+    _Line,
+    _source_dict,
+    _source_texts,
+    csv_record,
+    write_rows,
+)
+from icp_notify.models import RawMessage, SourceRef
+
+TEXTS = [
+    # new domain approved: wait_for_sync, after_sync texts once the wait is over
+    "【示例云】您的备案申请（新增网站 site1-example.cn）已审核通过，备案号：京ICP备2019123456号-1。",
+    # access approved
+    "【示例云】您好，您在示例云提交的接入备案（site2-example.cn）已审核通过，备案号 京ICP备2019123456号-2 保持不变。",
+    # SMS verification: a relative deadline (24小时内)
+    "【工信部】您的短信核验码为123456，由示例云发起的site3-example.cn网站的新增网站已提交，24小时内有效。",
+    # a stated date
+    "【示例云】经核查，您的域名 site4-example.cn 未解析至示例云服务器，请于2025年3月5日前整改，逾期将取消接入。",
+    # the ambiguous generic notice
+    "【工信部】尊敬的用户张**，您的备案信息已被变更，详情请咨询您的接入服务提供商。",
+    # no time at all
+    "【示例云】尊敬的用户，您的主体备案 京ICP备2019123456号 已注销，如需继续开办网站请重新备案。",
+]
+TIMES: list[Any] = [
+    None,
+    "2025-03-04T09:12:00+08:00",
+    "2025-03-04T23:59:30+00:00",
+    "2025-03-04T01:00:00Z",
+    "1990-01-01T08:00:00+08:00",
+    "2099-12-31T20:00:00+08:00",
+]
+NOWS: list[Any] = [None, "2025-03-04T12:00:00+08:00", "2025-03-06T12:00:00", "2030-01-01T00:00:00"]
+SOURCES = [
+    None,
+    SourceRef(file="a.jsonl", line=3, offset=10, index=2),
+    SourceRef(file="a.jsonl", line=3, offset=10, index=2, message_id="m7"),
+    SourceRef(line=1),
+    SourceRef(file='dir/引号"\\x.csv', message_id="id\u2028\x01", index=0),
+    SourceRef(),
+]
+
+
+def _messages() -> list[RawMessage]:
+    out = []
+    for text in TEXTS:
+        for i, at in enumerate(TIMES):
+            out.append(
+                RawMessage(
+                    text=text,
+                    sender="10690000000",
+                    received_at=at,
+                    source=SOURCES[i % len(SOURCES)],
+                )
+            )
+    return out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("now", NOWS)
+def test_fast_rows_equal_rows_from_scratch(lang: str, now: Any) -> None:
+    fast = Labeller(lang=lang, now=now)
+    slow = Labeller(lang=lang, now=now, cache=False)
+    assert fast._split is not None
+    assert slow._split is None
+    messages = _messages()
+    for rep in range(2):  # the second round comes from the templates
+        for seq, msg in enumerate(messages):
+            line = fast._label(seq, msg)
+            expected = slow.label_message(seq, msg)
+            assert isinstance(line, _Line), (rep, msg)
+            assert line.json == expected.json, (rep, msg)  # type: ignore[attr-defined]
+            assert line.csv_record() == csv_record(expected)
+            row = line.row()
+            assert isinstance(row, LabelledRow)
+            assert row == expected
+            assert line.source == expected["source"]
+
+
+def test_deadline_passed_and_wait_both_ways() -> None:
+    """The same template serves rows before and after a deadline / the end of the wait."""
+    fast = Labeller(now="2025-03-05T12:00:00+08:00")
+    slow = Labeller(now="2025-03-05T12:00:00+08:00", cache=False)
+    start = dt.datetime(2025, 3, 4, 0, 0, tzinfo=dt.UTC)
+    seen_passed = set()
+    for i in range(60):
+        at = start + dt.timedelta(minutes=47 * i)
+        for text in TEXTS[:3]:
+            msg = RawMessage(text=text, sender="10690000000", received_at=at)
+            line = fast._label(i, msg)
+            assert isinstance(line, _Line)
+            assert line.json == slow.label_message(i, msg).json  # type: ignore[attr-defined]
+            seen_passed.add("期限已经过了" in line.json)
+    assert seen_passed == {True, False}
+
+
+def test_inert_time_texts() -> None:
+    at = dt.datetime(2025, 3, 4, 18, 40, tzinfo=dt.UTC)
+    assert _inert(format_time(at, "zh"))
+    assert _inert(format_time(at, "en"))
+    for bad in (
+        " 2025",
+        "2025 ",
+        "x2025",
+        "2025  03",
+        "2025 ，",
+        "2025（ x",
+        "2025（",
+        "",
+        "2025\t",
+    ):
+        assert not _inert(bad), bad
+
+
+@pytest.mark.parametrize("source", SOURCES[1:])
+def test_source_texts_match_json_dumps(source: SourceRef) -> None:
+    texts = _source_texts(source)
+    assert texts is not None
+    full = source.model_dump(mode="json")
+    kept = {k: v for k, v in full.items() if v is not None}
+    assert texts[0] == json.dumps(full, ensure_ascii=False)
+    assert texts[1] == json.dumps(kept, ensure_ascii=False)
+    assert _source_dict(source) == kept
+
+
+def test_dedupe_key_is_the_streamed_digest() -> None:
+    import hashlib
+
+    for msg in [
+        RawMessage(text="a\ud800b", sender="x\udfff"),
+        RawMessage(text="备案", received_at="2025-01-01T00:00:00Z"),
+        RawMessage(text="x"),
+    ]:
+        h = hashlib.blake2b(digest_size=16)
+        h.update((msg.sender or "").encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+        h.update((msg.received_at.isoformat() if msg.received_at else "").encode())
+        h.update(b"\x00")
+        h.update(msg.text.encode("utf-8", "surrogatepass"))
+        assert _dedupe_key(msg) == h.digest()
+
+
+def test_ambiguous_orderings_are_bounded() -> None:
+    advisor = Advisor.default()
+    fast = Labeller()
+    for msg in _messages():
+        fast._label(0, msg)
+    assert 0 < len(advisor._orderings) <= 1024
+
+
+def test_advise_is_compose_of_timing() -> None:
+    advisor = Advisor.default()
+    fast = Labeller()
+    for msg in _messages():
+        notice = fast._parse(msg)
+        classification = fast.pipeline.classifier.classify_notice(notice, None)
+        now = dt.datetime(2025, 3, 4, 12, tzinfo=dt.UTC)
+        timing = advisor.timing(classification, notice, now=now)
+        assert advisor.advise(classification, notice, now=now) == advisor.compose(
+            classification, notice, "zh", timing, timing.texts("zh")
+        )
+
+
+def test_cli_stream_writes_what_label_writes(tmp_path: Path) -> None:
+    archive = tmp_path / "a.jsonl"
+    with open(archive, "w", encoding="utf-8") as fh:
+        for i, msg in enumerate(_messages() * 2):
+            record = {"id": f"m{i}", "text": msg.text, "sender": "10690000000"}
+            if msg.received_at is not None:
+                record["received_at"] = msg.received_at.isoformat()
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    for fmt in ("jsonl", "csv"):
+        a, b = tmp_path / f"out_fast.{fmt}", tmp_path / f"out_slow.{fmt}"
+        s1 = Summary()
+        with open(a, "w", encoding="utf-8", newline="") as fh:
+            list(write_rows(_label_stream([archive], summary=s1, dedupe=False), fh, fmt))
+        with open(b, "w", encoding="utf-8", newline="") as fh:
+            list(
+                write_rows(
+                    (
+                        Labeller(cache=False).label_message(seq, msg)
+                        for seq, msg in enumerate(m for m in _read(archive))
+                    ),
+                    fh,
+                    fmt,
+                )
+            )
+        assert a.read_bytes() == b.read_bytes()
+        assert s1.labelled == s1.read
+
+
+def _read(path: Path) -> list[RawMessage]:
+    from icp_notify.readers.walk import read_inputs
+
+    items = list(read_inputs([path]))
+    assert all(isinstance(m, RawMessage) for m in items)
+    return items  # type: ignore[return-value]
