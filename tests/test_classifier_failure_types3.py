@@ -23,9 +23,17 @@ def _check(text: str, situation: str, kind: str | None) -> None:
 
 
 APPROVAL_AFTER_OPERATION: list[Case] = [
-    ("【溪山云】您申请的「新增网站」已获福建省通信管理局批准，网站号闽ICP备2020045566号-2。", "new_domain", None),
+    (
+        "【溪山云】您申请的「新增网站」已获福建省通信管理局批准，网站号闽ICP备2020045566号-2。",
+        "new_domain",
+        None,
+    ),
     ("您提交的“变更主体”已获管局审批通过，主体负责人已更新为新的联系人。", "modify_domain", None),
-    ("经浙江省通信管理局审核，贵公司网站接入青苔云的申请已获批准，备案号不变。", "access_domain", None),
+    (
+        "经浙江省通信管理局审核，贵公司网站接入青苔云的申请已获批准，备案号不变。",
+        "access_domain",
+        None,
+    ),
     ("您的网站接入本公司的申请未获管局通过，原因：网站名称不规范。", "other", None),
     ("您提交的“修改域名”已报送管局，请耐心等待。", "other", None),
 ]
@@ -33,21 +41,41 @@ APPROVAL_AFTER_OPERATION: list[Case] = [
 
 AGENCY_NEW_SITE: list[Case] = [
     ("吴总，您家新增的第四个网站管局今天批了，号尾是-4，我帮您挂到页脚。", "new_domain", None),
-    ("【备案驿站】亲，您代办的新增网站已经下号啦，备案号 晋ICP备2021003344号-2。", "new_domain", None),
-    ("您的网站 fenglin-demo.cn 已在原主体下完成新增，网站备案号为晋ICP备2021003344号-3。", "new_domain", None),
+    (
+        "【备案驿站】亲，您代办的新增网站已经下号啦，备案号 晋ICP备2021003344号-2。",
+        "new_domain",
+        None,
+    ),
+    (
+        "您的网站 fenglin-demo.cn 已在原主体下完成新增，网站备案号为晋ICP备2021003344号-3。",
+        "new_domain",
+        None,
+    ),
     ("您的新增网站（第二个）审核未通过，被管局退回，原因：负责人照片模糊。", "other", "rejected"),
 ]
 
 
 MODIFY_STATUS_AND_SAME_PROVIDER_IP: list[Case] = [
-    ("【岚山数据】ICP变更完成：网站 qiaoyu-demo.cn 的网站名称已更新，备案号不变。", "modify_domain", None),
-    ("您修改域名的备案已办结：域名由 yunsha-old.cn 改为 yunsha-demo.cn，审核结果：通过。", "modify_domain", None),
+    (
+        "【岚山数据】ICP变更完成：网站 qiaoyu-demo.cn 的网站名称已更新，备案号不变。",
+        "modify_domain",
+        None,
+    ),
+    (
+        "您修改域名的备案已办结：域名由 yunsha-old.cn 改为 yunsha-demo.cn，审核结果：通过。",
+        "modify_domain",
+        None,
+    ),
     (
         "您网站的服务器IP由 10.6.1.3 调整到本机房的 10.6.7.8，接入商未变，管局已审核通过。",
         "modify_domain",
         None,
     ),
-    ("【岚山数据】您的域名 yunsha-demo.cn 已成功转入本平台，有效期不变。", "other", "registrar_transfer"),
+    (
+        "【岚山数据】您的域名 yunsha-demo.cn 已成功转入本平台，有效期不变。",
+        "other",
+        "registrar_transfer",
+    ),
 ]
 
 
@@ -68,17 +96,37 @@ ACCESS_WITHOUT_THE_WORD_ACCESS_FILING: list[Case] = [
 
 
 CANCELLATION_BY_OTHER_VERBS: list[Case] = [
-    ("【远帆IDC】鉴于您已迁往其他服务商，我司已解除对网站 lanting-demo.cn 的接入关系。", "access_cancelled", None),
-    ("【远帆IDC】网站 lanting-demo.cn 已从本机房接入名单中移除，备案号仍有效。", "access_cancelled", None),
+    (
+        "【远帆IDC】鉴于您已迁往其他服务商，我司已解除对网站 lanting-demo.cn 的接入关系。",
+        "access_cancelled",
+        None,
+    ),
+    (
+        "【远帆IDC】网站 lanting-demo.cn 已从本机房接入名单中移除，备案号仍有效。",
+        "access_cancelled",
+        None,
+    ),
     ("接入状态：已终止\n网站：lanting-demo.cn\n原因：逾期未整改", "access_cancelled", None),
-    ("【远帆IDC】我们已经将网站 lanting-demo.cn 取消接入，备案号本身仍然有效。", "access_cancelled", None),
-    ("经核查，网站 lanting-demo.cn 信息不实，请于7日内整改，逾期我司将解除与该网站的接入关系。", "other", None),
+    (
+        "【远帆IDC】我们已经将网站 lanting-demo.cn 取消接入，备案号本身仍然有效。",
+        "access_cancelled",
+        None,
+    ),
+    (
+        "经核查，网站 lanting-demo.cn 信息不实，请于7日内整改，逾期我司将解除与该网站的接入关系。",
+        "other",
+        None,
+    ),
     ("【远帆IDC】已为您解除域名 lanting-demo.cn 与高防IP的接入关系。", "other", None),
 ]
 
 
 ACCESS_REVOKED_IS_NOT_FILING_CANCELLED: list[Case] = [
-    ("您在本平台的网站接入（域名 sanqiao-demo.cn）已被撤销，原因：主办者迁出。", "access_cancelled", None),
+    (
+        "您在本平台的网站接入（域名 sanqiao-demo.cn）已被撤销，原因：主办者迁出。",
+        "access_cancelled",
+        None,
+    ),
     ("因长期无接入，网站 sanqiao-demo.cn 的备案已被管局注销。", "other", "filing_cancelled"),
 ]
 
@@ -98,19 +146,33 @@ ENGLISH_CONSOLE_WITH_FOOTER_ADVICE: list[Case] = [
         "new_domain",
         None,
     ),
-    ("温馨提示：请在网站首页底部添加备案号并链接至 beian.miit.gov.cn。", "other", "footer_reminder"),
+    (
+        "温馨提示：请在网站首页底部添加备案号并链接至 beian.miit.gov.cn。",
+        "other",
+        "footer_reminder",
+    ),
 ]
 
 
 FIRST_FILING_WITH_NEW_WORDS: list[Case] = [
-    ("【溪山云】您的新开备案已获省通信管理局批准，备案号湘ICP备2024055123号-1。", "other", "first_filing_approved"),
-    ("您的首次备案（新增主体）已获管局审批通过，主体备案号为湘ICP备2024055124号。", "other", "first_filing_approved"),
+    (
+        "【溪山云】您的新开备案已获省通信管理局批准，备案号湘ICP备2024055123号-1。",
+        "other",
+        "first_filing_approved",
+    ),
+    (
+        "您的首次备案（新增主体）已获管局审批通过，主体备案号为湘ICP备2024055124号。",
+        "other",
+        "first_filing_approved",
+    ),
     ("您在原主体下新增的网站已获管局批准，网站号湘ICP备2020011111号-2。", "new_domain", None),
 ]
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), APPROVAL_AFTER_OPERATION)
-def test_approval_stated_after_the_operation_name(text: str, situation: str, kind: str | None) -> None:
+def test_approval_stated_after_the_operation_name(
+    text: str, situation: str, kind: str | None
+) -> None:
     """已获(…通信管理局)批准 / 审批通过 after the (often quoted) operation name."""
     _check(text, situation, kind)
 
@@ -162,13 +224,17 @@ def test_cancellation_request_processed_or_no_longer_accessed_here(
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), ENGLISH_CONSOLE_WITH_FOOTER_ADVICE)
-def test_english_console_approval_with_footer_advice(text: str, situation: str, kind: str | None) -> None:
+def test_english_console_approval_with_footer_advice(
+    text: str, situation: str, kind: str | None
+) -> None:
     """An approval with a footer instruction appended is the approval, not a footer reminder."""
     _check(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), FIRST_FILING_WITH_NEW_WORDS)
-def test_first_filing_named_new_entity_is_not_a_new_site(text: str, situation: str, kind: str | None) -> None:
+def test_first_filing_named_new_entity_is_not_a_new_site(
+    text: str, situation: str, kind: str | None
+) -> None:
     """新开备案 / 新增主体 / 首次备案 已获批准 is a first filing (other), not new_domain."""
     _check(text, situation, kind)
 
@@ -184,5 +250,7 @@ def test_no_confident_cancellation_for_threats_and_withdrawals() -> None:
     ):
         c = icp_notify.classify(text)
         assert not (
-            c.situation is not None and c.situation.value == "access_cancelled" and c.confidence >= 0.9
+            c.situation is not None
+            and c.situation.value == "access_cancelled"
+            and c.confidence >= 0.9
         ), text
