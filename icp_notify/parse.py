@@ -57,6 +57,11 @@ MAX_TEXT_CHARS = 64 * 1024
 MAX_EMAIL_BYTES = 25 * 1024 * 1024
 """Cap on the bytes of an e-mail (and on any bytes input); also the character cap of e-mail text."""
 
+SMS_SIGNED_MAX_CHARS = 500
+"""A text of at most this many characters (after the signature is peeled), with a 【signature】
+at its head or tail, no subject and no HTML, is taken for an SMS when no channel is given or
+inferred from the sender (long concatenated SMS run to a few hundred characters)."""
+
 MAX_DEFECTS = 20
 """At most this many undecodable-byte defects are listed one by one; the rest are summed up."""
 
@@ -458,6 +463,16 @@ def parse(
     sender_type, sender_provider = _sender_type(sender, norm.signature, forward_sender)
     if chan is Channel.UNKNOWN and sender and sender != raw.sender:
         chan = _infer_channel(RawMessage(text="-", subject=raw.subject), sender)
+    if (
+        chan is Channel.UNKNOWN
+        and norm.signature
+        and not html
+        and raw.subject is None
+        and len(norm.body) <= SMS_SIGNED_MAX_CHARS
+    ):
+        # every Chinese SMS from a company number carries its 【签名】 at the head or the
+        # tail; a short plain text signed that way (pasted without its sender) is an SMS
+        chan = Channel.SMS
 
     entities, entity_defects = extract(norm.body, reference=when)
     defects.extend(entity_defects)
