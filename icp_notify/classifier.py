@@ -41,6 +41,7 @@ from icp_notify.models import (
 )
 from icp_notify.parse import parse
 from icp_notify.rules import STRONG_WEIGHT, RuleSet, default_rules
+from icp_notify.textmodel import model_text
 
 if TYPE_CHECKING:
     from icp_notify.context import ContextVerdict
@@ -706,7 +707,7 @@ class Classifier:
         """The model's kind probabilities, the tokens they came from and the model version."""
         if self.model is None:
             return None, [], None
-        tokens = list(self.tokenizer(notice.text))
+        tokens = list(self.tokenizer(model_text(notice)))
         probs = _clean_probs(self.model.predict_proba(tokens))
         version = getattr(self.model, "version", None)
         return probs, tokens, str(version) if version is not None else None
