@@ -784,6 +784,27 @@ class Classifier:
             self._signature_cache[key] = evidence
         return evidence
 
+    def _subject_evidence(
+        self, notice: Notice, rule_evidence: Sequence[Evidence]
+    ) -> tuple[Evidence, ...]:
+        """Rules' matches inside an e-mail subject, when no rule on the text is sure.
+
+        The rules run over ``subject + "\\n" + text``, so the text's vetoes (将…, 未通过, a
+        verification code …) still apply; only matches lying wholly in the subject are kept, with
+        ``span=None`` (spans point into ``Notice.text``) and the subject noted in ``detail``. A
+        subject such as "取消接入处理完成" then decides a notice whose body says only "已处理".
+        """
+        subject = notice.subject
+        if not subject or sure_rule(rule_evidence) is not None:
+            return ()
+        view = notice.model_copy(update={"text": f"{subject}\n{notice.text}"})
+        end = len(subject)
+        return tuple(
+            e.model_copy(update={"detail": f"{e.detail} (in the subject)", "span": None})
+            for e in self.rules.match(view)
+            if e.span is not None and e.span[1] <= end and not e.timed_out
+        )
+
     def classify_notice(
         self, notice: Notice, context: Context | Mapping[str, Any] | None = None
     ) -> Classification:
@@ -802,6 +823,7 @@ class Classifier:
         """
         ctx = _context(context)
         rule_evidence = self.rules.match(notice) + self._signature_evidence(notice)
+        rule_evidence += self._subject_evidence(notice, rule_evidence)
         probs, tokens, version = self._model_inputs(notice)
         best = sure_rule(rule_evidence)
         generic = (best is not None and best.kind is Kind.CHANGE_NOTICE_GENERIC) or (
