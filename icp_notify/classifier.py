@@ -41,6 +41,7 @@ from icp_notify.models import (
 )
 from icp_notify.parse import parse
 from icp_notify.rules import STRONG_WEIGHT, RuleSet, default_rules
+from icp_notify.textmodel import model_text
 
 if TYPE_CHECKING:
     from icp_notify.context import ContextVerdict
@@ -706,7 +707,7 @@ class Classifier:
         """The model's kind probabilities, the tokens they came from and the model version."""
         if self.model is None:
             return None, [], None
-        tokens = list(self.tokenizer(notice.text))
+        tokens = list(self.tokenizer(model_text(notice)))
         probs = _clean_probs(self.model.predict_proba(tokens))
         version = getattr(self.model, "version", None)
         return probs, tokens, str(version) if version is not None else None
@@ -783,6 +784,27 @@ class Classifier:
             self._signature_cache[key] = evidence
         return evidence
 
+    def _subject_evidence(
+        self, notice: Notice, rule_evidence: Sequence[Evidence]
+    ) -> tuple[Evidence, ...]:
+        """Rules' matches inside an e-mail subject, when no rule on the text is sure.
+
+        The rules run over ``subject + "\\n" + text``, so the text's vetoes (将…, 未通过, a
+        verification code …) still apply; only matches lying wholly in the subject are kept, with
+        ``span=None`` (spans point into ``Notice.text``) and the subject noted in ``detail``. A
+        subject such as "取消接入处理完成" then decides a notice whose body says only "已处理".
+        """
+        subject = notice.subject
+        if not subject or sure_rule(rule_evidence) is not None:
+            return ()
+        view = notice.model_copy(update={"text": f"{subject}\n{notice.text}"})
+        end = len(subject)
+        return tuple(
+            e.model_copy(update={"detail": f"{e.detail} (in the subject)", "span": None})
+            for e in self.rules.match(view)
+            if e.span is not None and e.span[1] <= end and not e.timed_out
+        )
+
     def classify_notice(
         self, notice: Notice, context: Context | Mapping[str, Any] | None = None
     ) -> Classification:
@@ -801,6 +823,7 @@ class Classifier:
         """
         ctx = _context(context)
         rule_evidence = self.rules.match(notice) + self._signature_evidence(notice)
+        rule_evidence += self._subject_evidence(notice, rule_evidence)
         probs, tokens, version = self._model_inputs(notice)
         best = sure_rule(rule_evidence)
         generic = (best is not None and best.kind is Kind.CHANGE_NOTICE_GENERIC) or (

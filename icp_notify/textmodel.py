@@ -282,8 +282,35 @@ def _feature_indices(
     return chain.from_iterable(streams)
 
 
+def model_text(notice: Notice) -> str:
+    """Return the text the model reads: the e-mail subject, a newline, then ``notice.text``.
+
+    The subject of an e-mail often states the result on its own ("取消接入处理完成", "ICP access
+    transfer completed"); a notice without a subject is read as its text alone.
+
+    Parameters
+    ----------
+    notice : Notice
+        A parsed notice.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from icp_notify.models import Notice
+    >>> model_text(Notice(raw_text="x", text="已通过", subject="新增网站"))
+    '新增网站\\n已通过'
+    >>> model_text(Notice(raw_text="x", text="已通过"))
+    '已通过'
+    """
+    subject = notice.subject
+    return f"{subject}\n{notice.text}" if subject else notice.text
+
+
 def notice_tokens(notice: Notice) -> list[str]:
-    """Return the tokens the model scores for a parsed notice: ``tokenize(notice.text)``.
+    """Return the tokens the model scores for a parsed notice: ``tokenize(model_text(notice))``.
 
     Training uses the same function, so call it (rather than re-deriving the input) at inference.
 
@@ -301,10 +328,12 @@ def notice_tokens(notice: Notice) -> list[str]:
     >>> from icp_notify.models import Notice
     >>> notice_tokens(Notice(raw_text="已取消接入", text="已取消接入"))
     ['已', '取消接入']
+    >>> notice_tokens(Notice(raw_text="x", text="已处理", subject="取消接入"))
+    ['取消接入', '已', '处理']
     """
     from icp_notify.tokenize import tokenize
 
-    return tokenize(notice.text)
+    return tokenize(model_text(notice))
 
 
 def default_model_dir() -> Path:

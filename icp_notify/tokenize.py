@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import regex
 
+from icp_notify.entities import _CN_TLDS as _PARSER_CN_TLDS
+from icp_notify.entities import _TLDS as _PARSER_TLDS
 from icp_notify.errors import DataFileError
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ __all__ = [
     "tokenize",
 ]
 
-TOKENIZER_VERSION: Final = "1"
+TOKENIZER_VERSION: Final = "2"
 """Bumped whenever tokenisation changes in a way that invalidates a trained model."""
 
 MAX_CHARS: Final = 10_000
@@ -68,6 +70,19 @@ _HMM: Final = False
 
 _BLOCK_MEMO_SIZE: Final = 8192
 """How many distinct blocks (runs of Han characters, ASCII letters and digits) keep their words."""
+
+_RESERVED_TLDS: Final = ("example", "test", "invalid", "localhost")
+"""Top-level names reserved for examples and tests (RFC 2606), used by notices written as samples."""
+
+# The top-level domains a bare domain may end in: the parser's own lists (:mod:`icp_notify.entities`,
+# so the tokenizer's ⟨DOMAIN⟩ and the parser's domains agree) plus :data:`_RESERVED_TLDS`; longest
+# first. A domain under any other name falls apart into letters, which the model would learn.
+_TLD_ALTERNATION: Final = "|".join(
+    sorted({*_PARSER_TLDS, *_RESERVED_TLDS}, key=lambda t: (-len(t), t))
+)
+_CN_TLDS: Final = tuple(sorted(set(_PARSER_CN_TLDS), key=lambda t: (-len(t), t)))
+_CN_TLD_ALTERNATION: Final = "|".join(_CN_TLDS)
+_CN_TLD_DOTS: Final = tuple(f".{tld}" for tld in _CN_TLDS)
 
 # Order matters: the first alternative that matches at a position wins. Each entity is a tuple of
 # top-level alternatives (its pattern is their ``|``-join); the scanner runs each alternative on its
@@ -91,9 +106,8 @@ _ENTITY_ALTERNATIVES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
         "DOMAIN",
         (
             r"(?<![a-z0-9.@-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
-            r"(?:com|cn|net|org|top|xyz|vip|info|io|co|cc|me|tv|site|online|shop|club|tech|ltd|work|ink"
-            r"|wang|fun|store|pro|asia|biz|link|xn--[a-z0-9-]+)(?![a-z0-9-])",
-            r"(?<![.@-])[\p{Han}a-z0-9-]{1,12}\.(?:中国|公司|网络)",
+            rf"(?:{_TLD_ALTERNATION}|xn--[a-z0-9-]+)(?![a-z0-9-])",
+            rf"(?<![.@-])[\p{{Han}}a-z0-9-]{{1,12}}\.(?:{_CN_TLD_ALTERNATION})",
         ),
     ),
     (
@@ -152,7 +166,7 @@ _ENTITY_GATES: Final[dict[str, tuple[_Gate, ...]]] = {
     ),
     "DOMAIN": (
         lambda t, d: "." in t,
-        lambda t, d: ".中国" in t or ".公司" in t or ".网络" in t,
+        lambda t, d: any(dot in t for dot in _CN_TLD_DOTS),
     ),
     "PHONE": (
         lambda t, d: d,
@@ -312,7 +326,7 @@ def settings() -> dict[str, Any]:
     --------
     >>> s = settings()
     >>> s["version"], s["hmm"], s["placeholders"][:3]
-    ('1', False, ['URL', 'EMAIL', 'ICP'])
+    ('2', False, ['URL', 'EMAIL', 'ICP'])
     """
     return {
         "version": TOKENIZER_VERSION,

@@ -284,8 +284,9 @@ def corpus_files(root: Path | None = None) -> list[Path]:
     return sorted(root.glob("*.jsonl"))
 
 
-def _text_tokens() -> Callable[[str, str | None, str | None], list[str]]:
-    """Return ``f(text, channel, sender) -> tokens`` exactly as inference derives them."""
+def _text_tokens() -> Callable[[str, str | None, str | None, str | None], list[str]]:
+    """Return ``f(text, channel, sender, subject) -> tokens`` exactly as inference derives them."""
+    from icp_notify.models import RawMessage
     from icp_notify.textmodel import notice_tokens
 
     try:
@@ -293,13 +294,18 @@ def _text_tokens() -> Callable[[str, str | None, str | None], list[str]]:
     except ImportError:  # pragma: no cover - only before the parser exists
         from icp_notify.models import Notice
 
-        def fallback(text: str, channel: str | None, sender: str | None) -> list[str]:
-            return notice_tokens(Notice(raw_text=text, text=text))
+        def fallback(
+            text: str, channel: str | None, sender: str | None, subject: str | None
+        ) -> list[str]:
+            return notice_tokens(Notice(raw_text=text, text=text, subject=subject))
 
         return fallback
 
-    def via_parse(text: str, channel: str | None, sender: str | None) -> list[str]:
-        return notice_tokens(parse(text, channel=channel, sender=sender))
+    def via_parse(
+        text: str, channel: str | None, sender: str | None, subject: str | None
+    ) -> list[str]:
+        raw = RawMessage(text=text, channel=channel, sender=sender, subject=subject)
+        return notice_tokens(parse(raw))
 
     return via_parse
 
@@ -329,7 +335,7 @@ def examples_from_records(records: Iterable[dict[str, Any]], source: str) -> lis
     Parameters
     ----------
     records : iterable of dict
-        Corpus records (``id``, ``text``, ``kind``, optional ``channel``/``sender``).
+        Corpus records (``id``, ``text``, ``kind``, optional ``channel``/``sender``/``subject``).
     source : str
         The file they came from, kept on each example.
 
@@ -341,7 +347,7 @@ def examples_from_records(records: Iterable[dict[str, Any]], source: str) -> lis
     to_tokens = _text_tokens()
     out = []
     for r in records:
-        tokens = to_tokens(r["text"], r.get("channel"), r.get("sender"))
+        tokens = to_tokens(r["text"], r.get("channel"), r.get("sender"), r.get("subject"))
         out.append(Example(r["id"], tuple(tokens), Kind(r["kind"]), _split_of(r["id"]), source))
     return out
 

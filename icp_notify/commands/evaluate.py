@@ -60,12 +60,19 @@ def _predictor(args: argparse.Namespace) -> tuple[str, Callable[[CorpusRecord], 
 
         def by_model(r: CorpusRecord) -> Prediction:
             try:
+                from icp_notify.models import RawMessage as Raw
                 from icp_notify.parse import parse as parse_
             except ImportError:  # pragma: no cover - before the parser exists
-                notice = Notice(raw_text=r.text, text=r.text)
+                notice = Notice(raw_text=r.text, text=r.text, subject=r.subject)
             else:
                 notice = parse_(
-                    r.text, channel=r.channel, sender=r.sender, received_at=r.received_at
+                    Raw(
+                        text=r.text,
+                        channel=r.channel,
+                        sender=r.sender,
+                        received_at=r.received_at,
+                        subject=r.subject,
+                    )
                 )
             return model_only_prediction(model.predict_proba(notice_tokens(notice)))
 
