@@ -608,13 +608,13 @@ def _advice_reads_time(advisor: Any, classification: Classification) -> bool:
 def classification_inputs(notice: Notice) -> tuple[Any, ...]:
     """Exactly what a classification without context reads from a notice (the cache key).
 
-    ``Classifier.classify_notice(notice, None)`` reads: the rules — ``notice.text`` (patterns,
-    vetoes, the bare-URL test), ``channel``, ``sender`` (sender patterns), ``sender_type`` and
-    whether ``entities.urls`` is empty; the signature rules — ``signature`` and ``channel``; the
-    text model — the tokens of ``notice.text``. Without context the context policy is not
-    consulted, and :func:`~icp_notify.classifier.decide` reads the evidence only. Nothing else
-    of the notice (arrival time, subject, recipient, entity values, source) can change the
-    result, so notices equal on this key share one classification.
+    ``Classifier.classify_notice(notice, None)`` reads: the rules — ``notice.text`` and the
+    e-mail ``subject`` (patterns, vetoes, the bare-URL test), ``channel``, ``sender`` (sender
+    patterns), ``sender_type`` and whether ``entities.urls`` is empty; the signature rules —
+    ``signature`` and ``channel``; the text model — the tokens of ``subject`` + ``text``. Without
+    context the context policy is not consulted, and :func:`~icp_notify.classifier.decide` reads
+    the evidence only. Nothing else of the notice (arrival time, recipient, entity values,
+    source) can change the result, so notices equal on this key share one classification.
 
     Entity values inside the text are part of the key on purpose: rules read them (a look-alike
     ``beian``/``miit`` domain is phishing, verification codes and phone numbers are matched by
@@ -629,16 +629,19 @@ def classification_inputs(notice: Notice) -> tuple[Any, ...]:
     Returns
     -------
     tuple
-        ``(text, channel, sender, sender_type, signature, has_urls)``; hashable.
+        ``(text, subject, channel, sender, sender_type, signature, has_urls)``; hashable.
 
     Examples
     --------
     >>> a = Notice(raw_text="x", text="您的备案已通过", subject="a")
-    >>> classification_inputs(a) == classification_inputs(a.model_copy(update={"subject": "b"}))
+    >>> classification_inputs(a) == classification_inputs(a.model_copy(update={"raw_text": "y"}))
     True
+    >>> classification_inputs(a) == classification_inputs(a.model_copy(update={"subject": "b"}))
+    False
     """
     return (
         notice.text,
+        notice.subject,
         notice.channel,
         notice.sender,
         notice.sender_type,

@@ -77,11 +77,20 @@ def test_key_ignores_what_the_classifier_does_not_read() -> None:
     text = "【示例云】您的网站 site1-example.cn 已完成取消接入，请尽快办理接入备案。"
     a = parse(text, sender="10690000123", received_at="2025-03-01T09:00:00")
     b = parse(text, sender="10690000123", received_at="2025-04-01T18:30:00")
-    b = b.model_copy(update={"subject": "另一个主题"})
+    b = b.model_copy(update={"raw_text": "另一份原文"})
     assert classification_inputs(a) == classification_inputs(b)
     assert Pipeline.default().classifier.classify_notice(a) == (
         Pipeline.default().classifier.classify_notice(b)
     )
+
+
+def test_subject_is_in_the_key_because_the_classifier_reads_it() -> None:
+    text = "您好，您提交的工单我们已处理完毕。"
+    a = parse(RawMessage(text=text, subject="取消接入处理完成", channel="email"))
+    b = parse(RawMessage(text=text, subject="工单已处理", channel="email"))
+    assert classification_inputs(a) != classification_inputs(b)
+    classifier = Pipeline.default().classifier
+    assert classifier.classify_notice(a).situation != classifier.classify_notice(b).situation
 
 
 def test_entity_values_stay_in_the_key_because_rules_read_them() -> None:
