@@ -64,7 +64,11 @@ APPROVAL_RESULT_WORDING: list[Case] = [
         "new_domain",
         "provider_new_domain",
     ),
-    ("【云栈】您的新增网站备案经管局审核予以通过，网站 yunzhan-demo.cn 可以开通访问。", "new_domain", None),
+    (
+        "【云栈】您的新增网站备案经管局审核予以通过，网站 yunzhan-demo.cn 可以开通访问。",
+        "new_domain",
+        None,
+    ),
     ("【云栈】网站联系人由林青变更为林舟的变更申请已获管局批准。", "modify_domain", None),
     # hard negatives
     (
@@ -93,8 +97,16 @@ COMPLETED_ROW_IN_STATUS_TABLE: list[Case] = [
         "provider_new_domain",
     ),
     # hard negatives: rows still in progress
-    ("备案进度\n工单 | 业务 | 域名 | 状态\nQK-3313 | 接入备案 | qiankun-demo.org | 管局审核中", "other", "progress"),
-    ("备案进度\n工单 | 业务 | 域名 | 状态\nQK-3314 | 取消接入 | qiankun-demo.com | 处理中", "other", None),
+    (
+        "备案进度\n工单 | 业务 | 域名 | 状态\nQK-3313 | 接入备案 | qiankun-demo.org | 管局审核中",
+        "other",
+        "progress",
+    ),
+    (
+        "备案进度\n工单 | 业务 | 域名 | 状态\nQK-3314 | 取消接入 | qiankun-demo.com | 处理中",
+        "other",
+        None,
+    ),
 ]
 
 
@@ -116,7 +128,11 @@ COMPLETION_REPORTED_TO_THE_ADMINISTRATION: list[Case] = [
 
 
 PASSIVE_AND_TERSE_APPROVALS: list[Case] = [
-    ("【榛子云】您的网站 zhenzi-demo.cn 已被榛子云成功接入，备案号无需变更。", "access_domain", None),
+    (
+        "【榛子云】您的网站 zhenzi-demo.cn 已被榛子云成功接入，备案号无需变更。",
+        "access_domain",
+        None,
+    ),
     ("[桃桃主机] 接入备案ok了，taotao-demo.top 已经挂咱家了", "access_domain", None),
     ("[桃桃主机] 新增网站搞定了，taotao-demo.cn 号尾-2", "new_domain", None),
     ("[桃桃主机] 老站的取消接入搞定了，taotao-demo.net 已不在本机房", "access_cancelled", None),
@@ -136,17 +152,25 @@ PRODUCT_ACCESS_SUCCESS: list[Case] = [
         "access_domain",
         "provider_access_domain",
     ),
-    ("尊敬的用户,全站加速：域\n名shizi-demo.com接入成功,当前状态：运行中。", "other", "unrelated_access"),
+    (
+        "尊敬的用户,全站加速：域\n名shizi-demo.com接入成功,当前状态：运行中。",
+        "other",
+        "unrelated_access",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), APPROVAL_IN_MULTI_TOPIC_EMAIL)
-def test_approval_buried_in_a_multi_topic_email(text: str, situation: str, kind: str | None) -> None:
+def test_approval_buried_in_a_multi_topic_email(
+    text: str, situation: str, kind: str | None
+) -> None:
     _check(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), APPROVAL_RESULT_WORDING)
-def test_approval_worded_as_a_conclusion_or_granted(text: str, situation: str, kind: str | None) -> None:
+def test_approval_worded_as_a_conclusion_or_granted(
+    text: str, situation: str, kind: str | None
+) -> None:
     _check(text, situation, kind)
 
 
@@ -168,7 +192,9 @@ def test_passive_and_terse_approvals(text: str, situation: str, kind: str | None
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), PRODUCT_ACCESS_SUCCESS)
-def test_product_access_success_is_unrelated_access(text: str, situation: str, kind: str | None) -> None:
+def test_product_access_success_is_unrelated_access(
+    text: str, situation: str, kind: str | None
+) -> None:
     _check(text, situation, kind)
 
 
