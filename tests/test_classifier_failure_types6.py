@@ -26,28 +26,68 @@ def _check(text: str, situation: str, kind: str | None) -> None:
 
 
 COMPLETED_IN_PROGRESS_WORDS: list[Case] = [
-    ("【松岚云】办理进度：新增网站 songlan-demo.cn 当前环节 管局审核，环节结果：已通过。", "new_domain", None),
+    (
+        "【松岚云】办理进度：新增网站 songlan-demo.cn 当前环节 管局审核，环节结果：已通过。",
+        "new_domain",
+        None,
+    ),
     ("变更备案（网站名称）处理进度 ▸ 审核状态：审核通过，备案号未变。", "modify_domain", None),
-    ("接入备案进度：资料初审 ✔ → 已报送通信管理局 → 通信管理局已核准。网站 yuelu-demo.cn 已迁入。", "access_domain", None),
+    (
+        "接入备案进度：资料初审 ✔ → 已报送通信管理局 → 通信管理局已核准。网站 yuelu-demo.cn 已迁入。",
+        "access_domain",
+        None,
+    ),
     ("您的修改域名申请审批结论为同意，新域名 tingfeng-demo.com 已生效。", "modify_domain", None),
-    ("取消接入进度：您申请的取消接入（站点 qingsha-demo.cn）已处理完毕。", "access_cancelled", None),
+    (
+        "取消接入进度：您申请的取消接入（站点 qingsha-demo.cn）已处理完毕。",
+        "access_cancelled",
+        None,
+    ),
 ]
 
 TWO_OPERATIONS_ONE_DONE: list[Case] = [
-    ("两笔申请进展：1、变更负责人 已审核通过；2、新增网站 mingyue-demo.net 仍在管局审核中。", "modify_domain", None),
-    ("您好，新增网站 caiyun-demo.cn 已审核通过（-4）；另一笔接入申请资料待补充。", "new_domain", None),
+    (
+        "两笔申请进展：1、变更负责人 已审核通过；2、新增网站 mingyue-demo.net 仍在管局审核中。",
+        "modify_domain",
+        None,
+    ),
+    (
+        "您好，新增网站 caiyun-demo.cn 已审核通过（-4）；另一笔接入申请资料待补充。",
+        "new_domain",
+        None,
+    ),
 ]
 
 COMPLETED_IN_A_TABLE_ROW: list[Case] = [
-    ("编号 | 事项 | 结果\nQ-17 | 新增接入（taoshan-demo.cn） | 通过\nQ-18 | 新增接入 | 待管局审核", "access_domain", None),
-    ("站点 | 操作 | 状态\nhuimin-demo.cn | 取消接入 | 已生效\nhuimin-demo.com | 取消接入 | 处理中", "access_cancelled", None),
+    (
+        "编号 | 事项 | 结果\nQ-17 | 新增接入（taoshan-demo.cn） | 通过\nQ-18 | 新增接入 | 待管局审核",
+        "access_domain",
+        None,
+    ),
+    (
+        "站点 | 操作 | 状态\nhuimin-demo.cn | 取消接入 | 已生效\nhuimin-demo.com | 取消接入 | 处理中",
+        "access_cancelled",
+        None,
+    ),
     ("单号 | 类型 | 结果\nMD-5 | 修改域名 | 已办结", "modify_domain", None),
 ]
 
 APPROVAL_WRAPPED_IN_MARKETING: list[Case] = [
-    ("【星澜云】恭喜！您的新站 xinglan-demo.cn 已在原主体下备案成功，续费云主机享7折，回T退订", "new_domain", None),
-    ("【星澜云】您的变更备案已顺利通过🎉 双十二大促：对象存储低至1折，回TD退订", "modify_domain", None),
-    ("【星澜云】您网站的接入备案已成功通过，欢迎入驻！新用户首年云主机仅需79元，回T退订", "access_domain", None),
+    (
+        "【星澜云】恭喜！您的新站 xinglan-demo.cn 已在原主体下备案成功，续费云主机享7折，回T退订",
+        "new_domain",
+        None,
+    ),
+    (
+        "【星澜云】您的变更备案已顺利通过🎉 双十二大促：对象存储低至1折，回TD退订",
+        "modify_domain",
+        None,
+    ),
+    (
+        "【星澜云】您网站的接入备案已成功通过，欢迎入驻！新用户首年云主机仅需79元，回T退订",
+        "access_domain",
+        None,
+    ),
 ]
 
 REAL_PROGRESS: list[Case] = [
@@ -55,8 +95,16 @@ REAL_PROGRESS: list[Case] = [
     ("变更备案进度：服务商审核结果：通过；下一步：报送通信管理局。", "other", "progress"),
     ("接入备案进度：资料初审 ✔ 短信核验 ✔ 管局审核中。", "other", "progress"),
     ("您的变更申请已通过我司审核，已报送管局，管局审核通过后将短信通知。", "other", "progress"),
-    ("Your access filing passed our preliminary review and has been forwarded to the Communications Administration.", "other", "progress"),
-    ("编号 | 事项 | 结果\nQ-19 | 新增接入 | 初审通过\nQ-20 | 新增网站 | 待管局审核", "other", "progress"),
+    (
+        "Your access filing passed our preliminary review and has been forwarded to the Communications Administration.",
+        "other",
+        "progress",
+    ),
+    (
+        "编号 | 事项 | 结果\nQ-19 | 新增接入 | 初审通过\nQ-20 | 新增网站 | 待管局审核",
+        "other",
+        "progress",
+    ),
 ]
 
 REAL_MARKETING: list[Case] = [
@@ -70,11 +118,19 @@ OTHER_LOOKING_LIKE_CHANGES: list[Case] = [
         "other",
         "first_filing_approved",
     ),
-    ("王总，公安备案那边的新站也批了：粤公网安备44030502001234号，记得挂到页脚。", "other", "public_security"),
+    (
+        "王总，公安备案那边的新站也批了：粤公网安备44030502001234号，记得挂到页脚。",
+        "other",
+        "public_security",
+    ),
 ]
 
 ENGLISH_STATUS: list[Case] = [
-    ("[Qiyun] ICP modification for beiyuan-demo.cn approved. The new site name is live.", "modify_domain", None),
+    (
+        "[Qiyun] ICP modification for beiyuan-demo.cn approved. The new site name is live.",
+        "modify_domain",
+        None,
+    ),
     (
         "Our access for xiyuan-demo.cn has been cancelled as you requested. If your new provider's access "
         "filing is not yet approved, the filing number may be withdrawn.",
@@ -120,7 +176,9 @@ def test_real_marketing_stays_marketing(text: str, situation: str, kind: str | N
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), OTHER_LOOKING_LIKE_CHANGES)
-def test_first_filing_and_public_security_stay_other(text: str, situation: str, kind: str | None) -> None:
+def test_first_filing_and_public_security_stay_other(
+    text: str, situation: str, kind: str | None
+) -> None:
     _check(text, situation, kind)
 
 
