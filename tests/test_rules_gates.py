@@ -105,3 +105,17 @@ def test_all_gates_of_a_pattern() -> None:
     gates = _gates("备案.{0,6}年审")
     assert set(gates) == {frozenset({"备案"}), frozenset({"年审"})}
     assert _gates(r"\\p{Han}备") == ()
+
+
+def test_every_pattern_but_short_ones_has_a_literal_gate() -> None:
+    """A pattern without a literal gate is searched in every notice. Four long ungated patterns
+    once took ``rules.match`` from 50 to 350 µs a message (docs/performance.md), so a long
+    pattern must carry a literal any match needs (write one outside ``\\p{…}`` and look-behinds
+    where :func:`icp_notify.rules.literal_gate` can read it)."""
+    ungated = [
+        (rule.spec.id, len(pattern.pattern))
+        for rule in default_rules().rules
+        for pattern, gate in (*rule._gated, *rule._gated_unless)
+        if not gate and len(pattern.pattern) > 200
+    ]
+    assert ungated == []
