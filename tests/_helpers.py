@@ -76,3 +76,18 @@ def all_notices(client: _Getter, limit: int) -> list[dict[str, Any]]:
         cursor = page["next_cursor"]
         if cursor is None:
             return items
+
+
+Case = tuple[str, str, str | None]
+"""A failure-type case: text, expected situation (``None``: ambiguous), expected kind or ``None``."""
+
+
+def check_classified(text: str, situation: str | None, kind: str | None) -> None:
+    """Assert ``icp_notify.classify(text)`` decides ``situation`` (and ``kind`` when given)."""
+    import icp_notify
+
+    c = icp_notify.classify(text)
+    got = c.situation.value if c.situation is not None else None
+    assert got == situation, (text, got, c.kind.value, c.ambiguous)
+    if kind is not None:
+        assert c.kind.value == kind, (text, c.kind.value)

@@ -8,19 +8,9 @@ over-firing. See docs/model.md ("blind4") for the list of types.
 from __future__ import annotations
 
 import pytest
+from _helpers import Case, check_classified
 
 import icp_notify
-
-Case = tuple[str, str, str | None]
-
-
-def _check(text: str, situation: str, kind: str | None) -> None:
-    c = icp_notify.classify(text)
-    got = c.situation.value if c.situation is not None else None
-    assert got == situation, (text, got, c.kind.value, c.ambiguous)
-    if kind is not None:
-        assert c.kind.value == kind, (text, c.kind.value)
-
 
 APPROVAL_AFTER_OPERATION: list[Case] = [
     (
@@ -174,7 +164,7 @@ def test_approval_stated_after_the_operation_name(
     text: str, situation: str, kind: str | None
 ) -> None:
     """已获(…通信管理局)批准 / 审批通过 after the (often quoted) operation name."""
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), AGENCY_NEW_SITE)
@@ -182,7 +172,7 @@ def test_agency_new_site_ordinal_number_issued_or_under_the_entity(
     text: str, situation: str, kind: str | None
 ) -> None:
     """新增的第N个网站 / 已经下号 / 已在原主体下完成新增."""
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), MODIFY_STATUS_AND_SAME_PROVIDER_IP)
@@ -190,7 +180,7 @@ def test_modify_status_line_late_result_and_same_provider_ip(
     text: str, situation: str, kind: str | None
 ) -> None:
     """ICP变更完成, 修改域名 已办结 … 审核结果：通过, an IP change at the same provider."""
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), ACCESS_WITHOUT_THE_WORD_ACCESS_FILING)
@@ -198,13 +188,13 @@ def test_access_approved_without_the_word_access_filing(
     text: str, situation: str, kind: str | None
 ) -> None:
     """接入信息已更新为我司, English "added to our ICP access records", mixed "ICP 接入 approved"."""
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), CANCELLATION_BY_OTHER_VERBS)
 def test_cancellation_stated_with_other_verbs(text: str, situation: str, kind: str | None) -> None:
     """解除…接入关系, 从接入名单中移除, 接入状态：已终止, 已经将…取消接入 (not vetoed as future)."""
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), ACCESS_REVOKED_IS_NOT_FILING_CANCELLED)
@@ -212,7 +202,7 @@ def test_access_revoked_with_a_parenthesis_is_not_filing_cancelled(
     text: str, situation: str, kind: str | None
 ) -> None:
     """网站接入（域名 …）已被撤销 is the access, not the filing (注销)."""
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), CANCELLATION_REQUEST_PROCESSED)
@@ -220,7 +210,7 @@ def test_cancellation_request_processed_or_no_longer_accessed_here(
     text: str, situation: str, kind: str | None
 ) -> None:
     """取消接入申请后…已完成处理 / 不再接入本公司."""
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), ENGLISH_CONSOLE_WITH_FOOTER_ADVICE)
@@ -228,7 +218,7 @@ def test_english_console_approval_with_footer_advice(
     text: str, situation: str, kind: str | None
 ) -> None:
     """An approval with a footer instruction appended is the approval, not a footer reminder."""
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), FIRST_FILING_WITH_NEW_WORDS)
@@ -236,7 +226,7 @@ def test_first_filing_named_new_entity_is_not_a_new_site(
     text: str, situation: str, kind: str | None
 ) -> None:
     """新开备案 / 新增主体 / 首次备案 已获批准 is a first filing (other), not new_domain."""
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 def test_no_confident_cancellation_for_threats_and_withdrawals() -> None:

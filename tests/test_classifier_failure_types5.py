@@ -8,20 +8,10 @@ over-firing. See docs/model.md ("blind5 failure types (round 4)") for the list o
 from __future__ import annotations
 
 import pytest
+from _helpers import Case, check_classified
 
 import icp_notify
 from icp_notify.models import Situation
-
-Case = tuple[str, str, str | None]
-
-
-def _check(text: str, situation: str, kind: str | None) -> None:
-    c = icp_notify.classify(text)
-    got = c.situation.value if c.situation is not None else None
-    assert got == situation, (text, got, c.kind.value, c.ambiguous)
-    if kind is not None:
-        assert c.kind.value == kind, (text, c.kind.value)
-
 
 APPROVAL_IN_MULTI_TOPIC_EMAIL: list[Case] = [
     (
@@ -164,38 +154,38 @@ PRODUCT_ACCESS_SUCCESS: list[Case] = [
 def test_approval_buried_in_a_multi_topic_email(
     text: str, situation: str, kind: str | None
 ) -> None:
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), APPROVAL_RESULT_WORDING)
 def test_approval_worded_as_a_conclusion_or_granted(
     text: str, situation: str, kind: str | None
 ) -> None:
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), COMPLETED_ROW_IN_STATUS_TABLE)
 def test_completed_row_in_a_progress_table(text: str, situation: str, kind: str | None) -> None:
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), COMPLETION_REPORTED_TO_THE_ADMINISTRATION)
 def test_completion_reported_to_the_administration_is_not_progress(
     text: str, situation: str, kind: str | None
 ) -> None:
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), PASSIVE_AND_TERSE_APPROVALS)
 def test_passive_and_terse_approvals(text: str, situation: str, kind: str | None) -> None:
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 @pytest.mark.parametrize(("text", "situation", "kind"), PRODUCT_ACCESS_SUCCESS)
 def test_product_access_success_is_unrelated_access(
     text: str, situation: str, kind: str | None
 ) -> None:
-    _check(text, situation, kind)
+    check_classified(text, situation, kind)
 
 
 def test_no_confident_cancellation_for_threats_and_pending_rows() -> None:
