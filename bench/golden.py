@@ -7,6 +7,9 @@ Speed work must not change a single result. Run this before and after a change a
     .venv/bin/python bench/golden.py /tmp/after.jsonl
     cmp /tmp/before.jsonl /tmp/after.jsonl && echo identical
 
+Archive paths are written relative to the checkout's root, so the dumps of two checkouts (e.g. a
+``git worktree`` of the base commit and the working tree) compare equal.
+
 What it writes, one JSON line per case, in a fixed order:
 
 * ``Report.model_dump_json()`` of ``icp_notify.analyze`` for every record of ``corpus/*.jsonl`` and
@@ -23,6 +26,7 @@ Nothing here is a test; ``tests/`` pin behaviour case by case, this pins all of 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -49,7 +53,7 @@ def main(argv: list[str]) -> int:
     from icp_notify.batch import label
     from icp_notify.errors import InputError
 
-    out_path = Path(argv[0])
+    out_path = Path(argv[0]).resolve()
     with out_path.open("w", encoding="utf-8") as out:
         for i, rec in enumerate(_records()):
             text = str(rec["text"])
@@ -73,7 +77,9 @@ def main(argv: list[str]) -> int:
                 out.write(icp_notify.classify(text).model_dump_json() + "\n")
             except InputError as exc:
                 out.write(json.dumps({"error": exc.code}) + "\n")
-        archives = sorted(p for p in (ROOT / "tests" / "fixtures" / "archives").iterdir())
+        # relative paths (from the checkout's root), so dumps of two checkouts compare equal
+        os.chdir(ROOT)
+        archives = sorted(Path("tests", "fixtures", "archives").iterdir())
         for path in archives:
             for row in label([path], now=NOW):
                 out.write(
