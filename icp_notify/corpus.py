@@ -48,6 +48,7 @@ SPLITS: tuple[Split, ...] = ("train", "dev", "test")
 """The splits, in a fixed order."""
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$"
+_WRITER = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 
 
 class CorpusRecord(BaseModel):
@@ -89,6 +90,11 @@ class CorpusRecord(BaseModel):
     ambiguous: bool = False
     candidates: tuple[Situation, ...]
     note: str = ""
+    writer: str | None = Field(
+        default=None,
+        pattern=_WRITER,
+        description="who wrote the record (one hand, one brief); groups leave-one-writer-out",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> CorpusRecord:
