@@ -1870,7 +1870,7 @@ def generate(output: Path = OUTPUT) -> list[Rec]:
                 key = text_key(rec["text"])
                 if key not in seen:
                     seen.add(key)
-                    rec = {"id": f"gen-{slot:05d}", **rec}
+                    rec = {"id": f"gen-{slot:05d}", "writer": "generator", **rec}
                     CorpusRecord.model_validate(rec)  # a generator bug fails loudly here
                     out.append(rec)
                     break

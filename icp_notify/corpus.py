@@ -305,8 +305,8 @@ def check_corpus(paths: Sequence[Path | str] | None = None) -> CorpusCheck:
 
     Checks every line (valid JSON, a valid :class:`CorpusRecord`), ids unique across all files,
     no text twice (compared by :func:`text_key`, within a split and across splits), and that
-    an ambiguous record without context lists all four change situations and a record with
-    context has ``received_at``.
+    an ambiguous record without context lists all four change situations, a record with
+    context has ``received_at``, and every record names its ``writer``.
 
     Parameters
     ----------
@@ -365,6 +365,8 @@ def check_corpus(paths: Sequence[Path | str] | None = None) -> CorpusCheck:
                 )
             if item.context is not None and item.received_at is None:
                 problems.append(f"{where}: a record with context needs received_at")
+            if item.writer is None:
+                problems.append(f"{where}: no writer (leave-one-writer-out groups by it)")
             records.append((path.name, item))
 
     by_split_situation: dict[str, Counter[str]] = {s: Counter() for s in SPLITS}
