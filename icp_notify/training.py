@@ -240,6 +240,7 @@ class Example:
     kind: Kind
     split: Split
     source: str
+    writer: str | None = None
 
 
 def situation_of_kind(kind: Kind) -> str:
@@ -348,7 +349,16 @@ def examples_from_records(records: Iterable[dict[str, Any]], source: str) -> lis
     out = []
     for r in records:
         tokens = to_tokens(r["text"], r.get("channel"), r.get("sender"), r.get("subject"))
-        out.append(Example(r["id"], tuple(tokens), Kind(r["kind"]), _split_of(r["id"]), source))
+        out.append(
+            Example(
+                r["id"],
+                tuple(tokens),
+                Kind(r["kind"]),
+                _split_of(r["id"]),
+                source,
+                r.get("writer"),
+            )
+        )
     return out
 
 
@@ -793,6 +803,7 @@ class Prediction:
     candidates: tuple[str, ...]
     confidence: float
     kind: str
+    decided_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -909,7 +920,19 @@ def evaluate(golds: Sequence[Gold], preds: Sequence[Prediction]) -> dict[str, An
         for g, p in zip(golds, preds, strict=True)
         if not same(g, p)
     ]
+    explicit = [
+        (g, p)
+        for g, p in decided
+        if g.situation in change and g.kind != Kind.CHANGE_NOTICE_GENERIC.value
+    ]
     return {
+        **calibration(golds, preds),
+        "explicit_change_recall": round(
+            sum(p.situation == g.situation for g, p in explicit) / len(explicit), 4
+        )
+        if explicit
+        else 1.0,
+        "n_explicit_change": len(explicit),
         "n": len(golds),
         "n_decided": len(decided),
         "per_label": per_label,
@@ -937,6 +960,81 @@ def evaluate(golds: Sequence[Gold], preds: Sequence[Prediction]) -> dict[str, An
         if golds
         else 1.0,
         "errors": errors,
+    }
+
+
+CONFIDENT = 0.9
+"""A decided answer at or above this confidence is "confident": it must never be wrong."""
+
+
+def calibration(
+    golds: Sequence[Gold], preds: Sequence[Prediction], *, bins: int = 10
+) -> dict[str, Any]:
+    """How far the confidence of decided answers is from their accuracy.
+
+    Only decided predictions count (an ambiguous answer claims no single label); a decided
+    answer is right when its situation is the gold one, and wrong for a gold record that is
+    ambiguous.
+
+    Parameters
+    ----------
+    golds, preds : sequences of Gold and Prediction
+        Aligned one to one.
+    bins : int
+        Equal-width confidence bins over [0, 1].
+
+    Returns
+    -------
+    dict
+        ``ece`` (expected calibration error: the count-weighted mean of |accuracy − mean
+        confidence| over the bins), ``reliability`` (per non-empty bin: ``low``, ``high``,
+        ``n``, ``confidence``, ``accuracy``), ``coverage`` (share of records decided),
+        ``decided_accuracy``, and ``confident_errors`` (ids of decided answers with confidence
+        ≥ :data:`CONFIDENT` that are wrong).
+
+    Examples
+    --------
+    >>> g = [Gold("a", "other", False, ("other",), "unrelated", False),
+    ...      Gold("b", "new_domain", False, ("new_domain",), "provider_new_domain", False)]
+    >>> p = [Prediction("other", False, ("other",), 0.95, "unrelated"),
+    ...      Prediction("other", False, ("other",), 0.92, "unrelated")]
+    >>> m = calibration(g, p)
+    >>> m["ece"], m["confident_errors"], m["coverage"]
+    (0.435, ['b'], 1.0)
+    """
+    pairs = [(g, p) for g, p in zip(golds, preds, strict=True) if not p.ambiguous]
+    table: list[dict[str, Any]] = []
+    ece = 0.0
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [
+            (g, p)
+            for g, p in pairs
+            if low <= p.confidence < high or (b == bins - 1 and p.confidence >= high)
+        ]
+        if not inside:
+            continue
+        conf = sum(p.confidence for _, p in inside) / len(inside)
+        acc = sum(p.situation == g.situation for g, p in inside) / len(inside)
+        ece += abs(acc - conf) * len(inside)
+        table.append(
+            {
+                "low": round(low, 2),
+                "high": round(high, 2),
+                "n": len(inside),
+                "confidence": round(conf, 4),
+                "accuracy": round(acc, 4),
+            }
+        )
+    right = sum(p.situation == g.situation for g, p in pairs)
+    return {
+        "ece": round(ece / len(pairs), 4) if pairs else 0.0,
+        "reliability": table,
+        "coverage": round(len(pairs) / len(golds), 4) if golds else 1.0,
+        "decided_accuracy": round(right / len(pairs), 4) if pairs else 1.0,
+        "confident_errors": [
+            g.id for g, p in pairs if p.confidence >= CONFIDENT and p.situation != g.situation
+        ],
     }
 
 
