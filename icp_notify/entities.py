@@ -765,6 +765,21 @@ def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
     return any(span[0] < b and a < span[1] for a, b in taken)
 
 
+def _lead_cut(label: str) -> int:
+    """Where a Han domain label starts inside a Han run: after the last lead word (域名, 网站,
+    的 …) that still leaves a label behind (so 网站中文域名 → 中文域名, not nothing); 0 when no
+    lead does."""
+    cut = 0
+    for w in _DOMAIN_LEADS:
+        at = label.find(w)
+        while at != -1:
+            end = at + len(w)
+            if cut < end < len(label):
+                cut = end
+            at = label.find(w, at + 1)
+    return cut
+
+
 def _domain(name: str) -> Domain | None:
     forms = _domain_forms(name.lower().rstrip("."))
     return None if forms is None else Domain(name=forms[0], ascii=forms[1])
@@ -877,7 +892,7 @@ def extract(
             if name == "cn_domain":
                 # A Han run has no left boundary: cut at the last word that introduces a domain.
                 label = written.split(".", 1)[0]
-                cut = max((label.rfind(w) + len(w) for w in _DOMAIN_LEADS if w in label), default=0)
+                cut = _lead_cut(label)
                 if cut >= len(label):
                     continue
                 start, written = start + cut, written[cut:]
