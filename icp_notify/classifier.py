@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import ValidationError
 
 # imported here, not in the functions: an import statement costs ~1 µs on every call
+from icp_notify.calibration import apply as calibrate
 from icp_notify.context import DEFAULT_ORDER, weigh
 from icp_notify.errors import InputError
 from icp_notify.models import (
@@ -44,6 +45,7 @@ from icp_notify.rules import STRONG_WEIGHT, RuleSet, default_rules
 from icp_notify.textmodel import model_text
 
 if TYPE_CHECKING:
+    from icp_notify.calibration import CalibrationTable
     from icp_notify.context import ContextVerdict
 
 __all__ = [
@@ -654,6 +656,10 @@ class Classifier:
         The text model; ``None`` classifies with rules and context only.
     tokenizer : callable, optional
         Text → tokens for the model (default: :func:`icp_notify.tokenize.tokenize`).
+    calibration : CalibrationTable, optional
+        Maps raw confidences to measured ones and makes unsure answers ambiguous
+        (:func:`icp_notify.calibration.apply`); ``None`` keeps the policy's raw confidence.
+        :meth:`default` uses the shipped table, fitted for the shipped model.
 
     Examples
     --------
@@ -675,6 +681,7 @@ class Classifier:
         model: ProbaModel | None = None,
         *,
         tokenizer: Callable[[str], Sequence[str]] | None = None,
+        calibration: CalibrationTable | None = None,
     ) -> None:
         if rules is None:
             rules = default_rules()
@@ -683,6 +690,7 @@ class Classifier:
         self._signature_cache: dict[tuple[str, Channel], tuple[Evidence, ...]] = {}
         self.model = model
         self.tokenizer = tokenizer or _default_tokenizer
+        self.calibration = calibration
 
     @classmethod
     def default(cls) -> Classifier:
@@ -696,9 +704,13 @@ class Classifier:
         if cls._default is None:
             with cls._lock:
                 if cls._default is None:
+                    from icp_notify.calibration import default_table
                     from icp_notify.textmodel import default_model
 
-                    cls._default = cls(default_rules(), default_model())
+                    model = default_model()
+                    cls._default = cls(
+                        default_rules(), model, calibration=default_table(model.version)
+                    )
         return cls._default
 
     def _model_inputs(
@@ -847,7 +859,8 @@ class Classifier:
                 n = len(rule_evidence)
                 evidence = values["evidence"]
                 values["evidence"] = (*evidence[:n], *explained, *evidence[n:])
-        return _classification(values)
+        result = _classification(values)
+        return result if self.calibration is None else calibrate(result, self.calibration)
 
 
 def _context(context: Context | Mapping[str, Any] | None) -> Context | None:

@@ -11,6 +11,14 @@ The rules are not re-fitted per fold (they are hand-written): a rule fitted to o
 flatters that writer's figure, which is why every rule change must be confirmed by writers it was
 not written for.
 
+Calibration (:mod:`icp_notify.calibration`) is nested the same way: each writer's answers are
+calibrated by a table fitted on the *other* writers' raw answers, so the calibrated figures are
+what a writer nobody measured would see. Template-generated records (writer ``generator``) are
+scored but never calibrated on: a template is not a hand.
+
+The headline figures pool the **independent** writers only — those who saw neither the corpus
+nor the rules (every writer but ``generator`` and the team's own ``team-*`` files).
+
 Examples
 --------
 >>> folds = writer_groups([{"writer": "w01"}, {"writer": "w02"}, {"writer": "w01"}])
@@ -28,10 +36,39 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from icp_notify.calibration import CalibrationTable
     from icp_notify.corpus import CorpusRecord
+    from icp_notify.models import Classification
     from icp_notify.training import Candidate, Gold, Prediction
 
-__all__ = ["WriterFold", "gold_of", "leave_one_writer_out", "predict_record", "writer_groups"]
+__all__ = [
+    "WriterFold",
+    "gold_of",
+    "independent",
+    "leave_one_writer_out",
+    "predict_record",
+    "to_prediction",
+    "writer_groups",
+]
+
+
+def independent(writer: str) -> bool:
+    """Whether a writer wrote without seeing the corpus or the rules.
+
+    Parameters
+    ----------
+    writer : str
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> independent("w03"), independent("team-hw"), independent("generator")
+    (True, False, False)
+    """
+    return writer != "generator" and not writer.startswith("team-")
 
 
 @dataclass
@@ -46,8 +83,11 @@ class WriterFold:
         Records the fold's model was trained on.
     golds, preds : list
         Aligned :class:`~icp_notify.training.Gold` / :class:`~icp_notify.training.Prediction`.
+        ``preds`` are calibrated by a table fitted without this writer.
+    raw : list of Classification
+        The classifier's answers before calibration.
     metrics : dict
-        :func:`icp_notify.training.evaluate` of this writer's records.
+        :func:`icp_notify.training.evaluate` of this writer's records (calibrated).
     seconds : float
         Time to train and predict the fold.
     """
@@ -56,6 +96,7 @@ class WriterFold:
     n_train: int
     golds: list[Gold] = field(default_factory=list)
     preds: list[Prediction] = field(default_factory=list)
+    raw: list[Classification] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -102,7 +143,7 @@ def gold_of(record: CorpusRecord) -> Gold:
     )
 
 
-def predict_record(classifier: Any, record: CorpusRecord) -> Prediction:
+def predict_record(classifier: Any, record: CorpusRecord) -> Classification:
     """Run the full classifier on one corpus record (text, channel, sender, time, subject, context).
 
     Parameters
@@ -112,11 +153,10 @@ def predict_record(classifier: Any, record: CorpusRecord) -> Prediction:
 
     Returns
     -------
-    Prediction
+    Classification
     """
     from icp_notify.models import RawMessage
     from icp_notify.parse import parse
-    from icp_notify.training import Prediction
 
     raw = RawMessage(
         text=record.text,
@@ -125,7 +165,23 @@ def predict_record(classifier: Any, record: CorpusRecord) -> Prediction:
         received_at=record.received_at,
         subject=record.subject,
     )
-    c = classifier.classify_notice(parse(raw), record.context)
+    result: Classification = classifier.classify_notice(parse(raw), record.context)
+    return result
+
+
+def to_prediction(c: Classification) -> Prediction:
+    """The fields evaluation needs from a Classification.
+
+    Parameters
+    ----------
+    c : Classification
+
+    Returns
+    -------
+    Prediction
+    """
+    from icp_notify.training import Prediction
+
     return Prediction(
         c.situation.value if c.situation is not None else None,
         c.ambiguous,
@@ -141,6 +197,7 @@ def leave_one_writer_out(
     *,
     candidate: Candidate | None = None,
     writers: Sequence[str] | None = None,
+    threshold: float | None = None,
     log: Callable[[str], None] = lambda _msg: None,
 ) -> tuple[list[WriterFold], dict[str, Any]]:
     """Train without each writer, classify that writer's records, and pool the predictions.
@@ -154,6 +211,9 @@ def leave_one_writer_out(
         Model settings (default: the first of :data:`icp_notify.training.GRID`).
     writers : sequence of str, optional
         Leave out only these writers (each is still trained without); default: every writer.
+        Calibration is then fitted on the chosen writers' answers only.
+    threshold : float, optional
+        The selective threshold of the nested calibration.
     log : callable
         Receives a progress line per fold.
 
@@ -162,7 +222,9 @@ def leave_one_writer_out(
     folds : list of WriterFold
         One per left-out writer.
     pooled : dict
-        :func:`icp_notify.training.evaluate` over the predictions of every fold.
+        :func:`icp_notify.training.evaluate` over the calibrated predictions of the independent
+        writers' folds (of every fold when none is independent), with ``before_calibration``
+        (the same figures before calibration) and ``writers_pooled``.
 
     Raises
     ------
@@ -206,13 +268,87 @@ def leave_one_writer_out(
             fold = WriterFold(writer, len(train))
             for i in groups[writer]:
                 fold.golds.append(gold_of(records[i]))
-                fold.preds.append(predict_record(classifier, records[i]))
-            fold.metrics = evaluate(fold.golds, fold.preds)
+                fold.raw.append(predict_record(classifier, records[i]))
             fold.seconds = round(time.perf_counter() - t0, 1)
+            raw_metrics = evaluate(fold.golds, [to_prediction(c) for c in fold.raw])
             log(
-                f"  {writer:12s} n={len(held):4d} macro-F1 {fold.metrics['macro_f1']:.4f}"
-                f" confident errors {len(fold.metrics['confident_errors'])} ({fold.seconds} s)"
+                f"  {writer:12s} n={len(held):4d} macro-F1 {raw_metrics['macro_f1']:.4f}"
+                f" (before calibration; {fold.seconds} s)"
             )
             folds.append(fold)
-    pooled = evaluate([g for f in folds for g in f.golds], [p for f in folds for p in f.preds])
+    calibrate_folds(folds, threshold=threshold)
+    kept = [f for f in folds if independent(f.writer)] or folds
+    pooled = evaluate([g for f in kept for g in f.golds], [p for f in kept for p in f.preds])
+    raw = evaluate(
+        [g for f in kept for g in f.golds], [to_prediction(c) for f in kept for c in f.raw]
+    )
+    pooled["writers_pooled"] = [f.writer for f in kept]
+    pooled["before_calibration"] = {
+        k: raw[k]
+        for k in ("macro_f1", "explicit_change_recall", "ece", "coverage", "confident_errors")
+    }
     return folds, pooled
+
+
+def calibration_samples(folds: Sequence[WriterFold]) -> list[tuple[str, float, bool]]:
+    """``(route, raw confidence, right)`` of the calibratable answers of these folds.
+
+    Parameters
+    ----------
+    folds : sequence of WriterFold
+        Folds with raw answers; ``generator`` folds are skipped.
+
+    Returns
+    -------
+    list of tuple
+    """
+    from icp_notify.calibration import applies, route_of
+
+    out: list[tuple[str, float, bool]] = []
+    for f in folds:
+        if f.writer == "generator":
+            continue
+        for g, c in zip(f.golds, f.raw, strict=True):
+            if applies(c):
+                right = c.situation is not None and c.situation.value == g.situation
+                out.append((route_of(c), c.confidence, right))
+    return out
+
+
+def calibrate_folds(
+    folds: Sequence[WriterFold], *, threshold: float | None = None
+) -> dict[str, CalibrationTable]:
+    """Calibrate each fold's raw answers with a table fitted on the other folds (in place).
+
+    Parameters
+    ----------
+    folds : sequence of WriterFold
+        Folds with ``golds`` and ``raw``; ``preds`` and ``metrics`` are (re)written.
+    threshold : float, optional
+        The selective threshold (default :data:`icp_notify.calibration.DEFAULT_THRESHOLD`).
+
+    Returns
+    -------
+    dict of str to CalibrationTable
+        The table each writer was calibrated with.
+    """
+    from icp_notify.calibration import DEFAULT_THRESHOLD, apply, fit_table
+    from icp_notify.training import evaluate
+
+    tables: dict[str, CalibrationTable] = {}
+    for f in folds:
+        samples = calibration_samples([o for o in folds if o is not f])
+        table = (
+            fit_table(
+                samples,
+                model_version="leave-one-writer-out",
+                threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+            )
+            if samples
+            else None
+        )
+        f.preds = [to_prediction(apply(c, table)) for c in f.raw]
+        f.metrics = evaluate(f.golds, f.preds)
+        if table is not None:
+            tables[f.writer] = table
+    return tables
