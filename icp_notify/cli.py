@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check-corpus": ("corpus", "validate the labelled corpus"),
     "train": ("train", "train the text model and export the artefact"),
     "eval": ("evaluate", "evaluate the classifier on a labelled JSONL file"),
+    "calibrate": ("calibrate", "measure by leave-one-writer-out and write the calibration table"),
     "serve": ("serve", "run the HTTP service"),
     "reclassify": ("reclassify", "recompute stored classifications after a model update"),
 }

@@ -189,7 +189,7 @@ def _run_by_writer(args: argparse.Namespace) -> int:
             "--by writer trains its own models on all splits: drop --model, --model-only, --split",
             where="--by",
         )
-    _need_training_extra()
+    need_training_extra("eval --by writer")
     log = (lambda msg: print(msg, file=sys.stderr)) if not args.json else (lambda _m: None)
     folds, pooled = leave_one_writer_out(args.file or None, writers=args.writer, log=log)
     pooled["evaluated"] = "full classifier, leave-one-writer-out (model trained without the writer)"
@@ -223,8 +223,19 @@ def _run_by_writer(args: argparse.Namespace) -> int:
     return 0
 
 
-def _need_training_extra() -> None:
-    """Fail with the install hint when scikit-learn (the ``train`` extra) is missing."""
+def need_training_extra(command: str) -> None:
+    """Fail with the install hint when scikit-learn (the ``train`` extra) is missing.
+
+    Parameters
+    ----------
+    command : str
+        The command that needs it, named in the message.
+
+    Raises
+    ------
+    InputError
+        ``missing_dependency`` with the ``pip install`` line.
+    """
     import importlib.util
 
     from icp_notify.errors import InputError
@@ -232,8 +243,8 @@ def _need_training_extra() -> None:
     if importlib.util.find_spec("sklearn") is None:
         raise InputError(
             "missing_dependency",
-            "training needs scikit-learn: pip install 'icp-notify[train]'",
-            where="--by",
+            f"{command} trains models and needs scikit-learn: pip install 'icp-notify[train]'",
+            where=command,
         )
 
 

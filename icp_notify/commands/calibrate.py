@@ -1,0 +1,74 @@
+"""``icp-notify calibrate``: measure the shipped classifier by leave-one-writer-out and write its
+calibration table (``icp_notify/data/calibration.json``; see :mod:`icp_notify.calibration`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the options of ``icp-notify calibrate``."""
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where the table goes (default: icp_notify/data/calibration.json)",
+    )
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="FILE.jsonl",
+        help="corpus file (repeatable; default: every corpus/*.jsonl)",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="selective threshold: decided answers calibrated below it become ambiguous"
+        " (default: icp_notify.calibration.DEFAULT_THRESHOLD)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run leave-one-writer-out, fit the table on every writer's raw answers, write it."""
+    from icp_notify.calibration import DEFAULT_THRESHOLD, default_path, fit_table
+    from icp_notify.commands.evaluate import need_training_extra
+    from icp_notify.crossval import calibration_samples, leave_one_writer_out
+    from icp_notify.errors import InputError
+    from icp_notify.textmodel import default_model
+
+    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    if not 0.0 <= threshold <= 1.0:
+        raise InputError("invalid_option", "must lie in [0, 1]", where="--threshold")
+    need_training_extra("calibrate")
+    version = default_model().version
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr)
+
+    folds, pooled = leave_one_writer_out(args.corpus, threshold=threshold, log=log)
+    table = fit_table(calibration_samples(folds), model_version=version, threshold=threshold)
+    table = table.model_copy(
+        update={
+            "measured": {
+                **table.measured,
+                "writers": [f.writer for f in folds],
+                "leave_one_writer_out": {
+                    k: pooled[k] for k in ("macro_f1", "explicit_change_recall", "ece", "coverage")
+                }
+                | {"confident_errors": len(pooled["confident_errors"])},
+            }
+        }
+    )
+    out = args.out if args.out is not None else default_path()
+    out.write_text(
+        json.dumps(table.model_dump(mode="json"), ensure_ascii=False, indent=1) + "\n",
+        encoding="utf-8",
+    )
+    log(f"wrote {out} (model {version}, {table.measured['answers']} answers)")
+    return 0
