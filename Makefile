@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/icp-notify: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[server,dataframe,dev]'
+	$(BIN)/python -m pip install -q -e '.[server,dataframe,train,dev]'
 	touch $(BIN)/icp-notify
 
 setup: $(BIN)/icp-notify

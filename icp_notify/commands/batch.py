@@ -67,33 +67,64 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class Progress:
-    """A one-line progress bar on a terminal: rows, rate, and ETA from the bytes read.
+    """A one-line :mod:`tqdm` progress bar on a terminal: bytes read (percentage and ETA), rows
+    and their rate.
 
-    Silent when ``stream`` is not a terminal.
+    Silent when ``stream`` is not a terminal (or ``enabled`` is false): then :mod:`tqdm` is not
+    even imported. The bar advances by the bytes read (each row's ``source`` names its file and
+    byte offset), so the ETA holds for inputs of any row size; the rows and rows per second
+    are shown after it.
 
     Parameters
     ----------
     stream : text stream
         Where to draw (``sys.stderr``).
     total_bytes : int
-        The size of all inputs, for the ETA (0 when unknown).
+        The size of all inputs, for the percentage and ETA (0 when unknown: no ETA).
     enabled : bool
         ``False`` turns the bar off (``--no-progress``).
+    interval : float, default 0.1
+        Seconds between redraws.
+
+    Examples
+    --------
+    >>> import io
+    >>> p = Progress(io.StringIO(), 1000, enabled=True)  # not a terminal: silent
+    >>> p.update({"source": {"file": "in.txt", "offset": 10}}); p.close()
+    >>> p.enabled, p.rows
+    (False, 1)
     """
 
-    def __init__(self, stream: TextIO, total_bytes: int, *, enabled: bool) -> None:
+    def __init__(
+        self, stream: TextIO, total_bytes: int, *, enabled: bool, interval: float = 0.1
+    ) -> None:
         self.stream = stream
         self.total = total_bytes
         self.enabled = enabled and stream.isatty()
-        self.start = time.monotonic()
+        self.interval = interval
         self.last = 0.0
         self.rows = 0
         self.done_bytes = 0
         self._file: str | None = None
         self._file_bytes = 0
+        self._offset = 0
+        self._bar: Any = None
+        if self.enabled:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total_bytes or None,
+                file=stream,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                mininterval=interval,
+                dynamic_ncols=True,
+                leave=True,
+            )
 
     def update(self, row: Any) -> None:
-        """Count a row and redraw at most ten times a second.
+        """Count a row and redraw at most every ``interval`` seconds.
 
         Parameters
         ----------
@@ -101,7 +132,7 @@ class Progress:
             The row just produced (its ``source`` tells the file and offset).
         """
         self.rows += 1
-        if not self.enabled:
+        if self._bar is None:
             return
         source = (row.get("source") if isinstance(row, dict) else row.source) or {}
         file = source.get("file")
@@ -112,37 +143,42 @@ class Progress:
                 self._file_bytes = os.path.getsize(file) if file and os.path.isfile(file) else 0
             except OSError:
                 self._file_bytes = 0
+        self._offset = source.get("offset") or 0
         now = time.monotonic()
-        if now - self.last >= 0.1:
+        if now - self.last >= self.interval:
             self.last = now
-            self.draw(source.get("offset"))
+            self._draw()
 
-    def draw(self, offset: int | None = None, final: bool = False) -> None:
-        """Write the bar.
+    def _draw(self) -> None:
+        """Move the bar to the bytes read so far and show the rows."""
+        bar = self._bar
+        done = self.done_bytes + self._offset
+        if self.total:
+            done = min(done, self.total)
+        elapsed = bar.format_dict["elapsed"]
+        rate = self.rows / elapsed if elapsed > 0 else 0.0
+        bar.set_postfix_str(f"{self.rows:,} rows, {rate:,.0f} rows/s", refresh=False)
+        bar.n = max(done, bar.n)
+        bar.refresh()
+
+    def close(self, *, complete: bool = True) -> None:
+        """Draw the last state and end the line (nothing when silent).
 
         Parameters
         ----------
-        offset : int, optional
-            Bytes read of the current file.
-        final : bool, default False
-            The last draw (no ETA).
+        complete : bool, default True
+            Every input was read to its end (``False`` when interrupted: the bar stays where
+            the last row was).
         """
-        if not self.enabled:
+        if self._bar is None:
             return
-        elapsed = max(time.monotonic() - self.start, 1e-9)
-        rate = self.rows / elapsed
-        done = self.done_bytes + (offset or 0)
-        eta = ""
-        if self.total and done and not final:
-            remaining = max(self.total - done, 0) * elapsed / done
-            eta = f", ETA {int(remaining) // 60}:{int(remaining) % 60:02d}"
-            pct = f"{100 * min(done / self.total, 1):3.0f}% "
-        else:
-            pct = ""
-        self.stream.write(f"\r{pct}{self.rows} rows, {rate:,.0f}/s{eta}   ")
-        if final:
-            self.stream.write("\n")
-        self.stream.flush()
+        if complete and self._file is not None:  # the last file was read to its end
+            self.done_bytes += self._file_bytes
+            self._file = None
+            self._file_bytes = self._offset = 0
+        self._draw()
+        self._bar.close()
+        self._bar = None
 
 
 def _total_bytes(inputs: list[str]) -> int:
@@ -217,7 +253,7 @@ def run(args: argparse.Namespace) -> int:
             progress.update(row)
     except KeyboardInterrupt:
         out.flush()
-        progress.draw(final=True)
+        progress.close(complete=False)
         where = f"after row seq {last}" if last is not None else "before the first row"
         target = out_path or "stdout"
         print(
@@ -236,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
             out.flush()
         if out is not sys.stdout:
             out.close()
-    progress.draw(final=True)
+    progress.close()
     if out_path is not None:
         summary.files_written.append(out_path)
     print(summary.format(), file=sys.stderr)

@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run leave-one-writer-out, fit the table on every writer's raw answers, write it."""
     from icp_notify.calibration import DEFAULT_THRESHOLD, default_path, fit_table
-    from icp_notify.commands.evaluate import need_training_extra
+    from icp_notify.commands import need_training_extra
     from icp_notify.crossval import calibration_samples, leave_one_writer_out
     from icp_notify.errors import InputError
     from icp_notify.textmodel import default_model

@@ -26,6 +26,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from icp_notify.commands import need_training_extra
+
 if TYPE_CHECKING:
     from icp_notify.corpus import CorpusRecord
     from icp_notify.training import Prediction
@@ -221,31 +223,6 @@ def _run_by_writer(args: argparse.Namespace) -> int:
     if args.report is not None:
         print(f"report written to {args.report}")
     return 0
-
-
-def need_training_extra(command: str) -> None:
-    """Fail with the install hint when scikit-learn (the ``train`` extra) is missing.
-
-    Parameters
-    ----------
-    command : str
-        The command that needs it, named in the message.
-
-    Raises
-    ------
-    InputError
-        ``missing_dependency`` with the ``pip install`` line.
-    """
-    import importlib.util
-
-    from icp_notify.errors import InputError
-
-    if importlib.util.find_spec("sklearn") is None:
-        raise InputError(
-            "missing_dependency",
-            f"{command} trains models and needs scikit-learn: pip install 'icp-notify[train]'",
-            where=command,
-        )
 
 
 def render_writers(rows: Sequence[dict[str, Any]]) -> str:

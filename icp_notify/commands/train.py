@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train, export, and print the dev/test metrics."""
+    from icp_notify.commands import need_training_extra
+
+    need_training_extra("train")
     from icp_notify import training
     from icp_notify.textmodel import default_model_dir
 
