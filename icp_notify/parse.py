@@ -25,14 +25,7 @@ from typing import Any
 
 import regex
 
-from icp_notify.entities import (
-    extract,
-    extract_recipient,
-    provider_for_alias,
-    provider_for_sender,
-    provider_in_signature,
-    provider_table,
-)
+from icp_notify.entities import extract, extract_recipient
 from icp_notify.errors import InputError
 from icp_notify.models import (
     DATETIME_MAX,
@@ -48,6 +41,12 @@ from icp_notify.models import (
     in_datetime_range,
 )
 from icp_notify.normalize import looks_like_html, normalize, strip_subject_prefixes
+from icp_notify.providers import (
+    provider_for_alias,
+    provider_for_sender,
+    provider_in_signature,
+    provider_table,
+)
 
 __all__ = ["MAX_EMAIL_BYTES", "MAX_TEXT_CHARS", "decode_bytes", "parse"]
 

@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import regex
 
-from icp_notify.entities import _CN_TLDS as _PARSER_CN_TLDS
-from icp_notify.entities import _TLDS as _PARSER_TLDS
+from icp_notify.entities import CN_TLDS as _PARSER_CN_TLDS
+from icp_notify.entities import TLDS as _PARSER_TLDS
 from icp_notify.errors import DataFileError
 
 if TYPE_CHECKING:

@@ -42,9 +42,9 @@ def test_domain_becomes_one_placeholder_without_its_letters(text: str, domain: s
 
 def test_every_parser_tld_is_a_domain_for_the_tokenizer() -> None:
     # the tokenizer reads the parser's lists, so the two cannot drift apart
-    for tld in {*entities._TLDS}:
+    for tld in {*entities.TLDS}:
         assert tokenize(f"见 shili-demo.{tld} 。") == ["见", DOMAIN, "。"], tld
-    for tld in {*entities._CN_TLDS}:
+    for tld in {*entities.CN_TLDS}:
         assert DOMAIN in tokenize(f"见 shili.{tld}"), tld
 
 

@@ -18,7 +18,7 @@ from _helpers import corpus_texts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from icp_notify import entities
+from icp_notify import entities, providers
 from icp_notify.entities import extract, extract_recipient
 from icp_notify.normalize import normalize_text
 
@@ -27,11 +27,11 @@ _FLAGS = regex.IGNORECASE | regex.VERSION1
 
 @pytest.fixture(scope="module")
 def plain_non_ascii() -> str:
-    """Every non-ASCII code point that :func:`entities._is_plain` accepts."""
+    """Every non-ASCII code point that :func:`providers.is_plain` accepts."""
     return "".join(
         chr(c)
         for c in range(0x80, 0x110000)
-        if not 0xD800 <= c < 0xE000 and entities._is_plain(chr(c))
+        if not 0xD800 <= c < 0xE000 and providers.is_plain(chr(c))
     )
 
 
@@ -62,7 +62,7 @@ def test_gates_change_no_entity_on_the_corpus(monkeypatch: pytest.MonkeyPatch) -
     texts = [normalize_text(t) for t in corpus_texts()] + _TRICKY
     gated = _extract_all(texts)
     monkeypatch.setattr(entities, "_GATES", {})
-    monkeypatch.setattr(entities, "_provider_gate", lambda text: entities._provider_pattern())
+    monkeypatch.setattr(entities, "provider_gate", lambda text: providers._provider_pattern())
     monkeypatch.setattr(entities, "_may_address", lambda head: True)
     assert _extract_all(texts) == gated
 
@@ -80,15 +80,15 @@ _TEXTS = st.lists(st.one_of(_PIECES, st.text(max_size=6)), max_size=12).map("".j
 def test_gates_change_no_entity_on_random_text(texts: list[str]) -> None:
     gated = _extract_all(texts)
     gates = entities._GATES
-    gate, address = entities._provider_gate, entities._may_address
+    gate, address = entities.provider_gate, entities._may_address
     try:
         entities._GATES = {}
-        entities._provider_gate = lambda text: entities._provider_pattern()
+        entities.provider_gate = lambda text: providers._provider_pattern()
         entities._may_address = lambda head: True
         assert _extract_all(texts) == gated
     finally:
         entities._GATES = gates
-        entities._provider_gate = gate
+        entities.provider_gate = gate
         entities._may_address = address
 
 
@@ -102,7 +102,7 @@ def test_plain_characters_fold_to_no_ascii(plain_non_ascii: str) -> None:
     """
     for a in string.printable:
         assert regex.search(regex.escape(a), plain_non_ascii, _FLAGS) is None, a
-    pieces = [p for a in entities.provider_table().aliases for p in a.lower().split()] + ["dear"]
+    pieces = [p for a in providers.provider_table().aliases for p in a.lower().split()] + ["dear"]
     runs = {m for p in pieces for m in regex.findall(r"[a-z0-9.]+", p)}
     letter_pairs = {a + b for a, b in itertools.product(string.ascii_lowercase, repeat=2)}
     pairs = letter_pairs | {r[i : i + 2] for r in runs for i in range(len(r) - 1)}
@@ -114,35 +114,35 @@ def test_plain_characters_fold_to_no_ascii(plain_non_ascii: str) -> None:
         for b in map(chr, range(128)):
             folds = regex.fullmatch(regex.escape(a), b, _FLAGS) is not None
             assert folds == (a.lower() == b.lower()), (a, b)
-    for alias in entities.provider_table().aliases:
+    for alias in providers.provider_table().aliases:
         for ch in alias:
             if not ch.isascii():
-                assert entities._is_plain(ch)
+                assert providers.is_plain(ch)
                 assert [m.group() for m in regex.finditer(ch, plain_non_ascii, _FLAGS)] == [ch]
     for ch in "尊敬的亲爱您你好":
-        assert entities._is_plain(ch)
+        assert providers.is_plain(ch)
 
 
 def test_not_plain_characters_that_fold_to_ascii() -> None:
     for (
         ch
     ) in "\u017f\u212a\u0130\u0131\u00df\u1e9e\ufb01\ufb00\ufb06\u00b5\u00aa\u00ba\uff21\uff41":
-        assert not entities._is_plain(ch)
-    assert entities._is_plain("【阿里云】您好,“example.cn”—已接入 → ✅ 👍 ·")
+        assert not providers.is_plain(ch)
+    assert providers.is_plain("【阿里云】您好,“example.cn”—已接入 → ✅ 👍 ·")
 
 
 def test_provider_gate_keeps_the_pattern_order() -> None:
-    gate = entities._provider_gate("阿里云计算 阿里云 aliyun")
+    gate = providers.provider_gate("阿里云计算 阿里云 aliyun")
     assert gate is not None
-    aliases, parts = entities._provider_parts()
+    aliases, parts = providers._provider_parts()
     order = [aliases.index(a) for a in ("阿里云计算", "阿里云", "Aliyun")]
     assert gate.pattern == "|".join(parts[i] for i in sorted(order))
-    assert entities._provider_gate("您的网站已接入") is None
-    assert entities._provider_gate("ſ") is entities._provider_pattern()
+    assert providers.provider_gate("您的网站已接入") is None
+    assert providers.provider_gate("ſ") is providers._provider_pattern()
 
 
 def test_memos_are_bounded() -> None:
-    assert entities._provider_subpattern.cache_info().maxsize == 256
+    assert providers._provider_subpattern.cache_info().maxsize == 256
     assert entities._domain_forms.cache_info().maxsize == 1024
     for i in range(1100):
         entities._domain(f"site{i}.cn")
@@ -153,7 +153,7 @@ def test_memos_are_bounded() -> None:
 
 
 def test_alias_in_signature_memo_is_bounded_and_exact() -> None:
-    memo = entities._alias_inside_memo
+    memo = providers._alias_inside_memo
     assert memo.cache_info().maxsize == 1024
     for sig in ("阿里云备案", "ALIYUN", "某某科技", "x" * 65 + "腾讯云", "腾讯云计算中心"):
-        assert entities.provider_in_signature(sig) == entities._alias_inside(sig.lower())
+        assert providers.provider_in_signature(sig) == providers._alias_inside(sig.lower())
