@@ -15,16 +15,15 @@ Examples
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import re
 import sys
 import types
-from collections.abc import Iterable
 from typing import Any
 
 import regex
 
+from icp_notify.decoding import MAX_EMAIL_BYTES, decode_bytes
 from icp_notify.entities import extract, extract_recipient
 from icp_notify.errors import InputError
 from icp_notify.models import (
@@ -49,31 +48,19 @@ from icp_notify.providers import (
 )
 
 __all__ = ["MAX_EMAIL_BYTES", "MAX_TEXT_CHARS", "decode_bytes", "parse"]
+# MAX_EMAIL_BYTES and decode_bytes live in icp_notify.decoding (readers.email shares them); the
+# names stay importable from here. ``parse.MAX_EMAIL_BYTES`` is the cap parse() applies.
 
 MAX_TEXT_CHARS = 64 * 1024
 """Default cap on the characters of an SMS-like text (``max_chars`` overrides it)."""
-
-MAX_EMAIL_BYTES = 25 * 1024 * 1024
-"""Cap on the bytes of an e-mail (and on any bytes input); also the character cap of e-mail text."""
 
 SMS_SIGNED_MAX_CHARS = 500
 """A text of at most this many characters (after the signature is peeled), with a 【signature】
 at its head or tail, no subject and no HTML, is taken for an SMS when no channel is given or
 inferred from the sender (long concatenated SMS run to a few hundred characters)."""
 
-MAX_DEFECTS = 20
-"""At most this many undecodable-byte defects are listed one by one; the rest are summed up."""
-
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 # Single character classes (no backtracking) stay with the stdlib; the others use ``regex``.
 _TIMEOUT = 0.5
-_ESCAPED = re.compile(r"[\udc80-\udcff]+")
 _SURROGATE = re.compile(r"[\ud800-\udfff]+")
 _EMAIL_HEAD = regex.compile(
     rb"\A(?:[\x21-\x39\x3b-\x7e]+:[^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*){2,}", regex.S
@@ -82,127 +69,6 @@ _EMAIL_KEY = regex.compile(
     rb"^(?:MIME-Version|Content-Type|Message-ID|Received|Return-Path|Subject):", regex.I | regex.M
 )
 _DIGITS = regex.compile(r"\+?[\d\- ]{3,20}")
-
-
-def _record_escaped(text: str, encoding: str) -> tuple[str, list[Defect]]:
-    """Replace surrogate-escaped byte runs by U+FFFD, one defect per run (position in the result)."""
-    defects: list[Defect] = []
-    parts: list[str] = []
-    last = 0
-    out_len = 0
-    runs = 0
-    for m in _ESCAPED.finditer(text):
-        runs += 1
-        parts.append(text[last : m.start()])
-        out_len += m.start() - last
-        if runs <= MAX_DEFECTS:
-            defects.append(
-                Defect(
-                    code="undecodable_bytes",
-                    message=f"{len(m.group(0))} byte(s) not valid {encoding} replaced by U+FFFD",
-                    position=out_len,
-                )
-            )
-        parts.append("\ufffd")
-        out_len += 1
-        last = m.end()
-    if not runs:
-        return text, defects
-    parts.append(text[last:])
-    if runs > MAX_DEFECTS:
-        defects.append(
-            Defect(
-                code="undecodable_bytes",
-                message=f"{runs - MAX_DEFECTS} more undecodable byte run(s) replaced by U+FFFD",
-            )
-        )
-    return "".join(parts), defects
-
-
-def _least_damaged(data: bytes, encodings: Iterable[str]) -> tuple[int, str, str]:
-    """Decode with each known encoding, bad bytes kept as surrogate escapes; the fewest bad wins.
-
-    Returns ``(bad byte count, encoding, text)``; the first encoding wins a tie.
-    """
-    best: tuple[int, str, str] | None = None
-    for encoding in encodings:
-        try:
-            raw = data.decode(encoding, errors="surrogateescape")
-        except LookupError:
-            continue
-        bad = sum(len(m) for m in _ESCAPED.findall(raw))
-        if best is None or bad < best[0]:
-            best = (bad, encoding, raw)
-    assert best is not None, "no known encoding"
-    return best
-
-
-def decode_bytes(data: bytes) -> tuple[str, tuple[Defect, ...]]:
-    """Decode text bytes: a BOM if there is one, else UTF-8, else GB18030.
-
-    When neither decodes cleanly the one with fewer bad bytes wins; each bad byte run becomes
-    one U+FFFD and one ``undecodable_bytes`` defect.
-
-    Parameters
-    ----------
-    data : bytes
-        The text's bytes.
-
-    Returns
-    -------
-    tuple of (str, tuple of Defect)
-        The text and the repairs made.
-
-    Raises
-    ------
-    InputError
-        ``undecodable`` when more than half of the bytes cannot be decoded.
-
-    Examples
-    --------
-    >>> decode_bytes("备案".encode("gb18030"))
-    ('备案', ())
-    >>> text, defects = decode_bytes(b"ICP\\xff\\xfe ok")
-    >>> text, defects[0].code
-    ('ICP\\ufffd ok', 'undecodable_bytes')
-    """
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            raw = (
-                data[len(bom) :].decode(encoding, errors="surrogateescape")
-                if "utf-8" in encoding
-                else None
-            )
-            if raw is None:
-                try:
-                    return data[len(bom) :].decode(encoding), ()
-                except UnicodeDecodeError:
-                    raw = data[len(bom) :].decode(encoding, errors="replace")
-                    return raw, (
-                        Defect(
-                            code="undecodable_bytes",
-                            message=f"bytes not valid {encoding} replaced by U+FFFD",
-                        ),
-                    )
-            text, defects = _record_escaped(raw, encoding)
-            return text, tuple(defects)
-    try:
-        return data.decode("utf-8"), ()
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), ()
-    except UnicodeDecodeError:
-        pass
-    bad, encoding, raw = _least_damaged(data, ("utf-8", "gb18030"))
-    if bad * 2 > len(data):
-        raise InputError(
-            "undecodable",
-            f"{bad} of {len(data)} bytes are neither UTF-8 nor GB18030",
-            hint="pass text, or bytes in UTF-8 / GB18030 (GBK, GB2312)",
-        )
-    text, defects = _record_escaped(raw, encoding)
-    return text, tuple(defects)
 
 
 def _looks_like_email(data: bytes) -> bool:
@@ -377,7 +243,7 @@ def parse(
         if _looks_like_email(data):
             from icp_notify.readers.email import read_email
 
-            raw = read_email(data)
+            raw = read_email(data, max_bytes=MAX_EMAIL_BYTES)
         else:
             text, decode_defects = decode_bytes(data)
             defects.extend(decode_defects)

@@ -26,6 +26,8 @@ import email.utils
 from email import policy
 from email.message import Message
 
+from icp_notify import decoding
+from icp_notify.decoding import least_damaged, record_escaped
 from icp_notify.errors import InputError
 from icp_notify.models import Channel, Defect, RawMessage, SourceRef, in_datetime_range
 
@@ -105,10 +107,8 @@ def decode_payload(data: bytes, label: str | None) -> tuple[str, list[Defect]]:
             return data.decode(encoding), []
         except (UnicodeDecodeError, LookupError):
             continue
-    from icp_notify.parse import _least_damaged, _record_escaped
-
-    _, encoding, text = _least_damaged(data, tried)  # utf-8 is always among them
-    return _record_escaped(text, encoding)
+    _, encoding, text = least_damaged(data, tried)  # utf-8 is always among them
+    return record_escaped(text, encoding)
 
 
 def decode_header_value(value: str) -> tuple[str, list[Defect]]:
@@ -194,7 +194,9 @@ def _bodies(msg: Message) -> tuple[list[tuple[str, bytes, str | None]], list[Def
     return found, defects
 
 
-def read_email(data: bytes, *, source: SourceRef | None = None) -> RawMessage:
+def read_email(
+    data: bytes, *, source: SourceRef | None = None, max_bytes: int | None = None
+) -> RawMessage:
     """Read one RFC 822 message.
 
     Parameters
@@ -203,6 +205,9 @@ def read_email(data: bytes, *, source: SourceRef | None = None) -> RawMessage:
         The message as a mail server stores it (headers, blank line, body).
     source : SourceRef, optional
         Where it came from; its ``message_id`` is filled from the ``Message-ID`` header.
+    max_bytes : int, optional
+        The size cap; :data:`icp_notify.decoding.MAX_EMAIL_BYTES` when omitted
+        (:func:`icp_notify.parse.parse` passes its own ``parse.MAX_EMAIL_BYTES``).
 
     Returns
     -------
@@ -214,8 +219,7 @@ def read_email(data: bytes, *, source: SourceRef | None = None) -> RawMessage:
     Raises
     ------
     InputError
-        ``not_a_message`` when ``data`` has no mail headers; ``too_large`` beyond
-        :data:`icp_notify.parse.MAX_EMAIL_BYTES`.
+        ``not_a_message`` when ``data`` has no mail headers; ``too_large`` beyond ``max_bytes``.
 
     Examples
     --------
@@ -237,13 +241,13 @@ def read_email(data: bytes, *, source: SourceRef | None = None) -> RawMessage:
     icp_notify.errors.InputError: ...
     """
     from icp_notify.normalize import html_to_text
-    from icp_notify.parse import MAX_EMAIL_BYTES
 
+    limit = decoding.MAX_EMAIL_BYTES if max_bytes is None else max_bytes
     if not isinstance(data, bytes | bytearray):
         raise InputError("not_a_message", f"read_email needs bytes, not {type(data).__name__}")
-    if len(data) > MAX_EMAIL_BYTES:
+    if len(data) > limit:
         raise InputError(
-            "too_large", f"{len(data)} bytes is more than the {MAX_EMAIL_BYTES} byte e-mail limit"
+            "too_large", f"{len(data)} bytes is more than the {limit} byte e-mail limit"
         )
     try:
         msg = email.message_from_bytes(bytes(data), policy=policy.compat32)
