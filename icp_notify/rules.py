@@ -44,7 +44,6 @@ Examples
 from __future__ import annotations
 
 import functools
-import importlib
 import operator
 import tomllib
 from collections.abc import Sequence
@@ -56,6 +55,7 @@ import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from icp_notify.errors import RuleFileError
+from icp_notify.gates import gate_index, literal_gate, lowered, pattern_gates, present_strings
 from icp_notify.models import (
     KIND_SITUATION,
     Channel,
@@ -186,163 +186,6 @@ class RuleSpec(BaseModel):
         return value
 
 
-_QUANTIFIER_BRACES = regex.compile(r"\{\d*,?\d*\}")
-
-
-_UNSAFE_FOR_LOWER = frozenset("\u0130\u017f")
-"""The only characters IGNORECASE matches to an ASCII letter that ``str.lower`` does not map to it."""
-
-
-def _gate_char(ch: str) -> str | None:
-    """``ch`` as it appears in lower-cased text, when a gate may use it (else ``None``)."""
-    if ch in "{}":
-        return None
-    if ch.isascii() and ch.isalpha():
-        return ch.lower()
-    return ch if ch.lower() == ch == ch.upper() else None
-
-
-def _best(options: list[frozenset[str]]) -> frozenset[str] | None:
-    """The most selective condition: longest shortest string, then fewest alternatives."""
-    if not options:
-        return None
-    return max(options, key=lambda o: (min(map(len, o)), -len(o)))
-
-
-def _required(items: Any) -> frozenset[str] | None:
-    """The most selective of :func:`_options` (``None``: nothing can be said)."""
-    return _best(_options(items))
-
-
-def _options(items: Any) -> list[frozenset[str]]:
-    """Strings one of which every match of a parsed (``re._parser``) sequence contains.
-
-    ``None`` when nothing can be said. Only characters without case are used, so the
-    condition holds under IGNORECASE; lookarounds count (their text is in the searched text).
-    """
-    c = importlib.import_module("re._constants")
-
-    options: list[frozenset[str]] = []
-    run = ""
-    for op, av in items:
-        ch = _gate_char(chr(av)) if op is c.LITERAL else None
-        if ch is not None:
-            run += ch
-            continue
-        if run:
-            options.append(frozenset((run,)))
-            run = ""
-        cond: frozenset[str] | None = None
-        if op is c.IN:
-            chars = [_gate_char(chr(v)) for o, v in av if o is c.LITERAL]
-            if len(chars) == len(av) and all(chars):
-                cond = frozenset(ch for ch in chars if ch)
-        elif op is c.BRANCH:
-            alts = [_required(alt) for alt in av[1]]
-            if alts and all(a is not None for a in alts):
-                cond = frozenset().union(*(a for a in alts if a is not None))
-        elif op is c.SUBPATTERN:
-            cond = _required(av[3])
-        elif op is c.ATOMIC_GROUP:
-            cond = _required(av)
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
-            cond = _required(av[2]) if av[0] >= 1 else None
-        elif op is c.ASSERT:
-            cond = _required(av[1])
-        if cond:
-            options.append(cond)
-    if run:
-        options.append(frozenset((run,)))
-    return options
-
-
-@functools.lru_cache(maxsize=4096)
-def literal_gate(source: str) -> tuple[str, ...] | None:
-    """Substrings one of which any match of the pattern ``source`` must contain (``None``: no gate).
-
-    A cheap necessary condition checked before a search: when no string of the gate occurs in
-    the lower-cased text, the pattern cannot match there and the search is skipped (results are
-    unchanged). Gates are not used on a text holding one of :data:`_UNSAFE_FOR_LOWER`.
-    The pattern is read with the standard library's parser; syntax it does not share with
-    :mod:`regex` (``\\p{…}``, fuzzy ``{e<=1}``, POSIX classes …) gives no gate.
-
-    Parameters
-    ----------
-    source : str
-        A rule pattern.
-
-    Returns
-    -------
-    tuple of str or None
-        Lower-cased literal strings, sorted; ``None`` when no gate can be derived.
-
-    Examples
-    --------
-    >>> literal_gate("已(?:完成)?取消(?:您的)?(?:网站|域名)?接入")
-    ('取消',)
-    >>> sorted(literal_gate("(?:验证码|校验码)"))
-    ['校验码', '验证码']
-    >>> literal_gate(r"ICP\\s*备")
-    ('icp',)
-    >>> literal_gate(r"\\p{Han}备") is None
-    True
-    """
-    import warnings
-
-    _parser = importlib.import_module("re._parser")
-    if "{" in _QUANTIFIER_BRACES.sub("", source):
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            parsed = _parser.parse(source, 0)
-    except Exception:  # syntax only the regex module knows: no gate
-        return None
-    found = _required(parsed.data)
-    return tuple(sorted(found)) if found else None
-
-
-_MAX_GATES = 3
-
-
-@functools.lru_cache(maxsize=4096)
-def _gates(source: str) -> tuple[frozenset[str], ...]:
-    """All the conditions :func:`literal_gate` chooses from (each must hold), best first, up to 3."""
-    best = literal_gate(source)
-    if best is None:
-        return ()
-    parsed = importlib.import_module("re._parser").parse(source, 0)
-    ranked = sorted(set(_options(parsed.data)), key=lambda o: (-min(map(len, o)), len(o)))
-    rest = [o for o in ranked if o != frozenset(best)]
-    return (frozenset(best), *rest[: _MAX_GATES - 1])
-
-
-def _gate_index(gates: Any) -> dict[str, tuple[str, ...]]:
-    """Gate strings by first character, for :func:`_present`."""
-    index: dict[str, set[str]] = {}
-    for gate in gates:
-        for option in gate or ():
-            for string in option:
-                index.setdefault(string[0], set()).add(string)
-    return {ch: tuple(sorted(strings)) for ch, strings in index.items()}
-
-
-def _present(low: str | None, index: dict[str, tuple[str, ...]]) -> frozenset[str] | None:
-    """The gate strings that occur in ``low`` (``None``: gates not usable on this text)."""
-    if low is None:
-        return None
-    return frozenset(
-        string for ch in index.keys() & set(low) for string in index[ch] if string in low
-    )
-
-
-def _lowered(text: str) -> str | None:
-    """``text.lower()`` for the literal gates, or ``None`` when the gates cannot be trusted on it."""
-    if not _UNSAFE_FOR_LOWER.isdisjoint(text):
-        return None
-    return text.lower()
-
-
 class CompiledRule:
     """A :class:`RuleSpec` with its patterns compiled; matches one notice.
 
@@ -370,10 +213,10 @@ class CompiledRule:
         self.senders = tuple(senders)
         self.timeout = timeout
         self._gated: tuple[tuple[regex.Pattern[str], tuple[frozenset[str], ...] | None], ...]
-        self._gated = tuple((p, _gates(p.pattern)) for p in self.patterns)
+        self._gated = tuple((p, pattern_gates(p.pattern)) for p in self.patterns)
         self._gated_unless: tuple[
             tuple[regex.Pattern[str], tuple[frozenset[str], ...] | None], ...
-        ] = tuple((p, _gates(p.pattern)) for p in self.unless)
+        ] = tuple((p, pattern_gates(p.pattern)) for p in self.unless)
 
     @property
     def id(self) -> str:
@@ -432,8 +275,8 @@ class CompiledRule:
         -------
         Evidence or None
         """
-        index = _gate_index(g for _, g in (*self._gated, *self._gated_unless))
-        return self._match(notice, _present(_lowered(notice.text), index))
+        index = gate_index(g for _, g in (*self._gated, *self._gated_unless))
+        return self._match(notice, present_strings(lowered(notice.text), index))
 
     def _match(
         self,
@@ -580,7 +423,7 @@ class RuleSet:
         self.rules = tuple(rules)
         self.path = path
         self._by_id = {r.id: r for r in self.rules}
-        self._gate_index = _gate_index(
+        self._gate_index = gate_index(
             g for r in self.rules for _, g in (*r._gated, *r._gated_unless)
         )
         self._needs_link = any(r.spec.url is not None for r in self.rules)
@@ -713,7 +556,7 @@ class RuleSet:
         '网站备案(京ICP备12345678号)已被注销'
         """
         text = notice.text
-        low = _lowered(text)
+        low = lowered(text)
         link: bool | TimeoutError | None = None
         if self._needs_link:  # once per notice, not once per rule with a url condition
             try:
@@ -721,7 +564,7 @@ class RuleSet:
             except TimeoutError as exc:
                 link = exc  # each rule with a url condition reports Evidence(timed_out=True)
         if low is None or isinstance(link, TimeoutError):  # the general path
-            present = _present(low, self._gate_index)
+            present = present_strings(low, self._gate_index)
             results = (rule._match(notice, present, link) for rule in self.rules)
             return tuple(e for e in results if e is not None)
         # The same results, visiting only the rules and patterns whose gates hold: the gate

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from icp_notify import classifier as clf
 from icp_notify.classifier import Classifier, _classification, _clean_probs
 from icp_notify.corpus import load_corpus
+from icp_notify.gates import lowered, present_strings
 from icp_notify.models import (
     Channel,
     Classification,
@@ -21,7 +22,7 @@ from icp_notify.models import (
     Situation,
     _trusted,
 )
-from icp_notify.rules import RuleSet, _lowered, _present, default_rules
+from icp_notify.rules import RuleSet, default_rules
 
 
 def _same_instance(a: Any, b: Any) -> None:
@@ -88,7 +89,7 @@ def _general(rules: RuleSet, notice: Notice) -> tuple[Evidence, ...]:
             link = has_link(notice, rules._link_timeout)
         except TimeoutError as exc:
             link = exc
-    present = _present(_lowered(notice.text), rules._gate_index)
+    present = present_strings(lowered(notice.text), rules._gate_index)
     found = (rule._match(notice, present, link) for rule in rules.rules)
     return tuple(e for e in found if e is not None)
 

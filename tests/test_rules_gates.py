@@ -6,8 +6,9 @@ import pytest
 import regex
 from _helpers import corpus_texts
 
+from icp_notify.gates import literal_gate, pattern_gates
 from icp_notify.models import Notice
-from icp_notify.rules import RuleSet, _gates, default_rules, literal_gate
+from icp_notify.rules import RuleSet, default_rules
 
 FLAGS = regex.IGNORECASE | regex.VERSION0
 
@@ -102,9 +103,9 @@ def test_ignorecase_letters_outside_ascii_disable_the_gates() -> None:
 
 
 def test_all_gates_of_a_pattern() -> None:
-    gates = _gates("备案.{0,6}年审")
+    gates = pattern_gates("备案.{0,6}年审")
     assert set(gates) == {frozenset({"备案"}), frozenset({"年审"})}
-    assert _gates(r"\\p{Han}备") == ()
+    assert pattern_gates(r"\\p{Han}备") == ()
 
 
 def test_every_pattern_but_short_ones_has_a_literal_gate() -> None:

@@ -1,0 +1,226 @@
+"""Literal gates: substrings a regex pattern's every match must contain, found by static analysis.
+
+:func:`literal_gate` reads a rule pattern with the standard library's parser and derives a cheap
+necessary condition (one of these lower-cased strings occurs in the text); :class:`icp_notify.rules.RuleSet`
+skips the search of a pattern whose gate fails on a notice, so results are unchanged and most
+searches never run. ``docs/performance.md`` has the figures; ``tests/test_rules_gates.py`` proves
+on the corpus and on random text that gated and ungated matching agree.
+
+Examples
+--------
+>>> literal_gate("已(?:完成)?取消(?:您的)?(?:网站|域名)?接入")
+('取消',)
+>>> index = gate_index([pattern_gates("取消.{0,4}接入")])
+>>> sorted(present_strings(lowered("您的网站已取消接入"), index))
+['取消', '接入']
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from typing import Any
+
+import regex
+
+__all__ = ["gate_index", "literal_gate", "lowered", "pattern_gates", "present_strings"]
+
+_QUANTIFIER_BRACES = regex.compile(r"\{\d*,?\d*\}")
+
+
+_UNSAFE_FOR_LOWER = frozenset("\u0130\u017f")
+"""The only characters IGNORECASE matches to an ASCII letter that ``str.lower`` does not map to it."""
+
+
+def _gate_char(ch: str) -> str | None:
+    """``ch`` as it appears in lower-cased text, when a gate may use it (else ``None``)."""
+    if ch in "{}":
+        return None
+    if ch.isascii() and ch.isalpha():
+        return ch.lower()
+    return ch if ch.lower() == ch == ch.upper() else None
+
+
+def _best(options: list[frozenset[str]]) -> frozenset[str] | None:
+    """The most selective condition: longest shortest string, then fewest alternatives."""
+    if not options:
+        return None
+    return max(options, key=lambda o: (min(map(len, o)), -len(o)))
+
+
+def _required(items: Any) -> frozenset[str] | None:
+    """The most selective of :func:`_options` (``None``: nothing can be said)."""
+    return _best(_options(items))
+
+
+def _options(items: Any) -> list[frozenset[str]]:
+    """Strings one of which every match of a parsed (``re._parser``) sequence contains.
+
+    ``None`` when nothing can be said. Only characters without case are used, so the
+    condition holds under IGNORECASE; lookarounds count (their text is in the searched text).
+    """
+    c = importlib.import_module("re._constants")
+
+    options: list[frozenset[str]] = []
+    run = ""
+    for op, av in items:
+        ch = _gate_char(chr(av)) if op is c.LITERAL else None
+        if ch is not None:
+            run += ch
+            continue
+        if run:
+            options.append(frozenset((run,)))
+            run = ""
+        cond: frozenset[str] | None = None
+        if op is c.IN:
+            chars = [_gate_char(chr(v)) for o, v in av if o is c.LITERAL]
+            if len(chars) == len(av) and all(chars):
+                cond = frozenset(ch for ch in chars if ch)
+        elif op is c.BRANCH:
+            alts = [_required(alt) for alt in av[1]]
+            if alts and all(a is not None for a in alts):
+                cond = frozenset().union(*(a for a in alts if a is not None))
+        elif op is c.SUBPATTERN:
+            cond = _required(av[3])
+        elif op is c.ATOMIC_GROUP:
+            cond = _required(av)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            cond = _required(av[2]) if av[0] >= 1 else None
+        elif op is c.ASSERT:
+            cond = _required(av[1])
+        if cond:
+            options.append(cond)
+    if run:
+        options.append(frozenset((run,)))
+    return options
+
+
+@functools.lru_cache(maxsize=4096)
+def literal_gate(source: str) -> tuple[str, ...] | None:
+    """Substrings one of which any match of the pattern ``source`` must contain (``None``: no gate).
+
+    A cheap necessary condition checked before a search: when no string of the gate occurs in
+    the lower-cased text, the pattern cannot match there and the search is skipped (results are
+    unchanged). Gates are not used on a text holding one of :data:`_UNSAFE_FOR_LOWER`.
+    The pattern is read with the standard library's parser; syntax it does not share with
+    :mod:`regex` (``\\p{…}``, fuzzy ``{e<=1}``, POSIX classes …) gives no gate.
+
+    Parameters
+    ----------
+    source : str
+        A rule pattern.
+
+    Returns
+    -------
+    tuple of str or None
+        Lower-cased literal strings, sorted; ``None`` when no gate can be derived.
+
+    Examples
+    --------
+    >>> literal_gate("已(?:完成)?取消(?:您的)?(?:网站|域名)?接入")
+    ('取消',)
+    >>> sorted(literal_gate("(?:验证码|校验码)"))
+    ['校验码', '验证码']
+    >>> literal_gate(r"ICP\\s*备")
+    ('icp',)
+    >>> literal_gate(r"\\p{Han}备") is None
+    True
+    """
+    import warnings
+
+    _parser = importlib.import_module("re._parser")
+    if "{" in _QUANTIFIER_BRACES.sub("", source):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            parsed = _parser.parse(source, 0)
+    except Exception:  # syntax only the regex module knows: no gate
+        return None
+    found = _required(parsed.data)
+    return tuple(sorted(found)) if found else None
+
+
+_MAX_GATES = 3
+
+
+@functools.lru_cache(maxsize=4096)
+def pattern_gates(source: str) -> tuple[frozenset[str], ...]:
+    """All the conditions :func:`literal_gate` chooses from (each must hold), best first, up to 3.
+
+    Parameters
+    ----------
+    source : str
+        A rule pattern.
+
+    Returns
+    -------
+    tuple of frozenset of str
+        Each condition is a set of lower-cased strings one of which must occur; ``()`` when
+        :func:`literal_gate` finds none.
+    """
+    best = literal_gate(source)
+    if best is None:
+        return ()
+    parsed = importlib.import_module("re._parser").parse(source, 0)
+    ranked = sorted(set(_options(parsed.data)), key=lambda o: (-min(map(len, o)), len(o)))
+    rest = [o for o in ranked if o != frozenset(best)]
+    return (frozenset(best), *rest[: _MAX_GATES - 1])
+
+
+def gate_index(gates: Any) -> dict[str, tuple[str, ...]]:
+    """Gate strings by first character, for :func:`present_strings`.
+
+    Parameters
+    ----------
+    gates : iterable of (tuple of frozenset of str) or None
+        The gates of some patterns (as :func:`pattern_gates` gives them).
+
+    Returns
+    -------
+    dict of str to tuple of str
+    """
+    index: dict[str, set[str]] = {}
+    for gate in gates:
+        for option in gate or ():
+            for string in option:
+                index.setdefault(string[0], set()).add(string)
+    return {ch: tuple(sorted(strings)) for ch, strings in index.items()}
+
+
+def present_strings(low: str | None, index: dict[str, tuple[str, ...]]) -> frozenset[str] | None:
+    """The gate strings that occur in ``low`` (``None``: gates not usable on this text).
+
+    Parameters
+    ----------
+    low : str or None
+        The text as :func:`lowered` gives it.
+    index : dict
+        The strings by first character (:func:`gate_index`).
+
+    Returns
+    -------
+    frozenset of str or None
+    """
+    if low is None:
+        return None
+    return frozenset(
+        string for ch in index.keys() & set(low) for string in index[ch] if string in low
+    )
+
+
+def lowered(text: str) -> str | None:
+    """``text.lower()`` for the literal gates, or ``None`` when the gates cannot be trusted on it.
+
+    Parameters
+    ----------
+    text : str
+        The text to be searched.
+
+    Returns
+    -------
+    str or None
+    """
+    if not _UNSAFE_FOR_LOWER.isdisjoint(text):
+        return None
+    return text.lower()
