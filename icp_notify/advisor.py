@@ -35,21 +35,31 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import string
 import threading
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
+from icp_notify.advice_file import (
+    AMBIGUOUS,
+    KNOWN_KEYS,
+    LANGS,
+    MOVED_CANCELLATION,
+    PLACEHOLDERS,
+    REQUIRED_KEYS,
+    AdviceEntry,
+    AdviceFile,
+    LangEntry,
+    check_structure,
+    error_from_validation,
+)
 from icp_notify.errors import AdviceFileError, InputError
 from icp_notify.models import (
-    KIND_SITUATION,
     SHANGHAI,
     URGENCY_ORDER,
-    Action,
     Advice,
     Classification,
     Decider,
@@ -57,7 +67,6 @@ from icp_notify.models import (
     Notice,
     Reference,
     Situation,
-    Urgency,
     in_datetime_range,
 )
 
@@ -76,161 +85,6 @@ __all__ = [
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "advice.toml"
 """The advice file shipped with the package."""
-
-LANGS: tuple[Literal["zh", "en"], ...] = ("zh", "en")
-"""The languages every entry must provide."""
-
-PLACEHOLDERS: frozenset[str] = frozenset(
-    {"provider", "domain", "number", "reachable_after", "deadline"}
-)
-"""The placeholders advice texts may use."""
-
-AMBIGUOUS = "ambiguous"
-"""Entry key of the generic notice that the text and context cannot settle."""
-
-MOVED_CANCELLATION = "access_cancelled_after_move"
-"""Entry key of a cancellation that context ties to a move of provider (decided by context)."""
-
-_OTHER_KINDS: tuple[Kind, ...] = tuple(k for k in Kind if KIND_SITUATION[k] is Situation.OTHER)
-_REQUIRED_KEYS: tuple[str, ...] = (
-    *(s.value for s in Situation),
-    *(k.value for k in _OTHER_KINDS),
-    AMBIGUOUS,
-)
-_KNOWN_KEYS: frozenset[str] = frozenset({*_REQUIRED_KEYS, MOVED_CANCELLATION})
-
-
-# --------------------------------------------------------------------------- file schema
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _check_placeholders(value: str) -> str:
-    """Raise ``ValueError`` unless every ``{field}`` in ``value`` is a known placeholder."""
-    try:
-        parsed = list(string.Formatter().parse(value))
-    except ValueError as exc:
-        raise ValueError(f"malformed placeholder in {value!r}: {exc}") from None
-    for _literal, field, spec, conversion in parsed:
-        if field is None:
-            continue
-        if field not in PLACEHOLDERS:
-            known = ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))
-            raise ValueError(f"unknown placeholder {{{field}}} (known: {known})")
-        if spec or conversion:
-            raise ValueError(f"placeholder {{{field}}} takes no format spec or conversion")
-    return value
-
-
-class _Texts(_Strict):
-    """Summary and steps for one phase (before or after the sync window)."""
-
-    summary: str = Field(min_length=1)
-    steps: tuple[str, ...] = Field(min_length=1)
-
-    @field_validator("summary")
-    @classmethod
-    def _summary(cls, value: str) -> str:
-        return _check_placeholders(value)
-
-    @field_validator("steps")
-    @classmethod
-    def _steps(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for step in value:
-            if not step.strip():
-                raise ValueError("a step is empty")
-            _check_placeholders(step)
-        return value
-
-
-class _LangEntry(_Texts):
-    """One language of an entry."""
-
-    why: str = Field(min_length=1)
-    after_sync: _Texts | None = None
-    if_candidate: str | None = Field(
-        default=None, description="the line used when this situation is one candidate of several"
-    )
-
-    @field_validator("why", "if_candidate")
-    @classmethod
-    def _texts(cls, value: str | None) -> str | None:
-        return None if value is None else _check_placeholders(value)
-
-
-class _Entry(_Strict):
-    """One advice entry (a situation, a kind, or one of the special keys)."""
-
-    action: Action
-    urgency: Urgency
-    wait_for_sync: bool = False
-    deadline_from_notice: bool = False
-    references: tuple[Literal["miit", "miit_query", "provider"], ...] = ("miit", "provider")
-    zh: _LangEntry
-    en: _LangEntry
-
-
-class _Provider(_Strict):
-    en: str = Field(min_length=1, description="the provider's English name")
-    console: str | None = Field(default=None, pattern=r"^https://[^\s]+$")
-
-
-class _RefText(_Strict):
-    url: str = Field(pattern=r"^https://[^\s]+$")
-    zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-
-
-class _Phrases(_Strict):
-    """How the placeholders read in one language, known or not, and the fixed phrases."""
-
-    provider_unknown: str = Field(min_length=1)
-    domain_known: str
-    domain_unknown: str = Field(min_length=1)
-    number_known: str
-    number_unknown: str = Field(min_length=1)
-    reachable_after_known: str
-    reachable_after_unknown: str = Field(min_length=1)
-    deadline_known: str
-    deadline_unknown: str = Field(min_length=1)
-    deadline_passed: str = Field(min_length=1)
-    console_title: str
-
-    @field_validator("domain_known", "number_known", "reachable_after_known", "deadline_known")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
-        if fields != {"value"}:
-            raise ValueError("must contain {value} and no other placeholder")
-        return value
-
-    @field_validator("console_title")
-    @classmethod
-    def _title(cls, value: str) -> str:
-        fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
-        if fields != {"provider"}:
-            raise ValueError("must contain {provider} and no other placeholder")
-        return value
-
-    @field_validator("deadline_passed")
-    @classmethod
-    def _passed(cls, value: str) -> str:
-        return _check_placeholders(value)
-
-
-class _Timing(_Strict):
-    sync_hours: float = Field(gt=0, le=72)
-
-
-class _AdviceFile(_Strict):
-    timing: _Timing
-    references: dict[Literal["miit", "miit_query"], _RefText]
-    phrases: dict[Literal["zh", "en"], _Phrases]
-    providers: dict[str, _Provider] = {}
-    entry: dict[str, _Entry]
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -394,72 +248,6 @@ def _check_lang(lang: str) -> Literal["zh", "en"]:
     return "zh" if lang == "zh" else "en"
 
 
-def _error_from_validation(path: str, exc: ValidationError) -> AdviceFileError:
-    """The first pydantic error as an AdviceFileError naming the entry and the field."""
-    err = exc.errors()[0]
-    loc = [str(p) for p in err["loc"]]
-    item: str | None = None
-    if len(loc) >= 2 and loc[0] in {"entry", "providers", "references", "phrases"}:
-        item = f"{loc[0]}.{loc[1]}"
-        loc = loc[2:]
-    elif loc:
-        item = loc[0]
-        loc = loc[1:]
-    field = ".".join(loc) if loc else None
-    message = err["msg"]
-    if err["type"] == "missing":
-        message = "required field is missing"
-        if field in LANGS:
-            message = f"the {field!r} text is missing (every entry needs zh and en)"
-    elif err["type"] == "enum" and "expected" in err.get("ctx", {}):
-        message = f"{err['input']!r} is not one of {err['ctx']['expected']}"
-    elif err["type"] == "extra_forbidden":
-        message = "unknown field"
-    return AdviceFileError(path, message, item=item, field=field)
-
-
-def _check_structure(path: str, key: str, entry: _Entry) -> None:
-    """zh and en must have the same shape (same number of steps, same optional parts)."""
-    zh, en = entry.zh, entry.en
-    pairs: list[tuple[str, object, object]] = [
-        ("steps", len(zh.steps), len(en.steps)),
-        ("after_sync", zh.after_sync is None, en.after_sync is None),
-        ("if_candidate", zh.if_candidate is None, en.if_candidate is None),
-    ]
-    if zh.after_sync is not None and en.after_sync is not None:
-        pairs.append(("after_sync.steps", len(zh.after_sync.steps), len(en.after_sync.steps)))
-    for field, a, b in pairs:
-        if a != b:
-            raise AdviceFileError(
-                path,
-                f"zh and en differ in structure ({a} vs {b})",
-                item=f"entry.{key}",
-                field=field,
-            )
-    if entry.wait_for_sync and zh.after_sync is None:
-        raise AdviceFileError(
-            path,
-            "an entry with wait_for_sync needs after_sync steps (what to check once the wait is over)",
-            item=f"entry.{key}",
-            field="zh.after_sync",
-        )
-    if not entry.wait_for_sync and zh.after_sync is not None:
-        raise AdviceFileError(
-            path,
-            "after_sync is only used with wait_for_sync = true",
-            item=f"entry.{key}",
-            field="zh.after_sync",
-        )
-    situation_keys = {s.value for s in Situation}
-    if key in situation_keys and zh.if_candidate is None:
-        raise AdviceFileError(
-            path,
-            "a situation entry needs if_candidate (its line in the ambiguous card)",
-            item=f"entry.{key}",
-            field="zh.if_candidate",
-        )
-
-
 # --------------------------------------------------------------------------- advisor
 
 
@@ -471,7 +259,7 @@ class Advisor:
 
     Parameters
     ----------
-    data : _AdviceFile
+    data : AdviceFile
         The validated advice document (internal; use :meth:`load` or :meth:`from_dict`).
     path : str
         Where the document came from, for error messages.
@@ -488,7 +276,7 @@ class Advisor:
     _default: Advisor | None = None
     _lock = threading.Lock()
 
-    def __init__(self, data: _AdviceFile, path: str) -> None:
+    def __init__(self, data: AdviceFile, path: str) -> None:
         self._data = data
         self.path = path
         # candidates tuple -> (most urgent first, all of them wait for sync); a pure function
@@ -548,7 +336,7 @@ class Advisor:
             As for :meth:`load`.
         """
         for key in raw.get("entry", {}) if isinstance(raw.get("entry"), Mapping) else ():
-            if key not in _KNOWN_KEYS:
+            if key not in KNOWN_KEYS:
                 raise AdviceFileError(
                     path,
                     "unknown entry key (use a situation, a kind of an 'other' notice, "
@@ -556,10 +344,10 @@ class Advisor:
                     item=f"entry.{key}",
                 )
         try:
-            data = _AdviceFile.model_validate(raw)
+            data = AdviceFile.model_validate(raw)
         except ValidationError as exc:
-            raise _error_from_validation(path, exc) from None
-        missing = [k for k in _REQUIRED_KEYS if k not in data.entry]
+            raise error_from_validation(path, exc) from None
+        missing = [k for k in REQUIRED_KEYS if k not in data.entry]
         if missing:
             raise AdviceFileError(
                 path, f"no advice for {', '.join(missing)}", item=f"entry.{missing[0]}"
@@ -573,7 +361,7 @@ class Advisor:
             if ref not in data.references:
                 raise AdviceFileError(path, "reference is missing", item=f"references.{ref}")
         for key, entry in data.entry.items():
-            _check_structure(path, key, entry)
+            check_structure(path, key, entry)
         return cls(data, path)
 
     @classmethod
@@ -611,7 +399,7 @@ class Advisor:
         """Provider table: canonical name → (English name, filing console URL or None)."""
         return {name: (p.en, p.console) for name, p in self._data.providers.items()}
 
-    def entry(self, key: str) -> _Entry:
+    def entry(self, key: str) -> AdviceEntry:
         """The entry for a situation, kind or special key.
 
         Parameters
@@ -622,7 +410,7 @@ class Advisor:
 
         Returns
         -------
-        _Entry
+        AdviceEntry
             The validated entry (action, urgency and the texts in each language).
 
         Raises
@@ -788,7 +576,7 @@ class Advisor:
         if timing.key == AMBIGUOUS:
             return self._advise_ambiguous(classification, notice, timing, time_texts, language)
         entry = self._data.entry[timing.key]
-        texts: _LangEntry = getattr(entry, language)
+        texts: LangEntry = getattr(entry, language)
         values = self._values(notice, language, time_texts)
         summary, steps = texts.summary, list(texts.steps)
         if timing.after and texts.after_sync is not None:
@@ -836,7 +624,7 @@ class Advisor:
     ) -> Advice:
         """One advice walking through the candidates, most urgent first."""
         entry = self._data.entry[AMBIGUOUS]
-        texts: _LangEntry = getattr(entry, language)
+        texts: LangEntry = getattr(entry, language)
         ordered = self._ordering(classification)[0]
         urgency = self._data.entry[ordered[0].value].urgency
         values = self._values(notice, language, (time_texts[0], None))
@@ -863,7 +651,7 @@ class Advisor:
     # ------------------------------------------------------------------ parts
 
     def _sync(
-        self, entry: _Entry, received_at: dt.datetime | None, now_at: dt.datetime | None
+        self, entry: AdviceEntry, received_at: dt.datetime | None, now_at: dt.datetime | None
     ) -> tuple[dt.datetime | None, dt.timedelta | None, bool]:
         """(reachable_after, wait, wait is over) for an entry."""
         if not entry.wait_for_sync or received_at is None:

@@ -38,7 +38,7 @@ from icp_notify.models import (
     Notice,
     RawMessage,
     Situation,
-    _trusted,
+    construct_trusted,
 )
 from icp_notify.parse import parse
 from icp_notify.rules import STRONG_WEIGHT, RuleSet, default_rules
@@ -389,7 +389,7 @@ def _classification(values: dict[str, Any]) -> Classification:
         )
         and all(type(e) is Evidence for e in values["evidence"])
     ):
-        return _trusted(Classification, values)
+        return construct_trusted(Classification, values)
     return Classification(**values)
 
 
@@ -745,7 +745,7 @@ class Classifier:
             situation = KIND_SITUATION[kind]
             for feature, weight in top_features(tokens, kind, 5 if rank == 0 else 3):
                 evidence.append(  # as Evidence.model_construct(...) of every field builds it
-                    _trusted(
+                    construct_trusted(
                         Evidence,
                         {
                             "source": "model",

@@ -92,8 +92,13 @@ _M = TypeVar("_M", bound=_Frozen)
 _set_attribute = object.__setattr__
 
 
-def _trusted(cls: type[_M], values: dict[str, Any], fields_set: Iterable[str] | None = None) -> _M:
+def construct_trusted(
+    cls: type[_M], values: dict[str, Any], fields_set: Iterable[str] | None = None
+) -> _M:
     """``cls.model_construct(**values)`` for ``values`` holding every field, in field order.
+
+    Internal to the package (the rules and the classifier build their results with it); not
+    part of the public API.
 
     The same instance ``model_construct`` builds (``__dict__`` = ``values``; ``model_fields_set``
     = ``fields_set``, default every field; no extra, no private attributes), without its

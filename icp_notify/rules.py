@@ -64,7 +64,7 @@ from icp_notify.models import (
     Notice,
     SenderType,
     Situation,
-    _trusted,
+    construct_trusted,
 )
 
 __all__ = [
@@ -357,7 +357,7 @@ class _RulePlan:
         if type(spec.weight) is not float:  # pragma: no cover - RuleSpec makes it a float
             return rule._evidence(span=found.span(), matched=found.group(0))
         # the values Evidence(...) would validate to: str, members, float, (int, int), str
-        return _trusted(
+        return construct_trusted(
             Evidence,
             {
                 "source": "rule",

@@ -20,7 +20,7 @@ from icp_notify.models import (
     Kind,
     Notice,
     Situation,
-    _trusted,
+    construct_trusted,
 )
 from icp_notify.rules import RuleSet, default_rules
 
@@ -50,10 +50,12 @@ EVIDENCE = {
 
 
 def test_trusted_is_model_construct() -> None:
-    _same_instance(_trusted(Evidence, dict(EVIDENCE)), Evidence.model_construct(**EVIDENCE))
-    _same_instance(_trusted(Evidence, dict(EVIDENCE)), Evidence(**EVIDENCE))
+    _same_instance(
+        construct_trusted(Evidence, dict(EVIDENCE)), Evidence.model_construct(**EVIDENCE)
+    )
+    _same_instance(construct_trusted(Evidence, dict(EVIDENCE)), Evidence(**EVIDENCE))
     some = {k: v for k, v in EVIDENCE.items() if k != "timed_out"}
-    _same_instance(_trusted(Evidence, dict(EVIDENCE), set(some)), Evidence(**some))
+    _same_instance(construct_trusted(Evidence, dict(EVIDENCE), set(some)), Evidence(**some))
     values = {
         "situation": Situation.OTHER,
         "ambiguous": False,
@@ -65,7 +67,7 @@ def test_trusted_is_model_construct() -> None:
         "evidence": (Evidence(**EVIDENCE),),
         "model_version": "v",
     }
-    _same_instance(_trusted(Classification, dict(values)), Classification(**values))
+    _same_instance(construct_trusted(Classification, dict(values)), Classification(**values))
     _same_instance(_classification(dict(values)), Classification(**values))
 
 
