@@ -32,17 +32,9 @@ __all__ = [
     "MOVED_CANCELLATION",
     "PLACEHOLDERS",
     "REQUIRED_KEYS",
-    "AdviceEntry",
     "AdviceFile",
-    "LangEntry",
-    "Phrases",
-    "ProviderNames",
-    "ReferenceText",
-    "Texts",
-    "Timing",
-    "check_structure",
-    "error_from_validation",
 ]
+# The tables' models (AdviceEntry, LangEntry, …) and the checks are the advisor's, not API.
 
 LANGS: tuple[Literal["zh", "en"], ...] = ("zh", "en")
 """The languages every entry must provide."""
@@ -202,7 +194,16 @@ class Timing(_Strict):
 
 
 class AdviceFile(_Strict):
-    """The whole advice file."""
+    """The whole advice file.
+
+    Examples
+    --------
+    >>> import tomllib
+    >>> from icp_notify.advisor import DEFAULT_PATH
+    >>> data = AdviceFile.model_validate(tomllib.loads(DEFAULT_PATH.read_text("utf-8")))
+    >>> data.timing.sync_hours, set(REQUIRED_KEYS) <= set(data.entry)
+    (7.0, True)
+    """
 
     timing: Timing
     references: dict[Literal["miit", "miit_query"], ReferenceText]

@@ -89,6 +89,13 @@ class CalibrationTable(BaseModel):
         The map for routes not in ``routes``.
     measured : dict
         What the table was fitted on (answers, writers, per-route counts and accuracy).
+
+    Examples
+    --------
+    >>> t = CalibrationTable(model_version="1.abc", routes={"model": ((0.5, 0.3), (0.9, 0.7))},
+    ...     fallback=((0.0, 0.0), (1.0, 1.0)))
+    >>> t.value("model", 0.7), t.value("model", 0.99), t.value("rules", 0.8)
+    (0.5, 0.7, 0.8)
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -186,6 +193,14 @@ def applies(c: Classification) -> bool:
     Returns
     -------
     bool
+
+    Examples
+    --------
+    >>> c = Classification(situation="other", ambiguous=False, candidates=["other"],
+    ...     confidence=0.7, probabilities={"other": 1.0}, kind="unrelated",
+    ...     decided_by=["model"])
+    >>> applies(c), applies(c.model_copy(update={"decided_by": (Decider.CONTEXT,)}))
+    (True, False)
     """
     return (
         not c.ambiguous
@@ -299,6 +314,14 @@ def fit_table(
     -------
     CalibrationTable
 
+    Examples
+    --------
+    >>> samples = [("model", 0.9, True), ("model", 0.9, False), ("model", 0.5, False),
+    ...            ("rules", 0.95, True)]
+    >>> t = fit_table(samples, model_version="1.abc", threshold=0.5)
+    >>> t.fallback, t.threshold
+    (((0.5, 0.3333), (0.9, 0.5), (0.95, 0.6667)), 0.5)
+
     Raises
     ------
     ValueError
@@ -368,6 +391,11 @@ def default_path() -> Path:
     Returns
     -------
     Path
+
+    Examples
+    --------
+    >>> default_path().name
+    'calibration.json'
     """
     return Path(__file__).resolve().parent / "data" / "calibration.json"
 
@@ -399,6 +427,12 @@ def default_table(model_version: str | None) -> CalibrationTable | None:
     ------
     ModelArtifactError
         The file is invalid, or was fitted for another model version.
+
+    Examples
+    --------
+    >>> table = default_table(None)  # None until `icp-notify calibrate` has written one
+    >>> table is None or 0.0 <= table.threshold <= 1.0
+    True
     """
     path = default_path()
     if not path.exists():

@@ -112,6 +112,11 @@ def writer_groups(records: Iterable[Mapping[str, Any]]) -> dict[str, list[int]]:
     Returns
     -------
     dict of str to list of int
+
+    Examples
+    --------
+    >>> writer_groups([{"writer": "w02"}, {"writer": "w01"}, {"writer": None}, {"writer": "w01"}])
+    {'unknown': [2], 'w01': [1, 3], 'w02': [0]}
     """
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(records):
@@ -129,6 +134,16 @@ def gold_of(record: CorpusRecord) -> Gold:
     Returns
     -------
     Gold
+
+    Examples
+    --------
+    >>> from icp_notify.corpus import CorpusRecord
+    >>> r = CorpusRecord(id="hw-9001", writer="w01", text="您的备案信息已被变更。", channel="sms",
+    ...     situation=None, kind="change_notice_generic", ambiguous=True,
+    ...     candidates=["access_domain", "modify_domain", "new_domain", "access_cancelled"])
+    >>> g = gold_of(r)
+    >>> g.situation, g.kind, g.candidates[0], g.has_context
+    (None, 'change_notice_generic', 'access_domain', False)
     """
     from icp_notify.training import Gold
 
@@ -179,6 +194,13 @@ def to_prediction(c: Classification) -> Prediction:
     Returns
     -------
     Prediction
+
+    Examples
+    --------
+    >>> from icp_notify import classify
+    >>> p = to_prediction(classify("【某云】尊敬的用户，您的网站 example-shop.cn 已完成取消接入。"))
+    >>> p.situation, p.kind, p.decided_by
+    ('access_cancelled', 'provider_access_cancelled', ('rules', 'model'))
     """
     from icp_notify.training import Prediction
 

@@ -20,7 +20,8 @@ from collections.abc import Iterable
 from icp_notify.errors import InputError
 from icp_notify.models import Defect
 
-__all__ = ["MAX_DEFECTS", "MAX_EMAIL_BYTES", "decode_bytes", "least_damaged", "record_escaped"]
+__all__ = ["MAX_DEFECTS", "MAX_EMAIL_BYTES", "decode_bytes"]
+# least_damaged and record_escaped are shared with readers.email, not API.
 
 MAX_EMAIL_BYTES = 25 * 1024 * 1024
 """Cap on the bytes of an e-mail (and on any bytes input); also the character cap of e-mail text."""

@@ -38,7 +38,13 @@ DEMO_NOW = dt.datetime(2025, 3, 4, 22, 30, tzinfo=SHANGHAI)
 
 
 class Expectation(BaseModel):
-    """What the example is (its label), to show whether the classifier agrees."""
+    """What the example is (its label), to show whether the classifier agrees.
+
+    Examples
+    --------
+    >>> Expectation(situation=None, kind="change_notice_generic", ambiguous=True).ambiguous
+    True
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -48,7 +54,14 @@ class Expectation(BaseModel):
 
 
 class Example(BaseModel):
-    """One built-in example notice."""
+    """One built-in example notice.
+
+    Examples
+    --------
+    >>> ex = load_examples()[0]
+    >>> ex.id.islower(), ex.expect.kind.value in {k.value for k in Kind}
+    (True, True)
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -118,6 +131,12 @@ def run_examples(
     Returns
     -------
     list of (Example, Report)
+
+    Examples
+    --------
+    >>> results = run_examples(lang="en")
+    >>> len(results) == len(load_examples()), all(matches(ex, r) for ex, r in results)
+    (True, True)
     """
     from icp_notify.models import RawMessage
     from icp_notify.pipeline import Pipeline
@@ -150,6 +169,13 @@ def matches(example: Example, report: Report) -> bool:
     Returns
     -------
     bool
+
+    Examples
+    --------
+    >>> from icp_notify.pipeline import analyze
+    >>> ex = load_examples()[0]
+    >>> matches(ex, analyze(ex.text, sender=ex.sender, context=ex.context))
+    True
     """
     cls = report.classification
     exp = example.expect

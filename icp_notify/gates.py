@@ -23,7 +23,8 @@ from typing import Any
 
 import regex
 
-__all__ = ["gate_index", "literal_gate", "lowered", "pattern_gates", "present_strings"]
+__all__ = ["literal_gate", "pattern_gates"]
+# gate_index, present_strings and lowered serve RuleSet.match, not API.
 
 _QUANTIFIER_BRACES = regex.compile(r"\{\d*,?\d*\}")
 
@@ -158,6 +159,13 @@ def pattern_gates(source: str) -> tuple[frozenset[str], ...]:
     tuple of frozenset of str
         Each condition is a set of lower-cased strings one of which must occur; ``()`` when
         :func:`literal_gate` finds none.
+
+    Examples
+    --------
+    >>> [sorted(g) for g in pattern_gates("备案.{0,6}年审")]
+    [['备案'], ['年审']]
+    >>> pattern_gates(r"\\p{Han}备")
+    ()
     """
     best = literal_gate(source)
     if best is None:

@@ -396,7 +396,14 @@ class Recipient(_Frozen):
 
 
 class Entities(_Frozen):
-    """Everything the parser extracted from a notice."""
+    """Everything the parser extracted from a notice.
+
+    Examples
+    --------
+    >>> e = Entities(domains=[{"name": "example.cn", "ascii": "example.cn"}])
+    >>> e.domains[0].name, e.icp_numbers, e.provider is None
+    ('example.cn', (), True)
+    """
 
     icp_numbers: tuple[IcpNumber, ...] = ()
     licences: tuple[Licence, ...] = ()
@@ -436,7 +443,16 @@ class ForwardInfo(_Frozen):
 
 
 class Notice(_Frozen):
-    """A parsed notice: the raw text, its normalised form and everything extracted from it."""
+    """A parsed notice: the raw text, its normalised form and everything extracted from it.
+
+    Built by :func:`icp_notify.parse.parse`; the fields can be given directly (tests, replays).
+
+    Examples
+    --------
+    >>> n = Notice(raw_text="您的备案已通过", text="您的备案已通过", received_at="2025-03-04 09:12")
+    >>> n.channel.value, n.received_at.isoformat()
+    ('unknown', '2025-03-04T09:12:00+08:00')
+    """
 
     raw_text: str
     text: str = Field(description="normalised body (no signature, opt-out tail or wrapper)")
@@ -465,6 +481,13 @@ class Operation(_Frozen):
     """A filing operation the user submitted (what explains a later generic notice).
 
     ``from_provider`` set on an ``access_domain`` operation records a move between providers.
+
+    Examples
+    --------
+    >>> op = Operation(kind="access_domain", submitted_at="2025-03-01T10:00:00+08:00",
+    ...     provider="腾讯云", from_provider="阿里云")
+    >>> op.kind.value, op.from_provider
+    ('access_domain', '阿里云')
     """
 
     kind: Literal[Situation.NEW_DOMAIN, Situation.MODIFY_DOMAIN, Situation.ACCESS_DOMAIN]
@@ -475,7 +498,14 @@ class Operation(_Frozen):
 
 
 class PriorNotice(_Frozen):
-    """An earlier notice about the same filing."""
+    """An earlier notice about the same filing.
+
+    Examples
+    --------
+    >>> p = PriorNotice(text="【某云】您的接入备案已提交管局审核。", received_at="2025-03-02 10:00")
+    >>> p.channel.value, p.received_at.utcoffset()
+    ('unknown', datetime.timedelta(seconds=28800))
+    """
 
     text: str
     received_at: AwareDatetime
@@ -510,7 +540,15 @@ class Decider(StrEnum):
 
 
 class Evidence(_Frozen):
-    """One reason behind a classification (a rule match, a model feature, a context item)."""
+    """One reason behind a classification (a rule match, a model feature, a context item).
+
+    Examples
+    --------
+    >>> e = Evidence(source="rule", id="miit.generic_change", kind="change_notice_generic",
+    ...     span=(11, 19), matched="备案信息已被变更", weight=0.99)
+    >>> e.kind.value, e.timed_out
+    ('change_notice_generic', False)
+    """
 
     source: Literal["rule", "model", "context"]
     id: str = Field(description="rule id, model feature, or context item id")
@@ -528,6 +566,16 @@ class Classification(_Frozen):
 
     ``situation`` is ``None`` exactly when ``ambiguous`` is true; ``candidates`` are ordered most
     likely first (``[situation]`` when decided); ``probabilities`` cover all five labels.
+
+    Examples
+    --------
+    >>> c = Classification(situation=None, ambiguous=True,
+    ...     candidates=["access_domain", "modify_domain", "new_domain", "access_cancelled"],
+    ...     confidence=0.3, probabilities={"access_domain": 0.4, "modify_domain": 0.3,
+    ...     "new_domain": 0.2, "access_cancelled": 0.1, "other": 0.0},
+    ...     kind="change_notice_generic")
+    >>> c.situation, c.candidates[0].value, c.decided_by
+    (None, 'access_domain', ())
     """
 
     situation: Situation | None
@@ -594,7 +642,16 @@ class Reference(_Frozen):
 
 
 class Advice(_Frozen):
-    """What to do next about a notice, in one language."""
+    """What to do next about a notice, in one language.
+
+    Built by :func:`icp_notify.advisor.advise` from ``data/advice.toml``.
+
+    Examples
+    --------
+    >>> a = Advice(action="none", urgency="info", lang="en", summary="Nothing to do.")
+    >>> a.action.value, a.steps, a.wait
+    ('none', (), None)
+    """
 
     action: Action
     urgency: Urgency
@@ -616,7 +673,16 @@ class Advice(_Frozen):
 
 
 class Report(_Frozen):
-    """Notice + classification + advice: what the API returns, the CLI prints, the server stores."""
+    """Notice + classification + advice: what the API returns, the CLI prints, the server stores.
+
+    Examples
+    --------
+    >>> from icp_notify import analyze
+    >>> r = analyze("【工信部】尊敬的用户张**，您的备案信息已被变更，详情请咨询您的接入服务提供商。")
+    >>> r.classification.ambiguous, r.advice.action.value == Report.model_validate_json(
+    ...     r.model_dump_json()).advice.action.value
+    (True, True)
+    """
 
     notice: Notice
     classification: Classification

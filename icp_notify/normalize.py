@@ -463,6 +463,11 @@ class NormalizedText:
         What the outermost forwarding wrapper carried.
     defects : tuple of Defect
         What was stripped (``forward_wrapper``, ``forward_note_dropped`` …).
+
+    Examples
+    --------
+    >>> normalize("【阿里云】您的网站已接入。回T退订")
+    NormalizedText(body='您的网站已接入。', signature='阿里云', opt_out='回T退订', forward=None, defects=())
     """
 
     body: str

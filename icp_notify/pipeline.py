@@ -121,6 +121,15 @@ class Pipeline:
     Notes
     -----
     A pipeline is immutable once built and safe to share between threads.
+
+    Examples
+    --------
+    >>> from icp_notify.classifier import Classifier
+    >>> pipe = Pipeline(Classifier.default())
+    >>> report = pipe.analyze("【某云】尊敬的用户，您的网站 example-shop.cn 已完成取消接入。",
+    ...                       now="2025-03-05T10:00:00+08:00")
+    >>> report.classification.situation.value
+    'access_cancelled'
     """
 
     _default: Pipeline | None = None

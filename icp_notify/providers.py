@@ -58,6 +58,12 @@ class ProviderTable:
     -----
     The table is shared by every caller (:func:`provider_table` is cached), so its mappings are
     read-only views.
+
+    Examples
+    --------
+    >>> table = provider_table()
+    >>> table.domains["aliyun.com"], "工信部" in table.miit_signatures
+    ('阿里云', True)
     """
 
     aliases: Mapping[str, str]

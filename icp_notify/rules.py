@@ -130,7 +130,14 @@ def has_link(notice: Notice, timeout: float = DEFAULT_TIMEOUT) -> bool:
 
 
 class Example(BaseModel):
-    """One example notice of a rule (a bare string in the file means just ``text``)."""
+    """One example notice of a rule (a bare string in the file means just ``text``).
+
+    Examples
+    --------
+    >>> ex = Example(text="【某云】您的网站已取消接入。", sender_type="provider")
+    >>> example_notice(ex).sender_type.value
+    'provider'
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -156,7 +163,16 @@ class _Examples(BaseModel):
 
 
 class RuleSpec(BaseModel):
-    """One ``[[rule]]`` of the rules file, validated (patterns not compiled yet)."""
+    """One ``[[rule]]`` of the rules file, validated (patterns not compiled yet).
+
+    Examples
+    --------
+    >>> spec = RuleSpec(id="provider.access_cancelled", kind="provider_access_cancelled",
+    ...     situation="access_cancelled", patterns=["已取消(?:网站)?接入"], weight=0.97,
+    ...     examples={"match": ["您的网站已取消接入。"]})
+    >>> spec.examples.match[0].text, spec.weight
+    ('您的网站已取消接入。', 0.97)
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -197,6 +213,12 @@ class CompiledRule:
         The compiled patterns, vetoes and sender patterns.
     timeout : float
         Seconds allowed per search.
+
+    Examples
+    --------
+    >>> rule = default_rules()["miit.generic_change"]
+    >>> rule.id, rule.situation, rule.match(example_notice(rule.spec.examples.match[0])).matched
+    ('miit.generic_change', None, '备案信息已被变更')
     """
 
     def __init__(
@@ -417,6 +439,12 @@ class RuleSet:
         The rules, in file order.
     path : str
         Where they were loaded from.
+
+    Examples
+    --------
+    >>> rules = default_rules()
+    >>> rules["miit.generic_change"].spec.kind.value, len(rules) == len(rules.rules)
+    ('change_notice_generic', True)
     """
 
     def __init__(self, rules: Sequence[CompiledRule], path: str = "<memory>") -> None:

@@ -342,6 +342,11 @@ def default_model_dir() -> Path:
     Returns
     -------
     Path
+
+    Examples
+    --------
+    >>> sorted(p.name for p in default_model_dir().glob("model.*"))
+    ['model.json', 'model.npz']
     """
     return Path(str(resources.files("icp_notify") / "data" / "model"))
 

@@ -196,7 +196,13 @@ DICTIONARY_TOP_N = 20_000
 
 @dataclass(frozen=True)
 class Candidate:
-    """One hyper-parameter setting tried on the dev split."""
+    """One hyper-parameter setting tried on the dev split.
+
+    Examples
+    --------
+    >>> Candidate((1, 2), (1, 3), 10.0).label()
+    'w1-2 c1-3 C=10 cw=None'
+    """
 
     word_ngrams: tuple[int, int]
     char_ngrams: tuple[int, int]
@@ -233,7 +239,14 @@ The first is the default; on a tie the earlier candidate wins."""
 
 @dataclass(frozen=True)
 class Example:
-    """A corpus record reduced to what training needs."""
+    """A corpus record reduced to what training needs (see :func:`examples_from_records`).
+
+    Examples
+    --------
+    >>> ex = Example("hw-9001", ("您", "的", "网站"), Kind.PROVIDER_ACCESS_CANCELLED, "train", "x.jsonl")
+    >>> ex.kind.value, ex.writer
+    ('provider_access_cancelled', None)
+    """
 
     id: str
     tokens: tuple[str, ...]
@@ -344,6 +357,13 @@ def examples_from_records(records: Iterable[dict[str, Any]], source: str) -> lis
     -------
     list of Example
         In input order; the split comes from each record's id.
+
+    Examples
+    --------
+    >>> [ex] = examples_from_records([{"id": "hw-0001", "text": "【某云】您的网站已取消接入。",
+    ...     "kind": "provider_access_cancelled", "channel": "sms", "writer": "w01"}], "x.jsonl")
+    >>> ex.kind.value, ex.split, ex.tokens[:6], ex.writer
+    ('provider_access_cancelled', 'train', ('您', '的', '网站', '已', '取消接入', '。'), 'w01')
     """
     to_tokens = _text_tokens()
     out = []
