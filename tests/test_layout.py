@@ -215,10 +215,12 @@ def test_the_checks_find_what_they_look_for(tmp_path: Path) -> None:
     )
     names = [a.name for n in import_time_imports(tree.body) for a in n.names]
     assert names == ["TYPE_CHECKING", "x", "z", "w", "v"]
-    node = ast.parse("from ..models import _frozen").body[0]
-    assert isinstance(node, ast.ImportFrom)
-    assert resolve("icp_notify.readers.email", Path("email.py"), node) == "icp_notify.models"
-    assert resolve("icp_notify.readers", Path("__init__.py"), node) == "icp_notify"
+    up, here = ast.parse("from ..models import Notice\nfrom . import walk").body
+    assert isinstance(up, ast.ImportFrom)
+    assert isinstance(here, ast.ImportFrom)
+    assert resolve("icp_notify.readers.email", Path("email.py"), up) == "icp_notify.models"
+    assert resolve("icp_notify.readers.email", Path("email.py"), here) == "icp_notify.readers"
+    assert resolve("icp_notify.readers", Path("__init__.py"), here) == "icp_notify.readers"
 
 
 def long_modules() -> dict[str, int]:
