@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -47,6 +48,8 @@ from icp_notify.server.service import NoticeService
 from icp_notify.server.settings import Settings
 from icp_notify.server.store import NoticeQuery, NoticeStore
 from icp_notify.server.views import AdviceSource, filing_timeline, to_shanghai
+
+log = logging.getLogger("icp_notify.server")
 
 COOKIE = "icp_notify_session"
 """Name of the session cookie (a random id; the session itself stays on the server)."""
@@ -590,10 +593,12 @@ def ui_router(
             return notice_form(request, session, values, [_input_message(exc)], 422)
         except Exception as exc:
             status = getattr(exc, "status", None)
-            if not isinstance(status, int):  # not the app's ApiError (e.g. 503 not ready)
-                raise
-            message = getattr(exc, "body", {}).get("error", {}).get("message", str(exc))
-            return notice_form(request, session, values, [str(message)], status)
+            if isinstance(status, int):  # the app's ApiError (503: the pipeline is not loaded)
+                message = str(getattr(exc, "body", {}).get("error", {}).get("message", exc))
+            else:  # logged like the app's handler of unexpected errors; the form is kept
+                log.error("unexpected error on POST /ui/notices", exc_info=exc)
+                status, message = 500, "internal error; see the server log"
+            return notice_form(request, session, values, [message], status)
         return redirect(request, timeline_url(record.filing, body.lang))
 
     return router
