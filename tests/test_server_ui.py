@@ -498,3 +498,19 @@ def test_migration_3_keeps_stored_notices(tmp_path: Path) -> None:
     assert store.acknowledge(2) is None
     assert store.filing_summaries()[0].worst_open is None
     store.close()
+
+
+def test_a_form_that_is_not_utf8_is_refused_not_mangled(browser: tuple[TestClient, str]) -> None:
+    client, csrf = browser
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    body = f"csrf={csrf}&filing=%E4%BA%AC&text=%B9%A4%D0%C5%B2%BF".encode()  # GBK, not UTF-8
+    r = client.post("/ui/notices", content=body, headers=headers)
+    assert r.status_code == 400
+    assert "UTF-8" in r.text
+    multipart = client.post(
+        "/ui/notices",
+        data={"csrf": csrf, "filing": FILING},
+        files={"text": (None, "工信部".encode("gbk"))},
+    )
+    assert multipart.status_code == 400
+    assert "No notices match" in client.get("/ui/notices").text

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import jinja2
 from fastapi import APIRouter, Request
@@ -297,20 +297,33 @@ def ui_router(
         response = RedirectResponse(url, status_code=303)
         return finish(request, response, session[0] if session and session[2] else None)
 
-    def forbidden(request: Request, message: str) -> Response:
+    def forbidden(request: Request, message: str, status: int = 403) -> Response:
         response = templates.TemplateResponse(
             request,
             "error.html",
             {"message": message, "csrf": "", "open_mode": open_mode, "authed": False},
-            status_code=403,
+            status_code=status,
         )
         return finish(request, response)
 
     async def read_form(request: Request) -> FormData | None:
+        """The form, or ``None`` when it cannot be read or is not UTF-8 (never replaced
+        silently with U+FFFD, as Starlette would)."""
+        body = await request.body()
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         try:
-            return await request.form()
-        except Exception:  # python-multipart raises several types
+            if ctype == "application/x-www-form-urlencoded":
+                parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
+            form = await request.form()
+        except Exception:  # python-multipart and the decoders raise several types
             return None
+        if ctype == "multipart/form-data":
+            for value in form.values():
+                # a part that is not UTF-8 is decoded as Latin-1: its text re-encoded as UTF-8
+                # is then not in the body
+                if isinstance(value, str) and value.encode("utf-8", "surrogatepass") not in body:
+                    return None
+        return form
 
     async def checked_post(
         request: Request,
@@ -322,7 +335,7 @@ def ui_router(
             return forbidden(request, "no session: load the page again, then send the form")
         form = await read_form(request)
         if form is None:
-            return forbidden(request, "the form could not be read")
+            return forbidden(request, "the form could not be read (send it as UTF-8)", 400)
         token = _field(form, "csrf")
         if not token or not hmac.compare_digest(token.encode(), session.csrf.encode()):
             return forbidden(request, "missing or wrong CSRF token: load the page again")
@@ -599,6 +612,6 @@ def ui_router(
                 log.error("unexpected error on POST /ui/notices", exc_info=exc)
                 status, message = 500, "internal error; see the server log"
             return notice_form(request, session, values, [message], status)
-        return redirect(request, timeline_url(record.filing, body.lang))
+        return redirect(request, f"{timeline_url(record.filing, body.lang)}#notice-{record.id}")
 
     return router
