@@ -13,6 +13,7 @@ webhook routes also take SmsForwarder's signature instead):
 ``POST /v1/ingest/smsforwarder?filing=``    SmsForwarder's webhook (form or JSON, signed)
 ``POST /v1/ingest/generic?filing=``         other forwarders, with a configurable field mapping
 ``GET  /healthz`` / ``GET /readyz``         liveness / readiness (store, pipeline, model)
+``/ui/...``                                 the web page (:mod:`icp_notify.server.ui`)
 ==========================================  ==================================================
 """
 
@@ -58,6 +59,7 @@ from icp_notify.server.schemas import (
 from icp_notify.server.service import WARMUP_TEXT, Analyzer, NoticeService, parse_time
 from icp_notify.server.settings import Settings
 from icp_notify.server.store import MAX_ID, NoticeQuery, NoticeStore, ReplayError, SqliteStore
+from icp_notify.server.ui import ui_router
 from icp_notify.server.webhooks import (
     ForwardedMessage,
     generic_message,
@@ -873,6 +875,12 @@ def create_app(
         """Any forwarder posting JSON or a form; fields found by ``ICP_NOTIFY_GENERIC_FIELDS``."""
         message = generic_message(await _payload(request), settings.generic_fields)
         return await _ingest_forwarded(message, _filing(filing, message), "generic", None)
+
+    # ------------------------------------------------------------------ web page
+
+    app.include_router(
+        ui_router(settings, the_store, service, lambda: getattr(state["pipeline"], "advisor", None))
+    )
 
     return app
 

@@ -11,7 +11,7 @@ Examples
 >>> from icp_notify.models import Operation
 >>> store = SqliteStore(":memory:")
 >>> store.schema_version
-2
+3
 >>> op = Operation(kind="access_domain", submitted_at="2025-03-01T10:00:00", provider="腾讯云")
 >>> saved, created = store.add_operation("team-a", op)
 >>> created, store.add_operation("team-a", op)[1], len(store.list_operations("team-a"))
@@ -35,6 +35,7 @@ from pathlib import Path
 
 from icp_notify.errors import InputError
 from icp_notify.models import (
+    URGENCY_ORDER,
     Channel,
     Context,
     Operation,
@@ -130,6 +131,22 @@ class NoticeQuery:
     urgency: Urgency | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class FilingSummary:
+    """One filing as the web page lists it.
+
+    ``worst_open`` is the most urgent urgency among the filing's open (not acknowledged)
+    notices, ``None`` when none is open.
+    """
+
+    filing: str
+    notices: int
+    open_notices: int
+    operations: int
+    worst_open: Urgency | None
+    last_at: dt.datetime | None
 
 
 MAX_ID = 2**63 - 1
@@ -399,6 +416,45 @@ class NoticeStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def acknowledge(self, notice_id: int) -> dt.datetime | None:
+        """Mark a notice as acknowledged (no longer open); idempotent.
+
+        Parameters
+        ----------
+        notice_id : int
+            The notice id.
+
+        Returns
+        -------
+        datetime or None
+            When it was (first) acknowledged; ``None`` when there is no such notice.
+        """
+
+    @abc.abstractmethod
+    def acknowledged(self, filing: str) -> dict[int, dt.datetime]:
+        """The acknowledged notices of a filing and when each was acknowledged.
+
+        Parameters
+        ----------
+        filing : str
+            The filing.
+
+        Returns
+        -------
+        dict of int to datetime
+        """
+
+    @abc.abstractmethod
+    def filing_summaries(self) -> list[FilingSummary]:
+        """Every filing with a notice or an operation, with its counts and worst open urgency.
+
+        Returns
+        -------
+        list of FilingSummary
+            Most urgent open notice first, then the most recent activity first.
+        """
+
+    @abc.abstractmethod
     def count_notices(self) -> int:
         """How many notices are stored.
 
@@ -471,6 +527,13 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX notices_situation ON notices (situation, id)",
             "CREATE INDEX notices_urgency ON notices (urgency, id)",
             "CREATE INDEX signatures_seen ON signatures (seen_ts)",
+        ),
+    ),
+    (
+        3,
+        (
+            # when an operator acknowledged the notice on the web page (NULL: still open)
+            "ALTER TABLE notices ADD COLUMN acked_at TEXT",
         ),
     ),
 )
@@ -823,6 +886,67 @@ class SqliteStore(NoticeStore):
                     notice_id,
                 ),
             )
+
+    def acknowledge(self, notice_id: int) -> dt.datetime | None:
+        """Set ``acked_at`` unless already set; the acknowledgement time, ``None`` if no notice."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE notices SET acked_at = ? WHERE id = ? AND acked_at IS NULL",
+                (_iso(utcnow()), notice_id),
+            )
+            row = conn.execute("SELECT acked_at FROM notices WHERE id = ?", (notice_id,)).fetchone()
+        return None if row is None else dt.datetime.fromisoformat(row[0])
+
+    def acknowledged(self, filing: str) -> dict[int, dt.datetime]:
+        """The filing's acknowledged notices: id → acknowledgement time."""
+        rows = self._read(
+            "SELECT id, acked_at FROM notices WHERE filing = ? AND acked_at IS NOT NULL",
+            (filing,),
+        )
+        return {r["id"]: dt.datetime.fromisoformat(r["acked_at"]) for r in rows}
+
+    def filing_summaries(self) -> list[FilingSummary]:
+        """Every filing, most urgent open notice first (see :class:`NoticeStore`)."""
+        rank = {u: i for i, u in enumerate(URGENCY_ORDER)}
+        notices = self._read(
+            "SELECT filing, urgency, COUNT(*) AS n, SUM(acked_at IS NULL) AS open_n,"
+            " MAX(at_ts) AS last_ts FROM notices GROUP BY filing, urgency"
+        )
+        ops = self._read(
+            "SELECT filing, COUNT(*) AS n, MAX(submitted_ts) AS last_ts FROM operations"
+            " GROUP BY filing"
+        )
+        # filing -> [notices, open notices, operations, worst open urgency, last activity]
+        acc: dict[str, tuple[int, int, int, Urgency | None, float]] = {}
+        for r in notices:
+            n, open_n, n_ops, worst, last = acc.get(r["filing"], (0, 0, 0, None, 0.0))
+            urgency = Urgency(r["urgency"])
+            if r["open_n"] and (worst is None or rank[urgency] < rank[worst]):
+                worst = urgency
+            acc[r["filing"]] = (
+                n + int(r["n"]),
+                open_n + int(r["open_n"]),
+                n_ops,
+                worst,
+                max(last, float(r["last_ts"])),
+            )
+        for r in ops:
+            n, open_n, _, worst, last = acc.get(r["filing"], (0, 0, 0, None, 0.0))
+            acc[r["filing"]] = (n, open_n, int(r["n"]), worst, max(last, float(r["last_ts"])))
+        out = [
+            FilingSummary(
+                filing=filing,
+                notices=n,
+                open_notices=open_n,
+                operations=n_ops,
+                worst_open=worst,
+                last_at=dt.datetime.fromtimestamp(last, dt.UTC) if last else None,
+            )
+            for filing, (n, open_n, n_ops, worst, last) in acc.items()
+        ]
+        out.sort(key=lambda s: -(s.last_at.timestamp() if s.last_at else 0.0))
+        out.sort(key=lambda s: rank[s.worst_open] if s.worst_open else len(rank))
+        return out
 
     def count_notices(self) -> int:
         """How many notices are stored."""
