@@ -312,8 +312,8 @@ def shipped_candidate() -> Candidate:
         meta = json.loads((default_model_dir() / "model.json").read_text(encoding="utf-8"))
         features, clf = meta["features"], meta["classifier"]
         return Candidate(
-            tuple(features["word_ngrams"]),  # type: ignore[arg-type]
-            tuple(features["char_ngrams"]),  # type: ignore[arg-type]
+            tuple(features["word_ngrams"]),
+            tuple(features["char_ngrams"]),
             float(clf["C"]),
             clf.get("class_weight"),
         )
