@@ -91,13 +91,18 @@ AMBIGUOUS = "ambiguous"
 MOVED_CANCELLATION = "access_cancelled_after_move"
 """Entry key of a cancellation that context ties to a move of provider (decided by context)."""
 
+UNSURE = "unsure"
+"""Entry key of an explicit notice the classifier is not sure enough to decide (calibrated
+confidence below the threshold, :mod:`icp_notify.calibration`); the generic notice's
+``ambiguous`` entry serves when a file has none."""
+
 _OTHER_KINDS: tuple[Kind, ...] = tuple(k for k in Kind if KIND_SITUATION[k] is Situation.OTHER)
 _REQUIRED_KEYS: tuple[str, ...] = (
     *(s.value for s in Situation),
     *(k.value for k in _OTHER_KINDS),
     AMBIGUOUS,
 )
-_KNOWN_KEYS: frozenset[str] = frozenset({*_REQUIRED_KEYS, MOVED_CANCELLATION})
+_KNOWN_KEYS: frozenset[str] = frozenset({*_REQUIRED_KEYS, MOVED_CANCELLATION, UNSURE})
 
 
 # --------------------------------------------------------------------------- file schema
@@ -552,7 +557,7 @@ class Advisor:
                 raise AdviceFileError(
                     path,
                     "unknown entry key (use a situation, a kind of an 'other' notice, "
-                    f"'{AMBIGUOUS}' or '{MOVED_CANCELLATION}')",
+                    f"'{AMBIGUOUS}', '{UNSURE}' or '{MOVED_CANCELLATION}')",
                     item=f"entry.{key}",
                 )
         try:
@@ -834,8 +839,11 @@ class Advisor:
         time_texts: tuple[str | None, str | None],
         language: Literal["zh", "en"],
     ) -> Advice:
-        """One advice walking through the candidates, most urgent first."""
+        """One advice walking through the candidates, most urgent first (the ``unsure`` entry's
+        words for an explicit notice the classifier would not decide, the generic notice's else)."""
         entry = self._data.entry[AMBIGUOUS]
+        if classification.kind is not Kind.CHANGE_NOTICE_GENERIC:
+            entry = self._data.entry.get(UNSURE, entry)
         texts: _LangEntry = getattr(entry, language)
         ordered = self._ordering(classification)[0]
         urgency = self._data.entry[ordered[0].value].urgency

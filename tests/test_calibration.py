@@ -160,3 +160,21 @@ def test_shipped_table_fits_the_shipped_model_and_is_used_by_default() -> None:
     raw = Classifier(model=model).classify_notice(parse(text))
     shipped = icp_notify.classify(text)
     assert shipped.confidence == table.value(cal.route_of(raw), raw.confidence)
+
+
+def test_an_unsure_explicit_answer_is_advised_as_a_check_not_as_the_generic_notice() -> None:
+    from icp_notify.advisor import advise
+
+    c = decided("new_domain", 0.7, ["model"], new_domain=0.7, other=0.3)
+    out = cal.apply(c, TABLE)
+    assert [s.value for s in out.candidates] == ["new_domain", "other"]
+    notice = parse("【示例云】恭喜，新网站那个事基本妥了 demo-site.cn")
+    en = advise(out, notice, lang="en")
+    assert en.action.value == "check_candidates"
+    assert en.summary.startswith("This notice's wording does not let the tool be sure")
+    assert "MIIT's notice does not say" not in en.summary
+    assert any("new-site" in s or "new site" in s for s in en.steps)  # the candidates' own lines
+    generic = advise(
+        Classifier(model=None).classify_notice(parse(GENERIC)), parse(GENERIC), lang="en"
+    )
+    assert generic.summary.startswith("MIIT's notice does not say which change it is")
