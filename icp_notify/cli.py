@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("evaluate", "evaluate the classifier on a labelled JSONL file"),
     "serve": ("serve", "run the HTTP service"),
     "reclassify": ("reclassify", "recompute stored classifications after a model update"),
+    "alerts": ("alerts", "alert channels: `alerts test` sends a sample to each"),
 }
 
 
