@@ -95,7 +95,22 @@ class DingTalkSender:
         self.clock = clock
 
     def send(self, card: AlertCard, key: str, client: httpx.Client) -> Delivery:
-        """Post the card (see :class:`~icp_notify.alerts.base.Sender`)."""
+        """Post the card (see :class:`~icp_notify.alerts.base.Sender`).
+
+        Parameters
+        ----------
+        card : AlertCard
+            The alert.
+        key : str
+            Its idempotency key.
+        client : httpx.Client
+            The HTTP client.
+
+        Returns
+        -------
+        Delivery
+            The answer; a failure is returned, never raised.
+        """
         url = self.url
         if self.secret:
             ts = int(self.clock() * 1000)

@@ -108,7 +108,22 @@ class EmailSender:
         self.ca_file, self.timeout = ca_file, timeout
 
     def send(self, card: AlertCard, key: str, client: httpx.Client | None = None) -> Delivery:
-        """Send the card (see :class:`~icp_notify.alerts.base.Sender`); ``client`` is unused."""
+        """Send the card by SMTP (see :class:`~icp_notify.alerts.base.Sender`).
+
+        Parameters
+        ----------
+        card : AlertCard
+            The alert.
+        key : str
+            Its idempotency key.
+        client : httpx.Client or None
+            Unused (e-mail goes through :mod:`smtplib`).
+
+        Returns
+        -------
+        Delivery
+            The answer; a failure is returned, never raised.
+        """
         msg = render(card, key, sender=self.sender, to=self.to)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:

@@ -6,7 +6,9 @@ urgency is reached gives one alert per channel; for a changed report, a follow-u
 the urgency *rose* to or past the route's minimum (e.g. an undecided notice that becomes
 ``access_cancelled`` once the operation is registered). Quiet hours hold an alert until the
 window ends, except a ``critical`` one. A route in another language than the report gets the
-advisor's texts in that language (the shipped ``advice.toml``; nothing is written twice).
+advisor's texts in that language (the shipped ``advice.toml``; nothing is written twice) — unless
+that advisor would give another action or urgency than the stored report (a pipeline with its
+own advice file), in which case the card keeps the report's language.
 
 Examples
 --------
@@ -81,6 +83,10 @@ class Router:
         advice = Advisor.default().advise(
             report.classification, report.notice, now=at, lang=route.lang
         )
+        if (advice.action, advice.urgency) != (report.advice.action, report.advice.urgency):
+            # a pipeline with its own advice file: never send a card that contradicts the
+            # stored report; send it in the report's language instead
+            return report
         return report.model_copy(update={"advice": advice})
 
     def _drafts(
@@ -122,13 +128,43 @@ class Router:
         return out
 
     def for_notice(self, filing: str, report: Report, at: dt.datetime) -> list[AlertDraft]:
-        """The alerts of a newly stored notice (see :class:`~icp_notify.server.outbox.AlertRouter`)."""
+        """The alerts of a newly stored notice.
+
+        Parameters
+        ----------
+        filing : str
+            The notice's filing.
+        report : Report
+            Its report.
+        at : datetime
+            Now (aware); quiet hours are read in the file's time zone.
+
+        Returns
+        -------
+        list of AlertDraft
+            One per channel of every matching route the urgency reaches.
+        """
         return self._drafts(filing, report, at, "notice", None)
 
     def for_change(
         self, filing: str, old: Report, new: Report, at: dt.datetime
     ) -> list[AlertDraft]:
-        """Follow-up alerts when the urgency rose (see :class:`~icp_notify.server.outbox.AlertRouter`)."""
+        """Follow-up alerts when the urgency rose to or past a route's minimum.
+
+        Parameters
+        ----------
+        filing : str
+            The notice's filing.
+        old, new : Report
+            The stored report and its replacement.
+        at : datetime
+            Now (aware).
+
+        Returns
+        -------
+        list of AlertDraft
+            Empty unless ``new`` is more urgent than ``old``; each carries the change.
+        """
         if not is_escalation(old, new):
             return []
         change = Change(

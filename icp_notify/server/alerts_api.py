@@ -29,7 +29,28 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Response:
-    """Outbox alerts, newest first: ``state=pending|sending|retry|delivered|dead``."""
+    """Outbox alerts, newest first: ``state=pending|sending|retry|delivered|dead``.
+
+    Parameters
+    ----------
+    request : Request
+        The request (its app holds the store).
+    state : str, optional
+        Only alerts in this state.
+    filing : str, optional
+        Only this filing's alerts.
+    notice_id : int, optional
+        Only this notice's alerts.
+    limit : int, default 50
+        Page size (1-500).
+    cursor : str, optional
+        ``next_cursor`` of the previous page.
+
+    Returns
+    -------
+    Response
+        An :class:`~icp_notify.server.outbox.AlertPage`.
+    """
     store: NoticeStore = request.app.state.store
     items, next_cursor = store.list_alerts(
         state=state, filing=filing, notice_id=notice_id, limit=limit, cursor=cursor
