@@ -45,7 +45,9 @@ def receiver(respond: Callable[[Received], Answer] | None = None) -> Iterator[Re
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
-            item = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
+            item = Received(
+                self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)
+            )
             with state.lock:
                 state.requests.append(item)
             status, headers, body = respond(item) if respond is not None else OK
@@ -62,7 +64,9 @@ def receiver(respond: Callable[[Received], Answer] | None = None) -> Iterator[Re
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield state

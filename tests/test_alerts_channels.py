@@ -68,7 +68,8 @@ def test_dingtalk_request_is_signed_in_the_url_and_carries_the_key() -> None:
     with receiver() as rx, httpx.Client() as client:
         sender.url = f"{rx.url}/robot/send?access_token=tok-example"
         result = sender.send(_card(), KEY, client)
-    assert result.ok and result.status == 200
+    assert result.ok
+    assert result.status == 200
     (req,) = rx.requests
     query = parse_qs(urlsplit(req.path).query)
     assert query["access_token"] == ["tok-example"]
@@ -89,13 +90,17 @@ def test_feishu_body_has_timestamp_sign_and_an_interactive_card() -> None:
         assert sender.send(_card("en"), KEY, c).ok
     body = rx.requests[0].json()
     assert body["timestamp"] == "1700000000"
-    assert body["sign"] == base64.b64encode(
-        hmac.new(b"1700000000\nlark-secret", b"", hashlib.sha256).digest()
-    ).decode()
+    assert (
+        body["sign"]
+        == base64.b64encode(
+            hmac.new(b"1700000000\nlark-secret", b"", hashlib.sha256).digest()
+        ).decode()
+    )
     assert body["msg_type"] == "interactive"
     assert body["card"]["header"]["template"] == "red"
     content = body["card"]["elements"][0]["content"]
-    assert "Alibaba Cloud" in content and content.endswith(f"Message id: {KEY}")
+    assert "Alibaba Cloud" in content
+    assert content.endswith(f"Message id: {KEY}")
 
 
 def test_wecom_key_goes_in_the_url() -> None:
@@ -111,13 +116,15 @@ def test_webhook_signs_the_exact_bytes_it_sends() -> None:
     with receiver(lambda r: (204, {}, b"")) as rx, httpx.Client() as c:
         sender = webhook.WebhookSender("hook", f"{rx.url}/alerts", "whsec-example")
         result = sender.send(_card("en"), KEY, c)
-    assert result.ok and result.status == 204
+    assert result.ok
+    assert result.status == 204
     req = rx.requests[0]
     expected = hmac.new(b"whsec-example", req.body, hashlib.sha256).hexdigest()
     assert req.headers["x-signature"] == expected
     assert req.headers["idempotency-key"] == KEY
     body = req.json()
-    assert body["idempotency_key"] == KEY and body["urgency"] == "critical"  # type: ignore[index]
+    assert body["idempotency_key"] == KEY
+    assert body["urgency"] == "critical"
 
 
 # ---------------------------------------------------------------- answers
@@ -136,7 +143,8 @@ def test_robot_error_code_in_a_200_is_a_failure() -> None:
         result = dingtalk.DingTalkSender("ops", f"{rx.url}/robot/send?access_token=t").send(
             _card(), KEY, c
         )
-    assert not result.ok and result.status == 200
+    assert not result.ok
+    assert result.status == 200
     assert result.error == "robot error 310000: sign not match"
 
 
@@ -147,10 +155,11 @@ def test_429_with_retry_after_is_reported() -> None:
 
 
 def test_robot_rate_limit_code_waits_a_minute() -> None:
-    with receiver(_answer(200, b'{"errcode": 45009, "errmsg": "api freq out of limit"}')) as rx:
-        with httpx.Client() as c:
-            result = wecom.WeComSender("wx", rx.url, "k").send(_card(), KEY, c)
-    assert not result.ok and result.retry_after == 60.0
+    freq = b'{"errcode": 45009, "errmsg": "api freq out of limit"}'
+    with receiver(_answer(200, freq)) as rx, httpx.Client() as c:
+        result = wecom.WeComSender("wx", rx.url, "k").send(_card(), KEY, c)
+    assert not result.ok
+    assert result.retry_after == 60.0
 
 
 def test_unreachable_receiver_is_a_failure_not_an_exception() -> None:
@@ -158,7 +167,9 @@ def test_unreachable_receiver_is_a_failure_not_an_exception() -> None:
         url = rx.url
     with httpx.Client(timeout=2) as c:
         result = webhook.WebhookSender("hook", url).send(_card(), KEY, c)
-    assert not result.ok and result.status is None and "ConnectError" in (result.error or "")
+    assert not result.ok
+    assert result.status is None
+    assert "ConnectError" in (result.error or "")
 
 
 # ---------------------------------------------------------------- size limits
@@ -180,7 +191,8 @@ def test_feishu_body_stays_under_20_kb() -> None:
     body = feishu.render(_card(text=LONG), KEY, (1700000000, "s"))
     assert len(body) <= feishu.MAX_BODY_BYTES
     content = json.loads(body)["card"]["elements"][0]["content"]
-    assert content.endswith(f"消息编号: {KEY}") and "…（已截断）" in content
+    assert content.endswith(f"消息编号: {KEY}")
+    assert "…（已截断）" in content
 
 
 def test_short_cards_are_not_cut() -> None:

@@ -14,19 +14,19 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
-from _alert_receiver import receiver  # noqa: E402
-from test_server import FakePipeline, TestClient  # noqa: E402
+from _alert_receiver import receiver
+from test_server import FakePipeline, TestClient
 
-from icp_notify.alerts.base import Delivery  # noqa: E402
-from icp_notify.alerts.card import AlertCard  # noqa: E402
-from icp_notify.alerts.config import AlertsConfig, DeliveryConfig  # noqa: E402
-from icp_notify.alerts.routing import Router  # noqa: E402
-from icp_notify.alerts.worker import DeliveryWorker  # noqa: E402
-from icp_notify.models import Operation, Situation  # noqa: E402
-from icp_notify.server.app import create_app  # noqa: E402
-from icp_notify.server.service import NoticeService  # noqa: E402
-from icp_notify.server.settings import Settings  # noqa: E402
-from icp_notify.server.store import ReplayError, SqliteStore  # noqa: E402
+from icp_notify.alerts.base import Delivery
+from icp_notify.alerts.card import AlertCard
+from icp_notify.alerts.config import AlertsConfig, DeliveryConfig
+from icp_notify.alerts.routing import Router
+from icp_notify.alerts.worker import DeliveryWorker
+from icp_notify.models import Operation, Situation
+from icp_notify.server.app import create_app
+from icp_notify.server.service import NoticeService
+from icp_notify.server.settings import Settings
+from icp_notify.server.store import ReplayError, SqliteStore
 
 GENERIC = "【工信部】尊敬的用户赵**，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
 ACCESS_OK = "【云栈科技】您的网站 shop.example.cn 接入备案已审核通过，已成功接入。"
@@ -106,10 +106,13 @@ def test_alert_rows_are_written_with_the_notice(store: SqliteStore) -> None:
     svc.ingest(filing="blog-example-cn", source="api", text=GENERIC + "（二）")  # no route
     assert _states(store) == [("ops", "notice", "pending", 0)]
     (alert,) = store.list_alerts()[0]
-    assert alert.notice_id == record.id and alert.idempotency_key.startswith("icpn-")
+    assert alert.notice_id == record.id
+    assert alert.idempotency_key.startswith("icpn-")
 
 
-def test_notice_and_alert_commit_together(store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notice_and_alert_commit_together(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*args: Any) -> None:
         raise RuntimeError("disk full while writing the outbox")
 
@@ -143,7 +146,9 @@ def test_delivered_once_and_never_again(store: SqliteStore) -> None:
     assert worker.run_once() == 1
     assert worker.run_once() == 0
     (alert,) = store.list_alerts(state="delivered")[0]
-    assert alert.attempts == 1 and alert.last_status == 200 and alert.delivered_at is not None
+    assert alert.attempts == 1
+    assert alert.last_status == 200
+    assert alert.delivered_at is not None
     assert [key for _, key in ops.sent] == [alert.idempotency_key]
 
 
@@ -164,9 +169,12 @@ def test_retries_back_off_then_the_alert_is_dead(store: SqliteStore) -> None:
             clock.advance(waits[-1])
     assert waits == pytest.approx([15.0, 30.0])  # 30 s * 2**(n-1), jitter factor 0.5 (rng=0)
     (dead,) = store.list_alerts(state="dead")[0]
-    assert dead.attempts == 3 and dead.last_status == 503 and dead.last_error == "HTTP 503: busy"
+    assert dead.attempts == 3
+    assert dead.last_status == 503
+    assert dead.last_error == "HTTP 503: busy"
     clock.advance(3600)
-    assert worker.run_once() == 0 and len(ops.sent) == 3
+    assert worker.run_once() == 0
+    assert len(ops.sent) == 3
 
 
 def test_retry_after_is_honoured(store: SqliteStore) -> None:
@@ -258,7 +266,8 @@ def test_api_lists_alerts_by_state(tmp_path: Path, monkeypatch: pytest.MonkeyPat
             assert client.get("/v1/alerts?state=pending", headers=token).json()["items"] == []
             assert client.get("/v1/alerts").status_code == 401
             bad = client.get("/v1/alerts?state=lost", headers=token)
-            assert bad.status_code == 422 and bad.json()["error"]["where"] == "query.state"
+            assert bad.status_code == 422
+            assert bad.json()["error"]["where"] == "query.state"
     (req,) = rx.requests
     assert req.headers["idempotency-key"] == page["items"][0]["idempotency_key"]
     # the fake pipeline's advice differs from the shipped advisor's, so the card is not
