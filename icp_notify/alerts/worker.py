@@ -213,6 +213,7 @@ class DeliveryWorker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the round: a wake during it is not lost
             try:
                 tried = self.run_once()
             except Exception:  # the store closing under us, a full disk: log, wait, go on
@@ -220,7 +221,6 @@ class DeliveryWorker:
                 tried = 0
             if tried == 0:
                 self._wake.wait(self.config.poll_s)
-                self._wake.clear()
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop the thread (after the delivery in progress) and close the HTTP client.

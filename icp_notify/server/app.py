@@ -900,7 +900,9 @@ def _alert_worker(settings: Settings, store: NoticeStore) -> Any:
     config = load_config(settings.alerts)
     senders = build_senders(config)  # fails at start-up when a secret is missing
     store.alert_router = Router(config)
-    return DeliveryWorker(store, senders, config.delivery)
+    worker = DeliveryWorker(store, senders, config.delivery)
+    store.alert_listener = worker.wake  # deliver right after the commit, not at the next poll
+    return worker
 
 
 def _load_pipeline(spec: str | None) -> Analyzer:

@@ -30,7 +30,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -207,6 +207,8 @@ class NoticeStore(abc.ABC):
     """
 
     alert_router: AlertRouter | None = None
+    alert_listener: Callable[[], None] | None = None
+    """Called after a transaction that enqueued alerts commits (wakes the delivery worker)."""
 
     @property
     @abc.abstractmethod
@@ -801,6 +803,7 @@ class SqliteStore(NoticeStore):
         cls = report.classification
         router = self.alert_router
         drafts = router.for_notice(new.filing, report, now) if router is not None else []
+        enqueued = False
         with self._write() as conn:
             if signature is not None:
                 seen = conn.execute(
@@ -843,6 +846,7 @@ class SqliteStore(NoticeStore):
                     f"SELECT {_COLUMNS} FROM notices WHERE id = ?", (cur.lastrowid,)
                 ).fetchone()
                 self._enqueue(conn, row["id"], new.filing, drafts, now)
+                enqueued = bool(drafts)
             if signature is not None:
                 conn.execute(
                     "INSERT INTO signatures (timestamp_ms, sign, seen_ts, notice_id)"
@@ -850,6 +854,8 @@ class SqliteStore(NoticeStore):
                     (*signature, now.timestamp(), row["id"]),
                 )
                 self._prune(conn, now)
+        if enqueued and self.alert_listener is not None:
+            self.alert_listener()
         return self._row_to_notice(row), created
 
     def _prune(self, conn: sqlite3.Connection, now: dt.datetime) -> None:
@@ -947,6 +953,7 @@ class SqliteStore(NoticeStore):
         """
         cls = report.classification
         now = utcnow()
+        drafts: list[AlertDraft] = []
         with self._write() as conn:
             before = conn.execute(
                 "SELECT filing, report_json FROM notices WHERE id = ?", (notice_id,)
@@ -969,6 +976,8 @@ class SqliteStore(NoticeStore):
                 old = Report.model_validate_json(before["report_json"])
                 drafts = router.for_change(before["filing"], old, report, now)
                 self._enqueue(conn, notice_id, before["filing"], drafts, now)
+        if drafts and self.alert_listener is not None:
+            self.alert_listener()
 
     def count_notices(self) -> int:
         """How many notices are stored."""
