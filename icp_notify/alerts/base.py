@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["Delivery", "Sender", "parse_retry_after", "post_json"]
 
 #: Robot error codes that mean "too many messages": retried after a minute.
-RATE_LIMIT_CODES = frozenset({130101, 11232, 45009, 9499})
+RATE_LIMIT_CODES = frozenset({130101, 11232, 45009})
 RATE_LIMIT_WAIT_S = 60.0
 
 _MAX_ERROR = 300
