@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if not Path(args.db).is_file():
         raise InputError("unreadable", "no such database file", where=str(args.db))
     router = None
-    if args.alerts:
+    if getattr(args, "alerts", None):  # callers building the Namespace by hand omit it
         from icp_notify.alerts.config import load_config
         from icp_notify.alerts.routing import Router
 
