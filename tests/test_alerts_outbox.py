@@ -283,3 +283,62 @@ def test_a_missing_secret_stops_the_start(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(InputError) as info:
         create_app(_app_settings(tmp_path, "http://127.0.0.1:9"), pipeline=FakePipeline())
     assert info.value.where == "channels.hook.secret_env"
+
+
+class HeldRouter:
+    """Every notice → one alert to `ops`, held for an hour (as quiet hours do)."""
+
+    def for_notice(self, filing: str, report: Any, at: dt.datetime) -> list[Any]:
+        from icp_notify.server.outbox import AlertDraft
+
+        return [
+            AlertDraft(
+                channel="ops",
+                event="notice",
+                lang="zh",
+                urgency=report.advice.urgency,
+                report_json=report.model_dump_json(),
+                not_before=at + dt.timedelta(hours=1),
+            )
+        ]
+
+    def for_change(self, filing: str, old: Any, new: Any, at: dt.datetime) -> list[Any]:
+        return []
+
+
+def test_a_held_alert_waits_until_its_time(store: SqliteStore) -> None:
+    store.alert_router = HeldRouter()
+    _service(store).ingest(filing="shop-example-cn", source="api", text=GENERIC)
+    (alert,) = store.list_alerts()[0]
+    assert alert.state == "pending"
+    assert alert.next_attempt_at is not None
+    clock = Clock()
+    worker = _worker(store, {"ops": FakeSender("ops")}, clock)
+    assert worker.run_once() == 0
+    clock.advance(3600 + 1)
+    assert worker.run_once() == 1
+    assert _states(store) == [("ops", "notice", "delivered", 1)]
+
+
+def test_a_version_2_database_gains_the_outbox(tmp_path: Path) -> None:
+    import sqlite3
+
+    from icp_notify.server.store import MIGRATIONS
+
+    path = tmp_path / "v2.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for version, statements in MIGRATIONS[:2]:
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
+    conn.commit()
+    conn.close()
+    s = SqliteStore(path)
+    try:
+        assert s.schema_version == 3
+        s.alert_router = Router(AlertsConfig.from_toml(CONFIG))
+        _service(s).ingest(filing="shop-example-cn", source="api", text=GENERIC)
+        assert _states(s) == [("ops", "notice", "pending", 0)]
+    finally:
+        s.close()
