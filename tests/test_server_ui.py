@@ -514,3 +514,62 @@ def test_a_form_that_is_not_utf8_is_refused_not_mangled(browser: tuple[TestClien
     )
     assert multipart.status_code == 400
     assert "No notices match" in client.get("/ui/notices").text
+
+
+def test_full_round_shows_the_cancellation_alert_in_the_outbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Log in, register a move, paste the provider's and MIIT's notices: the generic notice
+    is the old provider's cancellation (critical), its alert sits in the outbox (the receiver
+    is down), and the timeline shows it under the notice."""
+    monkeypatch.setenv("ICPN_UI_HOOK_SECRET", "whsec-example")
+    alerts = tmp_path / "alerts.toml"
+    alerts.write_text(
+        """
+[delivery]
+poll_s = 30
+[channels.ops]
+type = "webhook"
+url = "http://127.0.0.1:9/alerts"
+secret_env = "ICPN_UI_HOOK_SECRET"
+[[routes]]
+channels = ["ops"]
+lang = "en"
+""",
+        encoding="utf-8",
+    )
+    settings = Settings(db=tmp_path / "ui.sqlite3", token=TOKEN, alerts=alerts)
+    with TestClient(create_app(settings, pipeline=FakePipeline())) as client:
+        csrf = _login(client)
+        assert (
+            client.post(
+                "/ui/operations",
+                data={
+                    "csrf": csrf,
+                    "filing": FILING,
+                    "kind": "access_domain",
+                    "submitted_at": "2025-03-01T10:00",
+                    "provider": "云栈科技",
+                    "from_provider": "旧云",
+                },
+                follow_redirects=False,
+            ).status_code
+            == 303
+        )
+        for text, at in ((PROVIDER_ACCESS, "2025-03-05T09:00"), (GENERIC, "2025-03-09T11:30")):
+            r = client.post(
+                "/ui/notices",
+                data={"csrf": csrf, "filing": FILING, "text": text, "received_at": at},
+            )
+            assert r.status_code == 200
+        outbox = client.get(
+            "/v1/alerts", params={"filing": FILING}, headers={"Authorization": f"Bearer {TOKEN}"}
+        ).json()["items"]
+        critical = [a for a in outbox if a["urgency"] == "critical"]
+        assert len(critical) == 1
+        assert critical[0]["channel"] == "ops"
+        assert critical[0]["state"] in {"pending", "sending", "retry"}  # the receiver is down
+        page = _main(client.get("/ui/timeline", params={"filing": FILING}).text)
+        notice_2 = page.split('id="notice-2"', 1)[1]
+        assert f'id="alert-{critical[0]["id"]}"' in notice_2
+        assert "<code>ops</code>" in notice_2

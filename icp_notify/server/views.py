@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict
 
 from icp_notify.errors import InputError
 from icp_notify.models import Advice, AwareDatetime, Classification, Notice
+from icp_notify.server.outbox import StoredAlert
 from icp_notify.server.schemas import StoredNotice, StoredOperation
 from icp_notify.server.store import NoticeQuery, NoticeStore
 
@@ -55,12 +56,15 @@ class TimelineNotice(_View):
     explained_by : tuple of str
         What explains the notice, in words (the context evidence of its classification, or
         the attributions passed to :func:`filing_timeline`).
+    alerts : tuple of StoredAlert
+        The alerts the notice sent (outbox rows: channel, event, state, tries), oldest first.
     """
 
     notice: StoredNotice
     advice: Advice
     acknowledged_at: AwareDatetime | None = None
     explained_by: tuple[str, ...] = ()
+    alerts: tuple[StoredAlert, ...] = ()
 
     @property
     def open(self) -> bool:
@@ -158,6 +162,19 @@ def _explanations(record: StoredNotice) -> tuple[str, ...]:
     )
 
 
+ALERTS_SHOWN = 500
+"""The most alerts of a filing a timeline shows (the newest)."""
+
+
+def _alerts_by_notice(store: NoticeStore, filing: str) -> dict[int, list[StoredAlert]]:
+    """The filing's newest alerts grouped by notice, oldest first within a notice."""
+    page, _ = store.list_alerts(filing=filing, limit=ALERTS_SHOWN)
+    out: dict[int, list[StoredAlert]] = {}
+    for alert in reversed(page):
+        out.setdefault(alert.notice_id, []).append(alert)
+    return out
+
+
 def filing_timeline(
     store: NoticeStore,
     filing: str,
@@ -207,6 +224,7 @@ def filing_timeline(
         if cursor is None:
             break
     acked = store.acknowledged(filing)
+    sent = _alerts_by_notice(store, filing)
     entries: list[tuple[float, int, int, TimelineEntry]] = []
     for record in notices:
         at = record.received_at or record.stored_at
@@ -220,6 +238,7 @@ def filing_timeline(
             advice=_advice_in(record, lang, advisor),
             acknowledged_at=acked.get(record.id),
             explained_by=explained,
+            alerts=tuple(sent.get(record.id, ())),
         )
         entries.append(
             (at.timestamp(), 1, record.id, TimelineEntry(type="notice", at=at, notice=item))
