@@ -32,6 +32,7 @@ __all__ = [
     "MOVED_CANCELLATION",
     "PLACEHOLDERS",
     "REQUIRED_KEYS",
+    "UNSURE",
     "AdviceFile",
 ]
 # The tables' models (AdviceEntry, LangEntry, …) and the checks are the advisor's, not API.
@@ -50,6 +51,11 @@ AMBIGUOUS = "ambiguous"
 MOVED_CANCELLATION = "access_cancelled_after_move"
 """Entry key of a cancellation that context ties to a move of provider (decided by context)."""
 
+UNSURE = "unsure"
+"""Entry key of an explicit notice the classifier is not sure enough to decide (calibrated
+confidence below the threshold, :mod:`icp_notify.calibration`); the generic notice's
+``ambiguous`` entry serves when a file has none."""
+
 _OTHER_KINDS: tuple[Kind, ...] = tuple(k for k in Kind if KIND_SITUATION[k] is Situation.OTHER)
 REQUIRED_KEYS: tuple[str, ...] = (
     *(s.value for s in Situation),
@@ -57,7 +63,7 @@ REQUIRED_KEYS: tuple[str, ...] = (
     AMBIGUOUS,
 )
 """The entries every advice file must have: each situation, each kind of ``other``, ambiguous."""
-KNOWN_KEYS: frozenset[str] = frozenset({*REQUIRED_KEYS, MOVED_CANCELLATION})
+KNOWN_KEYS: frozenset[str] = frozenset({*REQUIRED_KEYS, MOVED_CANCELLATION, UNSURE})
 """Every entry key an advice file may have."""
 
 

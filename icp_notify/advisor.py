@@ -50,6 +50,7 @@ from icp_notify.advice_file import (
     MOVED_CANCELLATION,
     PLACEHOLDERS,
     REQUIRED_KEYS,
+    UNSURE,
     AdviceEntry,
     AdviceFile,
     LangEntry,
@@ -76,6 +77,7 @@ __all__ = [
     "LANGS",
     "MOVED_CANCELLATION",
     "PLACEHOLDERS",
+    "UNSURE",
     "AdviceTiming",
     "Advisor",
     "advise",
@@ -340,7 +342,7 @@ class Advisor:
                 raise AdviceFileError(
                     path,
                     "unknown entry key (use a situation, a kind of an 'other' notice, "
-                    f"'{AMBIGUOUS}' or '{MOVED_CANCELLATION}')",
+                    f"'{AMBIGUOUS}', '{UNSURE}' or '{MOVED_CANCELLATION}')",
                     item=f"entry.{key}",
                 )
         try:
@@ -622,8 +624,11 @@ class Advisor:
         time_texts: tuple[str | None, str | None],
         language: Literal["zh", "en"],
     ) -> Advice:
-        """One advice walking through the candidates, most urgent first."""
+        """One advice walking through the candidates, most urgent first (the ``unsure`` entry's
+        words for an explicit notice the classifier would not decide, the generic notice's else)."""
         entry = self._data.entry[AMBIGUOUS]
+        if classification.kind is not Kind.CHANGE_NOTICE_GENERIC:
+            entry = self._data.entry.get(UNSURE, entry)
         texts: LangEntry = getattr(entry, language)
         ordered = self._ordering(classification)[0]
         urgency = self._data.entry[ordered[0].value].urgency

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calibrate": ("calibrate", "measure by leave-one-writer-out and write the calibration table"),
     "serve": ("serve", "run the HTTP service"),
     "reclassify": ("reclassify", "recompute stored classifications after a model update"),
+    "alerts": ("alerts", "alert channels: `alerts test` sends a sample to each"),
 }
 
 

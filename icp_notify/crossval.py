@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -230,7 +231,7 @@ def leave_one_writer_out(
         The corpus files that form the pool (default: :func:`icp_notify.training.corpus_files`).
         Every record must name its writer.
     candidate : Candidate, optional
-        Model settings (default: the first of :data:`icp_notify.training.GRID`).
+        Model settings (default: those of the shipped model, :func:`shipped_candidate`).
     writers : sequence of str, optional
         Leave out only these writers (each is still trained without); default: every writer.
         Calibration is then fitted on the chosen writers' answers only.
@@ -259,7 +260,7 @@ def leave_one_writer_out(
     from icp_notify.errors import CorpusError
     from icp_notify.rules import default_rules
     from icp_notify.textmodel import TextModel
-    from icp_notify.training import GRID, corpus_files, evaluate, examples_from_records, export, fit
+    from icp_notify.training import corpus_files, evaluate, examples_from_records, export, fit
 
     files = list(paths) if paths is not None else corpus_files()
     records = load_corpus(files)
@@ -277,7 +278,7 @@ def leave_one_writer_out(
             "--writer", f"no records by {', '.join(unknown)} (writers: {', '.join(groups)})"
         )
     examples = examples_from_records(dumped, "pool")
-    cand = candidate if candidate is not None else GRID[0]
+    cand = candidate if candidate is not None else shipped_candidate()
     rules = default_rules()
     folds: list[WriterFold] = []
     with tempfile.TemporaryDirectory(prefix="icp-lowo-") as tmp:
@@ -310,6 +311,36 @@ def leave_one_writer_out(
         for k in ("macro_f1", "explicit_change_recall", "ece", "coverage", "confident_errors")
     }
     return folds, pooled
+
+
+def shipped_candidate() -> Candidate:
+    """The settings the shipped model was trained with (read from its ``model.json``).
+
+    Returns
+    -------
+    Candidate
+        Word and character n-gram ranges, ``C`` and class weighting; the first of
+        :data:`icp_notify.training.GRID` when the artefact records none.
+
+    Examples
+    --------
+    >>> shipped_candidate().label().startswith("w")
+    True
+    """
+    from icp_notify.textmodel import default_model_dir
+    from icp_notify.training import GRID, Candidate
+
+    try:
+        meta = json.loads((default_model_dir() / "model.json").read_text(encoding="utf-8"))
+        features, clf = meta["features"], meta["classifier"]
+        return Candidate(
+            tuple(features["word_ngrams"]),
+            tuple(features["char_ngrams"]),
+            float(clf["C"]),
+            clf.get("class_weight"),
+        )
+    except (OSError, KeyError, TypeError, ValueError):
+        return GRID[0]
 
 
 def calibration_samples(folds: Sequence[WriterFold]) -> list[tuple[str, float, bool]]:

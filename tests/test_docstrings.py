@@ -17,8 +17,9 @@ Read from the source with :mod:`ast` (nothing is imported, so heavy modules stay
 
 A method that overrides a method of a base class defined in the package may leave the
 parameters to the base's docstring (numpydoc's inherited docstrings). The subcommands'
-``add_arguments``/``run`` follow the fixed command interface and are left out, and the command
-modules (``icp_notify.commands.*``, ``icp_notify.cli``) are the CLI, not library API.
+``add_arguments``/``run`` follow the fixed command interface and are left out, and the programs
+built on the library (the CLI, ``icp_notify.server``, ``icp_notify.alerts``: :data:`NOT_API`) are
+not library API.
 """
 
 from __future__ import annotations
@@ -182,9 +183,15 @@ def dunder_all(tree: ast.Module) -> list[str] | None:
     return None
 
 
+#: Programs built on the library, not library API: the CLI, the HTTP service, its alerting.
+#: Their ``__all__`` names need a summary line like any other helper (and the entry points in
+#: :data:`NEED_EXAMPLES` their examples); docs/server.md documents the service.
+NOT_API = ("icp_notify.cli", "icp_notify.commands", "icp_notify.server", "icp_notify.alerts")
+
+
 def is_api_module(mod: str) -> bool:
-    """Whether ``mod``'s ``__all__`` is library API (the CLI's modules are not)."""
-    return not (mod == "icp_notify.cli" or mod.startswith("icp_notify.commands"))
+    """Whether ``mod``'s ``__all__`` is library API (see :data:`NOT_API`)."""
+    return not any(mod == p or mod.startswith(p + ".") for p in NOT_API)
 
 
 def api_names() -> set[str]:
@@ -329,7 +336,7 @@ def test_the_public_api_is_found() -> None:
     assert {"icp_notify.parse.parse", "icp_notify.providers.provider_table"} <= api
     assert "icp_notify.entities.provider_table" not in api
     assert {"icp_notify.models.Notice", "icp_notify.pipeline.analyze"} <= api
-    assert not [q for q in api if q.startswith("icp_notify.commands.")]
+    assert not [q for q in api if q.startswith(("icp_notify.commands.", "icp_notify.server."))]
     assert "icp_notify.parse._channel" not in api
 
 

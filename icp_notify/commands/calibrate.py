@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE.jsonl",
         help="corpus file (repeatable; default: every corpus/*.jsonl)",
     )
+    parser.add_argument("--report", type=Path, default=None, help="also write an HTML report here")
     parser.add_argument(
         "--threshold",
         type=float,
@@ -35,9 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run leave-one-writer-out, fit the table on every writer's raw answers, write it."""
+    """Run leave-one-writer-out, fit the table on every writer's raw answers, write it, and print
+    the leave-one-writer-out table (the same as ``icp-notify eval --by writer``)."""
     from icp_notify.calibration import DEFAULT_THRESHOLD, default_path, fit_table
     from icp_notify.commands import need_training_extra
+    from icp_notify.commands.evaluate import render_html, render_text, render_writers, writer_rows
     from icp_notify.crossval import calibration_samples, leave_one_writer_out
     from icp_notify.errors import InputError
     from icp_notify.textmodel import default_model
@@ -71,4 +74,12 @@ def run(args: argparse.Namespace) -> int:
         encoding="utf-8",
     )
     log(f"wrote {out} (model {version}, {table.measured['answers']} answers)")
+    rows = writer_rows(folds)
+    pooled["evaluated"] = "full classifier, leave-one-writer-out (nested calibration)"
+    pooled["split"] = "all"
+    print(render_writers(rows))
+    print()
+    print(render_text(pooled))
+    if args.report is not None:
+        args.report.write_text(render_html(pooled, writers=rows), encoding="utf-8")
     return 0

@@ -30,6 +30,7 @@ from icp_notify.commands import need_training_extra
 
 if TYPE_CHECKING:
     from icp_notify.corpus import CorpusRecord
+    from icp_notify.crossval import WriterFold
     from icp_notify.training import Prediction
 
 
@@ -197,7 +198,33 @@ def _run_by_writer(args: argparse.Namespace) -> int:
     pooled["evaluated"] = "full classifier, leave-one-writer-out (model trained without the writer)"
     pooled["files"] = [str(p) for p in args.file] or ["corpus/*.jsonl"]
     pooled["split"] = "all"
-    rows = [
+    rows = writer_rows(folds)
+    if args.report is not None:
+        args.report.write_text(render_html(pooled, writers=rows), encoding="utf-8")
+    if args.json:
+        print(json.dumps({"writers": rows, "pooled": pooled}, ensure_ascii=False, indent=1))
+        return 0
+    print(render_writers(rows))
+    print()
+    print(render_text(pooled))
+    if args.report is not None:
+        print(f"report written to {args.report}")
+    return 0
+
+
+def writer_rows(folds: Sequence[WriterFold]) -> list[dict[str, Any]]:
+    """One summary row per left-out writer (the table of :func:`render_writers`).
+
+    Parameters
+    ----------
+    folds : sequence of WriterFold
+        From :func:`icp_notify.crossval.leave_one_writer_out`.
+
+    Returns
+    -------
+    list of dict
+    """
+    return [
         {
             "writer": f.writer,
             "n": f.metrics["n"],
@@ -212,17 +239,6 @@ def _run_by_writer(args: argparse.Namespace) -> int:
         }
         for f in folds
     ]
-    if args.report is not None:
-        args.report.write_text(render_html(pooled, writers=rows), encoding="utf-8")
-    if args.json:
-        print(json.dumps({"writers": rows, "pooled": pooled}, ensure_ascii=False, indent=1))
-        return 0
-    print(render_writers(rows))
-    print()
-    print(render_text(pooled))
-    if args.report is not None:
-        print(f"report written to {args.report}")
-    return 0
 
 
 def render_writers(rows: Sequence[dict[str, Any]]) -> str:

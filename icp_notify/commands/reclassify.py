@@ -18,6 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=20,
         help="earlier notices of a filing passed as context (default 20)",
     )
+    parser.add_argument(
+        "--alerts",
+        help="alerts file (TOML): enqueue follow-up alerts for escalated notices (the"
+        " service's worker sends them)",
+    )
 
 
 def _load_pipeline() -> Analyzer:
@@ -36,7 +41,14 @@ def run(args: argparse.Namespace) -> int:
 
     if not Path(args.db).is_file():
         raise InputError("unreadable", "no such database file", where=str(args.db))
+    router = None
+    if getattr(args, "alerts", None):  # callers building the Namespace by hand omit it
+        from icp_notify.alerts.config import load_config
+        from icp_notify.alerts.routing import Router
+
+        router = Router(load_config(args.alerts))
     store = SqliteStore(args.db)
+    store.alert_router = router
     try:
         service = NoticeService(store, _load_pipeline(), context_notices=args.context_notices)
         seen, changed = service.reclassify()

@@ -17,6 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--token", help="bearer token for /v1 routes (better: ICP_NOTIFY_TOKEN in the environment)"
     )
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--alerts", help="alerts file (TOML) routing notices to DingTalk, Feishu, WeCom, …"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,7 +40,12 @@ def run(args: argparse.Namespace) -> int:
         ) from None
 
     settings = Settings.from_env(
-        host=args.host, port=args.port, db=args.db, token=args.token, log_level=args.log_level
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        token=args.token,
+        log_level=args.log_level,
+        alerts=args.alerts,
     )
     settings.check_bind()
     configure_logging(settings.log_level)

@@ -12,7 +12,9 @@ webhook routes also take SmsForwarder's signature instead):
 ``GET  /v1/operations?filing=``             the operations of a filing
 ``POST /v1/ingest/smsforwarder?filing=``    SmsForwarder's webhook (form or JSON, signed)
 ``POST /v1/ingest/generic?filing=``         other forwarders, with a configurable field mapping
+``GET  /v1/alerts?state=``                  the alert outbox (see :mod:`icp_notify.server.alerts_api`)
 ``GET  /healthz`` / ``GET /readyz``         liveness / readiness (store, pipeline, model)
+``/ui/...``                                 the web page (:mod:`icp_notify.server.ui`)
 ==========================================  ==================================================
 """
 
@@ -58,6 +60,7 @@ from icp_notify.server.schemas import (
 from icp_notify.server.service import WARMUP_TEXT, Analyzer, NoticeService, parse_time
 from icp_notify.server.settings import Settings
 from icp_notify.server.store import MAX_ID, NoticeQuery, NoticeStore, ReplayError, SqliteStore
+from icp_notify.server.ui import ui_router
 from icp_notify.server.webhooks import (
     ForwardedMessage,
     generic_message,
@@ -465,6 +468,7 @@ def create_app(
         )
     )
     state: dict[str, Any] = {"pipeline": pipeline, "model_version": None, "load_error": None}
+    worker = _alert_worker(settings, the_store)
 
     def warm_up() -> None:
         try:
@@ -480,9 +484,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(warm_up)
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                await run_in_threadpool(worker.stop)
             the_store.close()
 
     app = FastAPI(
@@ -494,6 +502,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = the_store
     app.state.pipeline_state = state
+    app.state.alert_worker = worker
 
     def service() -> NoticeService:
         if state["pipeline"] is None:
@@ -582,6 +591,10 @@ def create_app(
         413: {"model": ErrorBody},
         422: {"model": ErrorBody},
     }
+
+    from icp_notify.server.alerts_api import router as alerts_router
+
+    app.include_router(alerts_router, dependencies=[auth], responses=errors)
 
     # ------------------------------------------------------------------ health
 
@@ -874,7 +887,30 @@ def create_app(
         message = generic_message(await _payload(request), settings.generic_fields)
         return await _ingest_forwarded(message, _filing(filing, message), "generic", None)
 
+    # ------------------------------------------------------------------ web page
+
+    app.include_router(
+        ui_router(settings, the_store, service, lambda: getattr(state["pipeline"], "advisor", None))
+    )
+
     return app
+
+
+def _alert_worker(settings: Settings, store: NoticeStore) -> Any:
+    """With ``settings.alerts``: route new notices into the outbox and build the worker."""
+    if settings.alerts is None:
+        return None
+    from icp_notify.alerts.channels import build_senders
+    from icp_notify.alerts.config import load_config
+    from icp_notify.alerts.routing import Router
+    from icp_notify.alerts.worker import DeliveryWorker
+
+    config = load_config(settings.alerts)
+    senders = build_senders(config)  # fails at start-up when a secret is missing
+    store.alert_router = Router(config)
+    worker = DeliveryWorker(store, senders, config.delivery)
+    store.alert_listener = worker.wake  # deliver right after the commit, not at the next poll
+    return worker
 
 
 def _load_pipeline(spec: str | None) -> Analyzer:

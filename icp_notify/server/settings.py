@@ -97,6 +97,10 @@ class Settings(BaseModel):
         description="SQLite synchronous mode (FULL: a 2xx survives power loss)",
     )
     log_level: str = Field(default="info", description="log level of `icp-notify serve`")
+    alerts: Path | None = Field(
+        default=None,
+        description="alerts file (TOML): channels and routes; alerts are off without it",
+    )
     pipeline: str | None = Field(
         default=None,
         pattern=r"^[\w.]+:[\w.]+$",

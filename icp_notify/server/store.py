@@ -11,7 +11,7 @@ Examples
 >>> from icp_notify.models import Operation
 >>> store = SqliteStore(":memory:")
 >>> store.schema_version
-2
+3
 >>> op = Operation(kind="access_domain", submitted_at="2025-03-01T10:00:00", provider="腾讯云")
 >>> saved, created = store.add_operation("team-a", op)
 >>> created, store.add_operation("team-a", op)[1], len(store.list_operations("team-a"))
@@ -29,12 +29,14 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from icp_notify.errors import InputError
 from icp_notify.models import (
+    URGENCY_ORDER,
     Channel,
     Context,
     Operation,
@@ -43,6 +45,13 @@ from icp_notify.models import (
     Situation,
     Urgency,
     to_json_dict,
+)
+from icp_notify.server.outbox import (
+    AlertDraft,
+    AlertRouter,
+    AlertState,
+    ClaimedAlert,
+    StoredAlert,
 )
 from icp_notify.server.schemas import Source, StoredNotice, StoredOperation, utcnow
 
@@ -132,6 +141,22 @@ class NoticeQuery:
     until: dt.datetime | None = None
 
 
+@dataclass(frozen=True)
+class FilingSummary:
+    """One filing as the web page lists it.
+
+    ``worst_open`` is the most urgent urgency among the filing's open (not acknowledged)
+    notices, ``None`` when none is open.
+    """
+
+    filing: str
+    notices: int
+    open_notices: int
+    operations: int
+    worst_open: Urgency | None
+    last_at: dt.datetime | None
+
+
 MAX_ID = 2**63 - 1
 """The largest row id SQLite can store (a signed 64-bit ``INTEGER``); larger ids are 422."""
 
@@ -192,7 +217,15 @@ def decode_cursor(cursor: str) -> int:
 
 
 class NoticeStore(abc.ABC):
-    """The storage interface of the service (one implementation per database)."""
+    """The storage interface of the service (one implementation per database).
+
+    When :attr:`alert_router` is set, storing a new notice and replacing a report also write
+    the alerts the router decides, in the same transaction (the alert outbox).
+    """
+
+    alert_router: AlertRouter | None = None
+    alert_listener: Callable[[], None] | None = None
+    """Called after a transaction that enqueued alerts commits (wakes the delivery worker)."""
 
     @property
     @abc.abstractmethod
@@ -399,6 +432,45 @@ class NoticeStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def acknowledge(self, notice_id: int) -> dt.datetime | None:
+        """Mark a notice as acknowledged (no longer open); idempotent.
+
+        Parameters
+        ----------
+        notice_id : int
+            The notice id.
+
+        Returns
+        -------
+        datetime or None
+            When it was (first) acknowledged; ``None`` when there is no such notice.
+        """
+
+    @abc.abstractmethod
+    def acknowledged(self, filing: str) -> dict[int, dt.datetime]:
+        """The acknowledged notices of a filing and when each was acknowledged.
+
+        Parameters
+        ----------
+        filing : str
+            The filing.
+
+        Returns
+        -------
+        dict of int to datetime
+        """
+
+    @abc.abstractmethod
+    def filing_summaries(self) -> list[FilingSummary]:
+        """Every filing with a notice or an operation, with its counts and worst open urgency.
+
+        Returns
+        -------
+        list of FilingSummary
+            Most urgent open notice first, then the most recent activity first.
+        """
+
+    @abc.abstractmethod
     def count_notices(self) -> int:
         """How many notices are stored.
 
@@ -419,6 +491,92 @@ class NoticeStore(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release the store's resources."""
+
+    # ------------------------------------------------------------------ alert outbox
+
+    @abc.abstractmethod
+    def claim_alerts(self, now: dt.datetime, *, limit: int = 20) -> list[ClaimedAlert]:
+        """Mark up to ``limit`` due alerts (``pending``/``retry``, due by ``now``) ``sending``.
+
+        Each claim counts as a try (``attempts`` + 1).
+
+        Parameters
+        ----------
+        now : datetime
+            The current time (aware).
+        limit : int, default 20
+            At most this many.
+
+        Returns
+        -------
+        list of ClaimedAlert
+            Oldest due first.
+        """
+
+    @abc.abstractmethod
+    def record_attempt(
+        self,
+        alert_id: int,
+        state: AlertState,
+        *,
+        status: int | None,
+        error: str | None,
+        next_at: dt.datetime | None = None,
+    ) -> None:
+        """Record the outcome of a try: ``delivered``, ``retry`` (due at ``next_at``) or ``dead``.
+
+        Parameters
+        ----------
+        alert_id : int
+            The alert.
+        state : {"delivered", "retry", "dead"}
+            Its new state.
+        status : int or None
+            The HTTP status / SMTP code.
+        error : str or None
+            What went wrong.
+        next_at : datetime, optional
+            When to try again (``retry``).
+        """
+
+    @abc.abstractmethod
+    def requeue_interrupted(self) -> int:
+        """Put alerts left ``sending`` by a crash back to ``retry``, due now; return how many.
+
+        Returns
+        -------
+        int
+        """
+
+    @abc.abstractmethod
+    def list_alerts(
+        self,
+        *,
+        state: AlertState | None = None,
+        filing: str | None = None,
+        notice_id: int | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[StoredAlert], str | None]:
+        """Alerts, newest first, and the cursor of the next page.
+
+        Parameters
+        ----------
+        state : str, optional
+            Only this state.
+        filing : str, optional
+            Only this filing.
+        notice_id : int, optional
+            Only this notice's alerts.
+        limit : int, default 50
+            Page size.
+        cursor : str, optional
+            From the previous page.
+
+        Returns
+        -------
+        tuple of (list of StoredAlert, str or None)
+        """
 
 
 # Ordered migration steps: version → statements. Append new steps; never edit old ones.
@@ -471,6 +629,37 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX notices_situation ON notices (situation, id)",
             "CREATE INDEX notices_urgency ON notices (urgency, id)",
             "CREATE INDEX signatures_seen ON signatures (seen_ts)",
+        ),
+    ),
+    (
+        3,
+        (
+            # when an operator acknowledged the notice on the web page (NULL: still open)
+            "ALTER TABLE notices ADD COLUMN acked_at TEXT",
+            # the alert outbox (icp_notify.server.outbox): written in the notice's transaction
+            """CREATE TABLE alerts (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                notice_id INTEGER NOT NULL REFERENCES notices (id),
+                filing TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                event TEXT NOT NULL,
+                idempotency_key TEXT NOT NULL UNIQUE,
+                state TEXT NOT NULL,
+                urgency TEXT NOT NULL,
+                lang TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_ts REAL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                delivered_at TEXT,
+                last_status INTEGER,
+                last_error TEXT,
+                report_json TEXT NOT NULL,
+                change_json TEXT,
+                UNIQUE (notice_id, channel, event)
+            )""",
+            "CREATE INDEX alerts_due ON alerts (state, next_ts)",
+            "CREATE INDEX alerts_filing ON alerts (filing, id)",
         ),
     ),
 )
@@ -670,6 +859,9 @@ class SqliteStore(NoticeStore):
         now = utcnow()
         at = new.received_at or now
         cls = report.classification
+        router = self.alert_router
+        drafts = router.for_notice(new.filing, report, now) if router is not None else []
+        enqueued = False
         with self._write() as conn:
             if signature is not None:
                 seen = conn.execute(
@@ -711,6 +903,8 @@ class SqliteStore(NoticeStore):
                 row = conn.execute(
                     f"SELECT {_COLUMNS} FROM notices WHERE id = ?", (cur.lastrowid,)
                 ).fetchone()
+                self._enqueue(conn, row["id"], new.filing, drafts, now)
+                enqueued = bool(drafts)
             if signature is not None:
                 conn.execute(
                     "INSERT INTO signatures (timestamp_ms, sign, seen_ts, notice_id)"
@@ -718,6 +912,8 @@ class SqliteStore(NoticeStore):
                     (*signature, now.timestamp(), row["id"]),
                 )
                 self._prune(conn, now)
+        if enqueued and self.alert_listener is not None:
+            self.alert_listener()
         return self._row_to_notice(row), created
 
     def _prune(self, conn: sqlite3.Connection, now: dt.datetime) -> None:
@@ -807,9 +1003,19 @@ class SqliteStore(NoticeStore):
         return self._context(notice.filing, notices, before_id=notice.id)
 
     def update_report(self, notice_id: int, report: Report) -> None:
-        """Replace a notice's report and the columns derived from it."""
+        """Replace a notice's report and the columns derived from it.
+
+        This is the one place stored reports change (``icp-notify reclassify``, re-explaining a
+        filing's notices after an operation): with an :attr:`alert_router`, a change that the
+        router calls an escalation enqueues a follow-up alert in the same transaction.
+        """
         cls = report.classification
+        now = utcnow()
+        drafts: list[AlertDraft] = []
         with self._write() as conn:
+            before = conn.execute(
+                "SELECT filing, report_json FROM notices WHERE id = ?", (notice_id,)
+            ).fetchone()
             conn.execute(
                 "UPDATE notices SET notice_text = ?, situation = ?, kind = ?, urgency = ?,"
                 " model_version = ?, report_json = ? WHERE id = ?",
@@ -823,10 +1029,235 @@ class SqliteStore(NoticeStore):
                     notice_id,
                 ),
             )
+            router = self.alert_router
+            if router is not None and before is not None:
+                old = Report.model_validate_json(before["report_json"])
+                drafts = router.for_change(before["filing"], old, report, now)
+                self._enqueue(conn, notice_id, before["filing"], drafts, now)
+        if drafts and self.alert_listener is not None:
+            self.alert_listener()
+
+    def acknowledge(self, notice_id: int) -> dt.datetime | None:
+        """Set ``acked_at`` unless already set; the acknowledgement time, ``None`` if no notice."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE notices SET acked_at = ? WHERE id = ? AND acked_at IS NULL",
+                (_iso(utcnow()), notice_id),
+            )
+            row = conn.execute("SELECT acked_at FROM notices WHERE id = ?", (notice_id,)).fetchone()
+        return None if row is None else dt.datetime.fromisoformat(row[0])
+
+    def acknowledged(self, filing: str) -> dict[int, dt.datetime]:
+        """The filing's acknowledged notices: id → acknowledgement time."""
+        rows = self._read(
+            "SELECT id, acked_at FROM notices WHERE filing = ? AND acked_at IS NOT NULL",
+            (filing,),
+        )
+        return {r["id"]: dt.datetime.fromisoformat(r["acked_at"]) for r in rows}
+
+    def filing_summaries(self) -> list[FilingSummary]:
+        """Every filing, most urgent open notice first (see :class:`NoticeStore`)."""
+        rank = {u: i for i, u in enumerate(URGENCY_ORDER)}
+        notices = self._read(
+            "SELECT filing, urgency, COUNT(*) AS n, SUM(acked_at IS NULL) AS open_n,"
+            " MAX(at_ts) AS last_ts FROM notices GROUP BY filing, urgency"
+        )
+        ops = self._read(
+            "SELECT filing, COUNT(*) AS n, MAX(submitted_ts) AS last_ts FROM operations"
+            " GROUP BY filing"
+        )
+        # filing -> [notices, open notices, operations, worst open urgency, last activity]
+        acc: dict[str, tuple[int, int, int, Urgency | None, float]] = {}
+        for r in notices:
+            n, open_n, n_ops, worst, last = acc.get(r["filing"], (0, 0, 0, None, 0.0))
+            urgency = Urgency(r["urgency"])
+            if r["open_n"] and (worst is None or rank[urgency] < rank[worst]):
+                worst = urgency
+            acc[r["filing"]] = (
+                n + int(r["n"]),
+                open_n + int(r["open_n"]),
+                n_ops,
+                worst,
+                max(last, float(r["last_ts"])),
+            )
+        for r in ops:
+            n, open_n, _, worst, last = acc.get(r["filing"], (0, 0, 0, None, 0.0))
+            acc[r["filing"]] = (n, open_n, int(r["n"]), worst, max(last, float(r["last_ts"])))
+        out = [
+            FilingSummary(
+                filing=filing,
+                notices=n,
+                open_notices=open_n,
+                operations=n_ops,
+                worst_open=worst,
+                last_at=dt.datetime.fromtimestamp(last, dt.UTC) if last else None,
+            )
+            for filing, (n, open_n, n_ops, worst, last) in acc.items()
+        ]
+        out.sort(key=lambda s: -(s.last_at.timestamp() if s.last_at else 0.0))
+        out.sort(key=lambda s: rank[s.worst_open] if s.worst_open else len(rank))
+        return out
 
     def count_notices(self) -> int:
         """How many notices are stored."""
         return int(self._read("SELECT COUNT(*) FROM notices")[0][0])
+
+    # ------------------------------------------------------------------ alert outbox
+
+    @staticmethod
+    def _enqueue(
+        conn: sqlite3.Connection,
+        notice_id: int,
+        filing: str,
+        drafts: list[AlertDraft],
+        now: dt.datetime,
+    ) -> None:
+        """Insert the drafts as ``pending`` alerts (a repeated notice/channel/event is skipped)."""
+        for d in drafts:
+            due = d.not_before if d.not_before is not None and d.not_before > now else now
+            conn.execute(
+                "INSERT OR IGNORE INTO alerts (notice_id, filing, channel, event, idempotency_key,"
+                " state, urgency, lang, attempts, next_ts, created_at, updated_at, report_json,"
+                " change_json) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, 0, ?, ?, ?, ?, ?)",
+                (
+                    notice_id,
+                    filing,
+                    d.channel,
+                    d.event,
+                    "icpn-" + uuid.uuid4().hex,
+                    d.urgency.value,
+                    d.lang,
+                    due.timestamp(),
+                    _iso(now),
+                    _iso(now),
+                    d.report_json,
+                    d.change_json,
+                ),
+            )
+
+    @staticmethod
+    def _row_to_alert(row: sqlite3.Row) -> StoredAlert:
+        next_ts = row["next_ts"]
+        return StoredAlert(
+            id=row["id"],
+            notice_id=row["notice_id"],
+            filing=row["filing"],
+            channel=row["channel"],
+            event=row["event"],
+            idempotency_key=row["idempotency_key"],
+            state=row["state"],
+            urgency=Urgency(row["urgency"]),
+            lang=row["lang"],
+            attempts=row["attempts"],
+            next_attempt_at=(
+                dt.datetime.fromtimestamp(next_ts, dt.UTC)
+                if next_ts is not None and row["state"] in ("pending", "retry")
+                else None
+            ),
+            created_at=dt.datetime.fromisoformat(row["created_at"]),
+            updated_at=dt.datetime.fromisoformat(row["updated_at"]),
+            delivered_at=(
+                dt.datetime.fromisoformat(row["delivered_at"]) if row["delivered_at"] else None
+            ),
+            last_status=row["last_status"],
+            last_error=row["last_error"],
+        )
+
+    def claim_alerts(self, now: dt.datetime, *, limit: int = 20) -> list[ClaimedAlert]:
+        """Mark due alerts ``sending`` (one try each) and return them, oldest due first."""
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT * FROM alerts WHERE state IN ('pending', 'retry') AND next_ts <= ?"
+                " ORDER BY next_ts, id LIMIT ?",
+                (now.timestamp(), limit),
+            ).fetchall()
+            claimed = []
+            for row in rows:
+                conn.execute(
+                    "UPDATE alerts SET state = 'sending', attempts = attempts + 1,"
+                    " updated_at = ? WHERE id = ?",
+                    (_iso(now), row["id"]),
+                )
+                fresh = conn.execute("SELECT * FROM alerts WHERE id = ?", (row["id"],)).fetchone()
+                claimed.append(
+                    ClaimedAlert(
+                        alert=self._row_to_alert(fresh),
+                        report_json=row["report_json"],
+                        change_json=row["change_json"],
+                    )
+                )
+        return claimed
+
+    def record_attempt(
+        self,
+        alert_id: int,
+        state: AlertState,
+        *,
+        status: int | None,
+        error: str | None,
+        next_at: dt.datetime | None = None,
+    ) -> None:
+        """Record a try's outcome (see :class:`NoticeStore`)."""
+        if state not in ("delivered", "retry", "dead"):
+            raise ValueError(f"not an outcome state: {state}")
+        now = utcnow()
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE alerts SET state = ?, last_status = ?, last_error = ?, next_ts = ?,"
+                " updated_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ?"
+                " ELSE delivered_at END WHERE id = ?",
+                (
+                    state,
+                    status,
+                    error,
+                    next_at.timestamp() if next_at is not None else None,
+                    _iso(now),
+                    state,
+                    _iso(now),
+                    alert_id,
+                ),
+            )
+
+    def requeue_interrupted(self) -> int:
+        """Alerts left ``sending`` (the process died mid-delivery) go back to ``retry``, due now."""
+        now = utcnow()
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE alerts SET state = 'retry', next_ts = ?, updated_at = ?,"
+                " last_error = COALESCE(last_error, 'interrupted (service restarted)')"
+                " WHERE state = 'sending'",
+                (now.timestamp(), _iso(now)),
+            )
+            return cur.rowcount
+
+    def list_alerts(
+        self,
+        *,
+        state: AlertState | None = None,
+        filing: str | None = None,
+        notice_id: int | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[StoredAlert], str | None]:
+        """Alerts, newest first, and the next page's cursor."""
+        where: list[str] = []
+        params: list[object] = []
+        for column, value in (("state", state), ("filing", filing), ("notice_id", notice_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if cursor is not None:
+            where.append("id < ?")
+            params.append(decode_cursor(cursor))
+        sql = "SELECT * FROM alerts"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit + 1)
+        rows = self._read(sql, tuple(params))
+        items = [self._row_to_alert(r) for r in rows[:limit]]
+        next_cursor = encode_cursor(items[-1].id) if len(rows) > limit and items else None
+        return items, next_cursor
 
     # ------------------------------------------------------------------ operations
 
