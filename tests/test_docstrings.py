@@ -25,6 +25,7 @@ not library API.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,12 +131,20 @@ def module_name(path: Path) -> str | None:
     return ".".join(parts)
 
 
-def trees() -> Iterator[tuple[str, ast.Module]]:
-    """Every public module of the package, parsed."""
+@functools.cache
+def _parsed() -> tuple[tuple[str, ast.Module], ...]:
+    """Every public module of the package, parsed once per test session (read-only)."""
+    out = []
     for path in sorted(PACKAGE.rglob("*.py")):
         name = module_name(path)
         if name is not None:
-            yield name, ast.parse(path.read_text(encoding="utf-8"))
+            out.append((name, ast.parse(path.read_text(encoding="utf-8"))))
+    return tuple(out)
+
+
+def trees() -> Iterator[tuple[str, ast.Module]]:
+    """Every public module of the package, parsed."""
+    yield from _parsed()
 
 
 def class_methods() -> dict[str, dict[str, str]]:

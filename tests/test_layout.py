@@ -12,6 +12,7 @@ Nothing is imported: the source is parsed, so the checks are fast and see every 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,7 +109,7 @@ def import_graph(*, deferred: bool = False) -> dict[str, set[str]]:
     mods = modules()
     graph: dict[str, set[str]] = {m: set() for m in mods}
     for module, path in mods.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = _tree(path)
         nodes = (
             [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
             if deferred
@@ -160,12 +161,17 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return sorted(found)
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def private_imports() -> dict[tuple[str, str, str], str]:
     """(importing module, imported module, private name) → ``file:line``, anywhere in a module."""
     out = {}
     mods = modules()
     for module, path in mods.items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_tree(path)):
             if not isinstance(node, ast.ImportFrom):
                 continue
             target = resolve(module, path, node)
