@@ -120,6 +120,7 @@ __all__ = [
     "MIN_AGE",
     "PAIR_WINDOW",
     "RECENT_WINDOW",
+    "THREAT_WINDOW",
     "ContextVerdict",
     "NoticeAttribution",
     "OperationTrace",
@@ -145,6 +146,9 @@ CANCEL_WINDOW = dt.timedelta(days=120)
 
 PAIR_WINDOW = dt.timedelta(days=1)
 """Rule 3: a provider's explicit notice and MIIT's notice of the same approval come this close."""
+
+THREAT_WINDOW = dt.timedelta(days=60)
+"""A provider's 整改 request (核查未通过…逾期将取消接入) can end in its cancellation this long after."""
 
 MAX_OPERATIONS = 1000
 """More operations in one context raise :class:`~icp_notify.errors.InputError` (``too_many``)."""
@@ -177,9 +181,6 @@ _APPROVALS: dict[Kind, Situation] = {
     Kind.PROVIDER_ACCESS_DOMAIN: Situation.ACCESS_DOMAIN,
     Kind.PROVIDER_ACCESS_CANCELLED: Situation.ACCESS_CANCELLED,
 }
-_DECIDING_RULES = frozenset(
-    {"same_approval", "recent_operations", "confirmed_move", "completed_move", "late_cancellation"}
-)
 TIME_ZONE = "Asia/Shanghai"
 
 
@@ -389,12 +390,14 @@ def prior_kind(prior: PriorNotice, rules: RuleSet | None = None) -> Kind | None:
     >>> prior_kind(PriorNotice(text="【某云】您的接入备案已审核通过。", received_at="2025-01-02T10:00:00"))
     <Kind.PROVIDER_ACCESS_DOMAIN: 'provider_access_domain'>
     """
-    if rules is None:
+    from icp_notify.rules import default_rules
+
+    if rules is None or rules is default_rules():
         return _default_prior_kind(prior.text, prior.channel, prior.sender)
     return _prior_kind(prior.text, prior.channel, prior.sender, rules)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16384)
 def _default_prior_kind(text: str, channel: Channel, sender: str | None) -> Kind | None:
     """:func:`prior_kind` with the shipped rules, memoised (a pure function of its arguments)."""
     return _prior_kind(text, channel, sender, None)
@@ -517,6 +520,22 @@ class _Move:
     cancelled_by: str | None = None
 
 
+_CANCEL_RULE = {
+    "confirmation": "confirmed_move",
+    "generic": "completed_move",
+    "threat": "rectification",
+    "settled": "late_cancellation",
+    "explicit": "narrowed",
+}
+
+
+def _open(m: _Move, t: dt.datetime) -> bool:
+    """Whether a cancellation can still come from ``m`` at ``t``."""
+    if m.cancelled_by is not None or m.completed_at > t:
+        return False
+    return m.via != "threat" or m.completed_at >= t - THREAT_WINDOW
+
+
 @dataclass(frozen=True)
 class _Approval:
     id: str
@@ -578,11 +597,7 @@ class _Replay:
         valid = [o for o in self.ops if o.index not in used and o.at <= t - MIN_AGE]
         recent = [o for o in valid if o.at >= t - RECENT_WINDOW]
         stale = [o for o in valid if t - LATE_WINDOW <= o.at < t - RECENT_WINDOW]
-        due = [
-            m
-            for m in r.moves
-            if m.cancelled_by is None and t - CANCEL_WINDOW <= m.completed_at <= t
-        ]
+        due = [m for m in r.moves if _open(m, t) and m.completed_at >= t - CANCEL_WINDOW]
         approvals = [a for a in r.approvals if a.paired_by is None and t - PAIR_WINDOW <= a.at <= t]
 
         def record(reading: _Reading, situation: Situation | None) -> _Reading:
@@ -613,6 +628,7 @@ class _Replay:
             paired = tuple(replace(x, paired_by=nid) if x is a else x for x in r.approvals)
             reading = replace(record(r, a.situation), approvals=paired)
             out = [_Branch(a.situation, "same_approval", reading, approval=a)]
+            due = [m for m in due if m.completed_by != a.id]
             if due and a.situation is not Situation.ACCESS_CANCELLED:
                 out = [replace(out[0], rule="cancellation_due"), cancel(due[0], "cancellation_due")]
             return out
@@ -629,12 +645,10 @@ class _Replay:
             return out
         # Rule 6: a move whose cancellation has not come.
         if not stale:
-            open_moves = [m for m in r.moves if m.cancelled_by is None and m.via != "explicit"]
+            open_moves = [m for m in r.moves if _open(m, t) and m.via != "explicit"]
             settled = [o for o in valid if o.is_move and o.at < t - LATE_WINDOW]
             if open_moves:
-                m = open_moves[0]
-                rule = "confirmed_move" if m.via == "confirmation" else "completed_move"
-                return [cancel(m, rule)]
+                return [cancel(m, _CANCEL_RULE[m.via]) for m in open_moves]
             if settled:
                 o = settled[0]
                 move = _Move(o.index, o.at, o.id, "settled", cancelled_by=nid)
@@ -656,7 +670,7 @@ class _Replay:
         for o in stale:
             kinds.setdefault(o.kind, o)
         out = [use(o, "narrowed", weak=True) for o in kinds.values()]
-        open_any = [m for m in r.moves if m.cancelled_by is None]
+        open_any = [m for m in r.moves if _open(m, t)]
         if open_any:
             out.append(cancel(open_any[0], "narrowed", weak=True))
         elif any(o.is_move for o in valid):
@@ -673,6 +687,11 @@ class _Replay:
         if not out:
             out.append(_Branch(None, "unexplained", record(r, None), weak=True))
         return out
+
+    def threat(self, t: dt.datetime, nid: str) -> None:
+        """A provider's 整改 request: its cancellation may follow (within THREAT_WINDOW)."""
+        move = _Move(None, t, nid, "threat")
+        self.readings = [replace(r, moves=(*r.moves, move)) for r in self.readings]
 
     def _op(self, index: int | None) -> _OpInfo | None:
         return None if index is None else self.ops[index]
@@ -693,8 +712,43 @@ class _Replay:
         def clean(r: _Reading) -> bool:
             return all(a.paired_by is not None or a.at >= t - PAIR_WINDOW for a in r.approvals)
 
-        kept = [r for r in self.readings if clean(r)]
-        self.readings = kept or self.readings
+        kept = [r for r in self.readings if clean(r)] or self.readings
+        # parsimony: prefer the readings that leave the fewest operations past their review
+        # without an approval or a rejection
+        silent = [self._silent(r, t) for r in kept]
+        least = min(silent)
+        self.readings = [r for r, n in zip(kept, silent, strict=True) if n == least]
+
+    def _silent(self, r: _Reading, t: dt.datetime) -> int:
+        used = r.used_ops()
+        return sum(1 for o in self.ops if o.index not in used and o.at < t - RECENT_WINDOW)
+
+    def rejected(self, prior: PriorNotice, nid: str) -> str | None:
+        """A provider's 退回 notice: the operation in review it names (else the earliest) failed."""
+        t = prior.received_at
+        first: str | None = None
+        out = []
+        for r in self.readings:
+            used = r.used_ops()
+            pending = [
+                o
+                for o in self.ops
+                if o.index not in used and t - RECENT_WINDOW - PAIR_WINDOW <= o.at < t
+            ]
+            if not pending:
+                out.append(r)
+                continue
+            o = max(
+                pending,
+                key=lambda o: (
+                    2 * _mentions(prior.text, o.op.provider) + _mentions(prior.text, o.op.domain),
+                    -o.index,
+                ),
+            )
+            first = first or o.id
+            out.append(replace(r, used=(*r.used, (o.index, nid, "rejection"))))
+        self.readings = out
+        return first
 
     # ------------------------------------------------------------ explicit notices
 
@@ -717,7 +771,7 @@ class _Replay:
                     break
             reading = replace(r, generics=tuple(generics), approvals=(*r.approvals, approval))
             if situation is Situation.ACCESS_CANCELLED:
-                open_moves = [m for m in reading.moves if m.cancelled_by is None]
+                open_moves = [m for m in reading.moves if _open(m, t)]
                 if open_moves and approval.paired_by is None:
                     m = open_moves[0]
                     moves = tuple(
@@ -764,13 +818,18 @@ class _Replay:
         candidates = [
             o for o in self.ops if o.kind is situation and o.index not in used and o.at < t
         ]
-        named = [
-            o
-            for o in candidates
-            if _mentions(prior.text, o.op.domain) or _mentions(prior.text, o.op.provider)
-        ]
-        chosen = named or candidates
-        return chosen[0] if chosen else None
+        in_review = [o for o in candidates if o.at >= t - RECENT_WINDOW - PAIR_WINDOW]
+        candidates = in_review or candidates
+        if not candidates:
+            return None
+        # the provider named counts most, then the domain; ties: the earliest
+        return max(
+            candidates,
+            key=lambda o: (
+                2 * _mentions(prior.text, o.op.provider) + _mentions(prior.text, o.op.domain),
+                -o.index,
+            ),
+        )
 
 
 def _mentions(text: str, value: str | None) -> bool:
@@ -826,7 +885,12 @@ def _combine(
             cause = "cancellation"
             related = () if b.move.via == "settled" else (b.move.completed_by,)
             what = _describe_op(b.op) if b.op is not None else "a move"
-            if b.move.via == "settled":
+            if b.move.via == "threat":
+                detail = (
+                    f"the provider's cancellation after its 整改 request of"
+                    f" {_day(b.move.completed_at)} ({b.move.completed_by})"
+                )
+            elif b.move.via == "settled":
                 detail = f"the old provider's late cancellation after {what} (settled long ago)"
             else:
                 detail = (
@@ -903,6 +967,17 @@ def _step(replay: _Replay, nid: str, prior: PriorNotice, kind: Kind | None) -> N
     t = prior.received_at
     if kind is _GENERIC:
         return _combine(replay.generic(t, nid), nid, t, kind)
+    if kind is Kind.CHECK_REQUEST:
+        replay.threat(t, nid)
+    if kind is Kind.REJECTED:
+        rejected = replay.rejected(prior, nid)
+        if rejected is not None:
+            detail = f"decided by its own text; {rejected} was returned (退回)"
+            return NoticeAttribution(
+                id=nid, received_at=t, kind=kind, situation=Situation.OTHER,
+                candidates=(Situation.OTHER,), rule="text", cause="text",
+                operation=rejected, detail=detail,
+            )
     situation = _APPROVALS.get(kind) if kind is not None else None
     op = None
     if situation is not None:
