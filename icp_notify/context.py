@@ -120,6 +120,7 @@ __all__ = [
     "MIN_AGE",
     "PAIR_WINDOW",
     "RECENT_WINDOW",
+    "RECTIFY_DEADLINE",
     "THREAT_WINDOW",
     "ContextVerdict",
     "NoticeAttribution",
@@ -147,8 +148,11 @@ CANCEL_WINDOW = dt.timedelta(days=120)
 PAIR_WINDOW = dt.timedelta(days=1)
 """Rule 3: a provider's explicit notice and MIIT's notice of the same approval come this close."""
 
-THREAT_WINDOW = dt.timedelta(days=60)
+THREAT_WINDOW = dt.timedelta(days=30)
 """A provider's 整改 request (核查未通过…逾期将取消接入) can end in its cancellation this long after."""
+
+RECTIFY_DEADLINE = dt.timedelta(days=15)
+"""The usual deadline of a 整改 request; before it passes, its cancellation only narrows."""
 
 MAX_OPERATIONS = 1000
 """More operations in one context raise :class:`~icp_notify.errors.InputError` (``too_many``)."""
@@ -536,6 +540,13 @@ def _open(m: _Move, t: dt.datetime) -> bool:
     return m.via != "threat" or m.completed_at >= t - THREAT_WINDOW
 
 
+def _deciding(m: _Move, t: dt.datetime) -> bool:
+    """Whether an open cancellation of ``m`` may decide (rule 6) rather than only narrow."""
+    if m.via == "explicit":
+        return False
+    return m.via != "threat" or m.completed_at <= t - RECTIFY_DEADLINE
+
+
 @dataclass(frozen=True)
 class _Approval:
     id: str
@@ -645,7 +656,7 @@ class _Replay:
             return out
         # Rule 6: a move whose cancellation has not come.
         if not stale:
-            open_moves = [m for m in r.moves if _open(m, t) and m.via != "explicit"]
+            open_moves = [m for m in r.moves if _open(m, t) and _deciding(m, t)]
             settled = [o for o in valid if o.is_move and o.at < t - LATE_WINDOW]
             if open_moves:
                 return [cancel(m, _CANCEL_RULE[m.via]) for m in open_moves]

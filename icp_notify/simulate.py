@@ -5,8 +5,8 @@ Each simulated history is one filing over :data:`HISTORY_DAYS` days, with a fixe
 - it starts with a first filing at one provider (MIIT's first-filing notice, not generic);
 - operations follow at random (a gap of :data:`MEAN_GAP_DAYS` days on average): ``new_domain``,
   ``modify_domain``, ``access_domain`` as a move to another provider or as an added provider
-  (``keeps_previous_provider``), and provider-side events: a 整改 request, sometimes overdue,
-  after which the provider cancels its access;
+  (``keeps_previous_provider``), and provider-side events: a 整改 request (deadline 15 days),
+  half of them overdue, after which the provider cancels its access 15–30 days after the request;
 - each operation is approved after 1–20 days or rejected (退回: a provider notice, no generic
   notice); every approval emits MIIT's generic notice 0–7 h later and, with probability
   :data:`EXPLICIT_SHARE`, the provider's explicit notice 0–12 h after the approval (so before or
@@ -200,7 +200,7 @@ def _history(seed: int, index: int) -> _History:
         if event == "rectification":
             notice(_RECTIFY.format(provider=provider), day, None, "106900001234")
             if rng.random() < 0.5:
-                cancel = day + rng.uniform(7, 30)
+                cancel = day + rng.uniform(15, 30)  # after the 15-day deadline, within two weeks
                 generic(cancel, Situation.ACCESS_CANCELLED)
                 explicit("cancel", cancel, provider, domains[0])
             continue
