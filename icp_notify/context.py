@@ -571,6 +571,7 @@ class _Reading:
     moves: tuple[_Move, ...] = ()
     approvals: tuple[_Approval, ...] = ()
     generics: tuple[_Generic, ...] = ()
+    incomplete: str | None = None  # the first notice that shows an unrecorded operation
 
     def used_ops(self) -> set[int]:
         return {u[0] for u in self.used}
@@ -581,6 +582,7 @@ class _Reading:
             tuple((m.op, m.completed_at, m.via, m.cancelled_by is None) for m in self.moves),
             tuple((a.id, a.paired_by is None) for a in self.approvals),
             tuple((g.id, g.situation, g.paired) for g in self.generics),
+            self.incomplete,
         )
 
 
@@ -659,8 +661,10 @@ class _Replay:
             open_moves = [m for m in r.moves if _open(m, t) and _deciding(m, t)]
             settled = [o for o in valid if o.is_move and o.at < t - LATE_WINDOW]
             if open_moves:
-                return [cancel(m, _CANCEL_RULE[m.via]) for m in open_moves]
-            if settled:
+                weak = r.incomplete is not None
+                rules = {m: "narrowed" if weak else _CANCEL_RULE[m.via] for m in open_moves}
+                return [cancel(m, rules[m], weak=weak) for m in open_moves]
+            if settled and r.incomplete is None:
                 o = settled[0]
                 move = _Move(o.index, o.at, o.id, "settled", cancelled_by=nid)
                 reading = replace(
@@ -696,7 +700,8 @@ class _Replay:
                 )
             )
         if not out:
-            out.append(_Branch(None, "unexplained", record(r, None), weak=True))
+            reading = replace(r, incomplete=r.incomplete or nid)
+            out.append(_Branch(None, "unexplained", record(reading, None), weak=True))
         return out
 
     def threat(self, t: dt.datetime, nid: str) -> None:
@@ -801,9 +806,11 @@ class _Replay:
                 if op.is_move and not any(m.op == op.index for m in reading.moves):
                     move = _Move(op.index, t, nid, "confirmation")
                     reading = replace(reading, moves=(*reading.moves, move))
-            elif situation is Situation.ACCESS_DOMAIN:
-                move = _Move(None, t, nid, "explicit")
-                reading = replace(reading, moves=(*reading.moves, move))
+            else:
+                reading = replace(reading, incomplete=reading.incomplete or nid)
+                if situation is Situation.ACCESS_DOMAIN:
+                    move = _Move(None, t, nid, "explicit")
+                    reading = replace(reading, moves=(*reading.moves, move))
             out.append(reading)
         readings: dict[tuple[object, ...], _Reading] = {}
         for r in out:
