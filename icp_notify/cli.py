@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("evaluate", "evaluate the classifier on a labelled JSONL file"),
     "serve": ("serve", "run the HTTP service"),
     "reclassify": ("reclassify", "recompute stored classifications after a model update"),
+    "simulate": ("simulate", "score the context engine on simulated filing histories"),
 }
 
 

@@ -969,6 +969,8 @@ def _replay(
     context: Context,
     items: Sequence[tuple[str, PriorNotice]],
     rules: RuleSet | None,
+    *,
+    attribute: bool = True,
 ) -> tuple[_Replay, list[NoticeAttribution]]:
     ops = [_OpInfo(i, op) for i, op in enumerate(context.operations)]
     replay = _Replay(ops)
@@ -977,19 +979,24 @@ def _replay(
     for i in order:
         nid, prior = items[i]
         kind = prior_kind(prior, rules)
-        out.append(_step(replay, nid, prior, kind))
+        attr = _step(replay, nid, prior, kind, attribute=attribute)
+        if attr is not None:
+            out.append(attr)
     return replay, out
 
 
-def _step(replay: _Replay, nid: str, prior: PriorNotice, kind: Kind | None) -> NoticeAttribution:
+def _step(
+    replay: _Replay, nid: str, prior: PriorNotice, kind: Kind | None, *, attribute: bool = True
+) -> NoticeAttribution | None:
     t = prior.received_at
     if kind is _GENERIC:
-        return _combine(replay.generic(t, nid), nid, t, kind)
+        branches = replay.generic(t, nid)
+        return _combine(branches, nid, t, kind) if attribute else None
     if kind is Kind.CHECK_REQUEST:
         replay.threat(t, nid)
     if kind is Kind.REJECTED:
         rejected = replay.rejected(prior, nid)
-        if rejected is not None:
+        if rejected is not None and attribute:
             detail = f"decided by its own text; {rejected} was returned (退回)"
             return NoticeAttribution(
                 id=nid, received_at=t, kind=kind, situation=Situation.OTHER,
@@ -1000,6 +1007,8 @@ def _step(replay: _Replay, nid: str, prior: PriorNotice, kind: Kind | None) -> N
     op = None
     if situation is not None:
         op = replay.explicit(prior, situation, nid)
+    if not attribute:
+        return None
     text_situation = None
     if kind is not None:
         from icp_notify.models import KIND_SITUATION
@@ -1199,7 +1208,7 @@ def weigh(
         for i, p in enumerate(context.previous_notices)
         if p.received_at < when
     ]
-    replay, _ = _replay(context, items, rules)
+    replay, _ = _replay(context, items, rules, attribute=False)
     attr = _combine(replay.generic(when, "notice"), "notice", when, _GENERIC)
     return ContextVerdict(
         situation=attr.situation,

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from icp_notify.models import SHANGHAI, Context, Operation, PriorNotice, Situation
+from icp_notify.models import SHANGHAI, Context, Notice, Operation, PriorNotice, Situation
 
 __all__ = [
     "EXPLICIT_SHARE",
@@ -243,8 +243,9 @@ def _history(seed: int, index: int) -> _History:
     return h
 
 
-def _score(h: _History, p: float, counts: dict[str, int]) -> None:
+def _score(h: _History, p: float, counts: dict[str, int], parsed: dict[int, Notice]) -> None:
     from icp_notify.classifier import classify
+    from icp_notify.parse import parse
 
     recorded = tuple(op for op, draw in h.operations if draw < p)
     for i, (prior, truth) in enumerate(h.notices):
@@ -254,7 +255,9 @@ def _score(h: _History, p: float, counts: dict[str, int]) -> None:
         ops = tuple(op for op in recorded if op.submitted_at < when)
         before = tuple(n for n, _ in h.notices[:i])
         ctx = Context(operations=ops, previous_notices=before)
-        c = classify(prior.text, sender=prior.sender, received_at=when, context=ctx)
+        if i not in parsed:  # parsed once, classified at every p
+            parsed[i] = parse(prior.text, sender=prior.sender, received_at=when)
+        c = classify(parsed[i], context=ctx)
         if c.situation is not None:
             counts["right" if c.situation is truth else "wrong"] += 1
         else:
@@ -284,10 +287,11 @@ def simulate(
     """
     rows = []
     built = [_history(seed, i) for i in range(histories)]
+    parsed: list[dict[int, Notice]] = [{} for _ in built]
     for p in ps:
         counts = dict.fromkeys(("right", "amb_in", "wrong", "missing"), 0)
-        for h in built:
-            _score(h, p, counts)
+        for h, cache in zip(built, parsed, strict=True):
+            _score(h, p, counts, cache)
         rows.append(
             SimulationRow(p=p, histories=histories, generic=sum(counts.values()), **counts)
         )
