@@ -122,10 +122,12 @@ __all__ = [
     "RECENT_WINDOW",
     "RECTIFY_DEADLINE",
     "THREAT_WINDOW",
+    "ChainFacts",
     "ContextVerdict",
     "NoticeAttribution",
     "OperationTrace",
     "Timeline",
+    "chain_facts",
     "check_context",
     "explain_timeline",
     "is_generic",
@@ -293,8 +295,74 @@ class NoticeAttribution(BaseModel):
     rule: str
     cause: Literal["operation", "approval", "cancellation", "text", "nothing", "ambiguous"]
     operation: str | None = None
+    move: str | None = Field(
+        default=None, description="the access operation of the move whose cancellation is meant"
+    )
     related: tuple[str, ...] = ()
     detail: str = ""
+
+
+class ChainFacts(BaseModel):
+    """The chain behind a context decision, as the advice names it (``Evidence`` id ``chain``).
+
+    Attributes
+    ----------
+    rule : str
+        The context rule.
+    cause : str
+        As in :class:`NoticeAttribution`.
+    situation : Situation or None
+        The decided situation (``None``: ambiguous).
+    operation_kind : Situation or None
+        The kind of the operation concerned.
+    submitted_on : date or None
+        When that operation was submitted (Asia/Shanghai date).
+    provider, from_provider : str or None
+        Its provider and the provider it moved from.
+    completed_on : date or None
+        When the move (or the 整改 request, or the provider's notice) took effect.
+    move_kind_pending : bool
+        For ``cancellation_due``: a move's cancellation is still to come.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: str
+    cause: str
+    situation: Situation | None = None
+    operation_kind: Situation | None = None
+    submitted_on: dt.date | None = None
+    provider: str | None = None
+    from_provider: str | None = None
+    completed_on: dt.date | None = None
+    move_submitted_on: dt.date | None = None
+    move_provider: str | None = None
+
+
+def chain_facts(evidence: Sequence[Evidence]) -> ChainFacts | None:
+    """The :class:`ChainFacts` among a classification's evidence (``None`` when absent).
+
+    Parameters
+    ----------
+    evidence : sequence of Evidence
+        ``Classification.evidence``.
+
+    Returns
+    -------
+    ChainFacts or None
+
+    Examples
+    --------
+    >>> chain_facts(()) is None
+    True
+    """
+    for e in evidence:
+        if e.source == "context" and e.id == "chain":
+            try:
+                return ChainFacts.model_validate_json(e.detail)
+            except ValueError:
+                return None
+    return None
 
 
 class Timeline(BaseModel):
@@ -928,6 +996,7 @@ def _combine(
             rule=b.rule,
             cause=cause,
             operation=b.op.id if b.op is not None else None,
+            move=b.op.id if b.move is not None and b.op is not None else None,
             related=related,
             detail=detail,
         )
@@ -942,7 +1011,8 @@ def _combine(
     candidates = list(situations)
     if anything or len(candidates) < 2:
         candidates.extend(s for s in DEFAULT_ORDER if s not in candidates)
-    ops = [b.op.id for b in branches if b.op is not None]
+    ops = [b.op.id for b in branches if b.op is not None and b.move is None]
+    moved = [b.op.id for b in branches if b.op is not None and b.move is not None]
     if rule == "unexplained":
         detail, cause = "nothing in the context explains it", "nothing"
     else:
@@ -960,6 +1030,7 @@ def _combine(
         rule=rule,
         cause=cause,
         operation=ops[0] if ops else None,
+        move=moved[0] if moved else None,
         related=tuple(dict.fromkeys(b.move.completed_by for b in branches if b.move is not None)),
         detail=detail,
     )
@@ -1106,15 +1177,56 @@ def explain_timeline(
     return Timeline(operations=_traces(replay, context), notices=tuple(out))
 
 
+def _index(item_id: str) -> int:
+    return int(item_id.split("[")[1].rstrip("]"))
+
+
+def _facts(attr: NoticeAttribution, context: Context) -> ChainFacts | None:
+    if attr.rule in ("unexplained", "narrowed", "no_received_at", "not_generic"):
+        return None
+    op = context.operations[_index(attr.operation)] if attr.operation else None
+    mv = context.operations[_index(attr.move)] if attr.move else None
+    completed = None
+    for rid in attr.related:
+        if rid.startswith("previous_notices["):
+            completed = context.previous_notices[_index(rid)].received_at
+            break
+    return ChainFacts(
+        rule=attr.rule,
+        cause=attr.cause,
+        situation=attr.situation,
+        operation_kind=op.kind if op is not None else None,
+        submitted_on=_day_of(op.submitted_at) if op is not None else None,
+        provider=op.provider if op is not None else None,
+        from_provider=op.from_provider if op is not None else None,
+        completed_on=_day_of(completed) if completed is not None else None,
+        move_submitted_on=_day_of(mv.submitted_at) if mv is not None else None,
+        move_provider=mv.provider if mv is not None else None,
+    )
+
+
+def _day_of(value: dt.datetime) -> dt.date:
+    return value.astimezone(_SHANGHAI()).date()
+
+
 def _evidence(attr: NoticeAttribution, context: Context) -> tuple[Evidence, ...]:
     out = []
-    if attr.operation is not None:
-        i = int(attr.operation.split("[")[1].rstrip("]"))
-        op = context.operations[i]
+    facts = _facts(attr, context)
+    if facts is not None:
         out.append(
             Evidence(
                 source="context",
-                id=attr.operation,
+                id="chain",
+                detail=facts.model_dump_json(exclude_none=True),
+                situation=attr.situation,
+            )
+        )
+    for item in dict.fromkeys(x for x in (attr.operation, attr.move) if x is not None):
+        op = context.operations[_index(item)]
+        out.append(
+            Evidence(
+                source="context",
+                id=item,
                 detail=f"{attr.rule}: {attr.detail}",
                 situation=op.kind,
             )
