@@ -150,8 +150,9 @@ CANCEL_WINDOW = dt.timedelta(days=120)
 PAIR_WINDOW = dt.timedelta(days=1)
 """Rule 3: a provider's explicit notice and MIIT's notice of the same approval come this close."""
 
-THREAT_WINDOW = dt.timedelta(days=30)
-"""A provider's 整改 request (核查未通过…逾期将取消接入) can end in its cancellation this long after."""
+THREAT_WINDOW = dt.timedelta(days=30, hours=7)
+"""A provider's 整改 request (核查未通过…逾期将取消接入) can end in its cancellation within 30 days
+(MIIT's notice of it within 7 more hours)."""
 
 RECTIFY_DEADLINE = dt.timedelta(days=15)
 """The usual deadline of a 整改 request; before it passes, its cancellation only narrows."""
