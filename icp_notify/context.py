@@ -66,9 +66,11 @@ provider added, the first kept) or its ``provider`` equals its ``from_provider``
 is counted once per move: after a generic notice was read as the old provider's cancellation,
 the move is closed.
 
-Bad input raises :class:`~icp_notify.errors.InputError` (:func:`check_context`): operations not
-in submission order, the same operation twice, more than :data:`MAX_OPERATIONS` operations or
-:data:`MAX_NOTICES` earlier notices. Times without a zone are read as Asia/Shanghai (UTC+8).
+Bad input raises :class:`~icp_notify.errors.InputError` (:func:`check_context`): the same
+operation twice, more than :data:`MAX_OPERATIONS` operations or :data:`MAX_NOTICES` earlier
+notices; an unknown operation kind is refused when the context is validated. Operations may be
+listed in any order (the replay orders them by time). Times without a zone are read as
+Asia/Shanghai (UTC+8), and :class:`Timeline` says so (``time_zone``).
 
 Examples
 --------
@@ -501,22 +503,23 @@ def check_context(context: Context, *, where: str = "context") -> None:
     where : str, default "context"
         Prefix of the field named in the error.
 
+    Operations may be listed in any order (the replay orders them by ``submitted_at``; their
+    ids stay their positions in the list).
+
     Raises
     ------
     InputError
         ``too_many`` past :data:`MAX_OPERATIONS` operations or :data:`MAX_NOTICES` notices;
-        ``out_of_order`` when operations are not listed oldest submission first;
         ``duplicate`` when the same operation is listed twice.
 
     Examples
     --------
     >>> from icp_notify.models import Context
-    >>> check_context(Context.model_validate({"operations": [
-    ...     {"kind": "new_domain", "submitted_at": "2025-03-04T10:00:00"},
-    ...     {"kind": "new_domain", "submitted_at": "2025-03-01T10:00:00"}]}))
+    >>> op = {"kind": "new_domain", "submitted_at": "2025-03-04T10:00:00", "domain": "a.cn"}
+    >>> check_context(Context.model_validate({"operations": [op, op]}))
     Traceback (most recent call last):
     ...
-    icp_notify.errors.InputError: context.operations[1]: submitted 2025-03-01T10:00:00+08:00, before operations[0] (2025-03-04T10:00:00+08:00) (code: out_of_order). Hint: list operations oldest submission first
+    icp_notify.errors.InputError: context.operations[1]: the same operation as operations[0] (new_domain submitted 2025-03-04T10:00:00+08:00) (code: duplicate). Hint: list each submitted operation once
     """
     ops = context.operations
     if len(ops) > MAX_OPERATIONS:
@@ -535,14 +538,6 @@ def check_context(context: Context, *, where: str = "context") -> None:
         )
     seen: dict[tuple[object, ...], int] = {}
     for i, op in enumerate(ops):
-        if i and op.submitted_at < ops[i - 1].submitted_at:
-            raise InputError(
-                "out_of_order",
-                f"submitted {op.submitted_at.isoformat()}, before operations[{i - 1}]"
-                f" ({ops[i - 1].submitted_at.isoformat()})",
-                where=f"{where}.operations[{i}]",
-                hint="list operations oldest submission first",
-            )
         key = (op.kind, op.submitted_at, op.domain, op.provider, op.from_provider)
         if key in seen:
             raise InputError(
@@ -668,15 +663,18 @@ class _Branch:
 
 @dataclass
 class _Replay:
-    ops: list[_OpInfo]
+    ops: list[_OpInfo]  # by index (the position in Context.operations)
     readings: list[_Reading] = field(default_factory=lambda: [_Reading()])
-    traces: dict[int, dict[str, object]] = field(default_factory=dict)
+    order: list[_OpInfo] = field(default_factory=list)  # by submission time
+
+    def __post_init__(self) -> None:
+        self.order = sorted(self.ops, key=lambda o: (o.at, o.index))
 
     # ------------------------------------------------------------ one generic notice
 
     def _branches(self, r: _Reading, t: dt.datetime, nid: str) -> list[_Branch]:
         used = r.used_ops()
-        valid = [o for o in self.ops if o.index not in used and o.at <= t - MIN_AGE]
+        valid = [o for o in self.order if o.index not in used and o.at <= t - MIN_AGE]
         recent = [o for o in valid if o.at >= t - RECENT_WINDOW]
         stale = [o for o in valid if t - LATE_WINDOW <= o.at < t - RECENT_WINDOW]
         due = [m for m in r.moves if _open(m, t) and m.completed_at >= t - CANCEL_WINDOW]
@@ -806,7 +804,7 @@ class _Replay:
 
     def _silent(self, r: _Reading, t: dt.datetime) -> int:
         used = r.used_ops()
-        return sum(1 for o in self.ops if o.index not in used and o.at < t - RECENT_WINDOW)
+        return sum(1 for o in self.order if o.index not in used and o.at < t - RECENT_WINDOW)
 
     def rejected(self, prior: PriorNotice, nid: str) -> str | None:
         """A provider's 退回 notice: the operation in review it names (else the earliest) failed."""
@@ -817,7 +815,7 @@ class _Replay:
             used = r.used_ops()
             pending = [
                 o
-                for o in self.ops
+                for o in self.order
                 if o.index not in used and t - RECENT_WINDOW - PAIR_WINDOW <= o.at < t
             ]
             if not pending:
@@ -903,7 +901,7 @@ class _Replay:
                 return by_generic[0]
         used = r.used_ops()
         candidates = [
-            o for o in self.ops if o.kind is situation and o.index not in used and o.at < t
+            o for o in self.order if o.kind is situation and o.index not in used and o.at < t
         ]
         in_review = [o for o in candidates if o.at >= t - RECENT_WINDOW - PAIR_WINDOW]
         candidates = in_review or candidates
@@ -1212,16 +1210,6 @@ def _day_of(value: dt.datetime) -> dt.date:
 
 def _evidence(attr: NoticeAttribution, context: Context) -> tuple[Evidence, ...]:
     out = []
-    facts = _facts(attr, context)
-    if facts is not None:
-        out.append(
-            Evidence(
-                source="context",
-                id="chain",
-                detail=facts.model_dump_json(exclude_none=True),
-                situation=attr.situation,
-            )
-        )
     for item in dict.fromkeys(x for x in (attr.operation, attr.move) if x is not None):
         op = context.operations[_index(item)]
         out.append(
@@ -1242,6 +1230,16 @@ def _evidence(attr: NoticeAttribution, context: Context) -> tuple[Evidence, ...]
                     situation=attr.situation,
                 )
             )
+    facts = _facts(attr, context)
+    if facts is not None:
+        out.append(
+            Evidence(
+                source="context",
+                id="chain",
+                detail=facts.model_dump_json(exclude_none=True),
+                situation=attr.situation,
+            )
+        )
     return tuple(out)
 
 

@@ -191,12 +191,13 @@ def test_the_advice_names_the_chain_in_both_languages() -> None:
 # ----------------------------------------------------------------- bad input
 
 
-def test_operations_out_of_order_are_refused() -> None:
-    ctx = _ctx([{**MOVE, "submitted_at": "2025-05-01T10:00:00"}, MOVE])
-    with pytest.raises(InputError) as err:
-        weigh(_generic("2025-06-02T09:00:00"), ctx)
-    assert err.value.code == "out_of_order"
-    assert err.value.where == "context.operations[1]"
+def test_operations_in_any_order_are_replayed_in_time_order() -> None:
+    later = {"kind": "new_domain", "submitted_at": "2025-05-01T10:00:00", "domain": "x.cn"}
+    v = weigh(_generic("2025-05-08T09:00:00"), _ctx([later, MOVE]))
+    assert (v.situation, v.rule) == (S.NEW_DOMAIN, "recent_operations")
+    assert v.chain is not None and v.chain.operation == "operations[0]"
+    tl = explain_timeline(_ctx([later, MOVE]))
+    assert [o.id for o in tl.operations] == ["operations[0]", "operations[1]"]
 
 
 def test_duplicate_operations_are_refused() -> None:
