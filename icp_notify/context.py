@@ -711,6 +711,12 @@ class _Replay:
             due = [m for m in due if m.completed_by != a.id]
             if due and a.situation is not Situation.ACCESS_CANCELLED:
                 out = [replace(out[0], rule="cancellation_due"), cancel(due[0], "cancellation_due")]
+            # another pending operation may have been approved at the same time
+            others: dict[Situation, _OpInfo] = {}
+            for o in recent:
+                if o.kind is not a.situation:
+                    others.setdefault(o.kind, o)
+            out.extend(use(o, "narrowed") for o in others.values())
             return out
         # Rule 4 (and 5): recent operations.
         if recent:
