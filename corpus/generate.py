@@ -1771,7 +1771,9 @@ def c_completed_move(rng: R, t: dt.datetime) -> tuple[dict[str, Any], str | None
     a = rng.uniform(25, 200)
     explained = a - rng.uniform(2, 19)
     frm = other_provider(rng, new).name if rng.random() < 0.3 else None
-    ops = [op("access_domain", ago(t, a), rng, provider=new.name, from_provider=frm, domain_name=dom)]
+    ops = [
+        op("access_domain", ago(t, a), rng, provider=new.name, from_provider=frm, domain_name=dom)
+    ]
     prev = [prior_generic(rng, ago(t, explained))]
     if rng.random() < 0.3:  # the new provider's own notice a few hours after MIIT's
         prev.append(
@@ -1809,9 +1811,7 @@ def c_settled_move(rng: R, t: dt.datetime) -> tuple[dict[str, Any], str | None, 
     )
 
 
-def c_cancellation_due(
-    rng: R, t: dt.datetime
-) -> tuple[dict[str, Any], str | None, list[str], str]:
+def c_cancellation_due(rng: R, t: dt.datetime) -> tuple[dict[str, Any], str | None, list[str], str]:
     """Family 3 (issue 10): a recent move not yet cancelled and a pending operation."""
     new = pick(rng, PROVIDERS)
     dom = domain(rng)

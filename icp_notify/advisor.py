@@ -898,7 +898,20 @@ class Advisor:
         def day(value: dt.date | None) -> str:
             if value is None:
                 return "?"
-            mon = ("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec").split()[value.month - 1]
+            mon = [
+                "Jan",
+                "Feb",
+                "Mar",
+                "Apr",
+                "May",
+                "Jun",
+                "Jul",
+                "Aug",
+                "Sep",
+                "Oct",
+                "Nov",
+                "Dec",
+            ][value.month - 1]
             return texts.date_format.format(y=value.year, m=value.month, d=value.day, mon=mon)
 
         kind = facts.operation_kind or facts.situation
@@ -912,7 +925,9 @@ class Advisor:
         }
         return template.format_map(values)
 
-    def _with_chain(self, classification: Classification, lang: Literal["zh", "en"], why: str) -> str:
+    def _with_chain(
+        self, classification: Classification, lang: Literal["zh", "en"], why: str
+    ) -> str:
         if not classification.evidence:
             return why
         sentence = self.chain_sentence(classification, lang)

@@ -387,7 +387,7 @@ class Timeline(BaseModel):
     operations: tuple[OperationTrace, ...] = ()
     notices: tuple[NoticeAttribution, ...] = ()
 
-    def notice(self, id: str) -> NoticeAttribution | None:  # noqa: A002
+    def notice(self, id: str) -> NoticeAttribution | None:
         """The attribution of the notice ``id`` (``None`` when absent).
 
         Parameters
@@ -575,7 +575,9 @@ class _OpInfo:
         return (
             self.op.kind is Situation.ACCESS_DOMAIN
             and not self.op.keeps_previous_provider
-            and not (self.op.from_provider is not None and self.op.from_provider == self.op.provider)
+            and not (
+                self.op.from_provider is not None and self.op.from_provider == self.op.provider
+            )
         )
 
 
@@ -875,7 +877,9 @@ class _Replay:
                     confirmed = op.id
                 already = [u for u in reading.used if u[0] == op.index]
                 if not already:
-                    reading = replace(reading, used=(*reading.used, (op.index, nid, "confirmation")))
+                    reading = replace(
+                        reading, used=(*reading.used, (op.index, nid, "confirmation"))
+                    )
                 if op.is_move and not any(m.op == op.index for m in reading.moves):
                     move = _Move(op.index, t, nid, "confirmation")
                     reading = replace(reading, moves=(*reading.moves, move))
@@ -894,9 +898,7 @@ class _Replay:
     def _match(self, r: _Reading, prior: PriorNotice, situation: Situation) -> _OpInfo | None:
         """The operation a provider's approval notice confirms, in reading ``r``."""
         t = prior.received_at
-        paired = next(
-            (g for g in r.generics if g.paired and t - PAIR_WINDOW <= g.at <= t), None
-        )
+        paired = next((g for g in r.generics if g.paired and t - PAIR_WINDOW <= g.at <= t), None)
         if paired is not None:
             by_generic = [
                 self.ops[u[0]]
@@ -1075,9 +1077,15 @@ def _step(
         if rejected is not None and attribute:
             detail = f"decided by its own text; {rejected} was returned (退回)"
             return NoticeAttribution(
-                id=nid, received_at=t, kind=kind, situation=Situation.OTHER,
-                candidates=(Situation.OTHER,), rule="text", cause="text",
-                operation=rejected, detail=detail,
+                id=nid,
+                received_at=t,
+                kind=kind,
+                situation=Situation.OTHER,
+                candidates=(Situation.OTHER,),
+                rule="text",
+                cause="text",
+                operation=rejected,
+                detail=detail,
             )
     situation = _APPROVALS.get(kind) if kind is not None else None
     op = None
@@ -1108,7 +1116,9 @@ def _traces(replay: _Replay, context: Context) -> tuple[OperationTrace, ...]:
     reading = replay.readings[0]
     out = []
     for o in replay.ops:
-        explained = next((u[1] for u in reading.used if u[0] == o.index and u[2] == "generic"), None)
+        explained = next(
+            (u[1] for u in reading.used if u[0] == o.index and u[2] == "generic"), None
+        )
         confirmed = next(
             (u[1] for u in reading.used if u[0] == o.index and u[2] == "confirmation"), None
         )
@@ -1120,7 +1130,9 @@ def _traces(replay: _Replay, context: Context) -> tuple[OperationTrace, ...]:
                 explained=explained,
                 confirmed_by=confirmed,
                 move=o.is_move,
-                completed_at=move.completed_at if move is not None and move.via != "settled" else None,
+                completed_at=move.completed_at
+                if move is not None and move.via != "settled"
+                else None,
                 cancelled_by=move.cancelled_by if move is not None else None,
             )
         )

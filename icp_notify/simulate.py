@@ -208,10 +208,14 @@ def _history(seed: int, index: int) -> _History:
         domain = domains[min(n_domain, len(domains) - 1)]
         if event == "new_domain":
             n_domain += 1
-            op = Operation(kind="new_domain", submitted_at=at(submitted), domain=domain, provider=provider)
+            op = Operation(
+                kind="new_domain", submitted_at=at(submitted), domain=domain, provider=provider
+            )
         elif event == "modify_domain":
             domain = domains[rng.randrange(n_domain)]
-            op = Operation(kind="modify_domain", submitted_at=at(submitted), domain=domain, provider=provider)
+            op = Operation(
+                kind="modify_domain", submitted_at=at(submitted), domain=domain, provider=provider
+            )
         else:
             target = rng.choice([p for p in _PROVIDERS if p != provider])
             domain = domains[0]
@@ -292,7 +296,5 @@ def simulate(
         counts = dict.fromkeys(("right", "amb_in", "wrong", "missing"), 0)
         for h, cache in zip(built, parsed, strict=True):
             _score(h, p, counts, cache)
-        rows.append(
-            SimulationRow(p=p, histories=histories, generic=sum(counts.values()), **counts)
-        )
+        rows.append(SimulationRow(p=p, histories=histories, generic=sum(counts.values()), **counts))
     return SimulationResult(seed=seed, rows=tuple(rows))

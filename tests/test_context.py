@@ -242,7 +242,9 @@ def test_rule6_an_old_confirmed_access_is_cancelled_once() -> None:
     # the 11-12 notice was the old provider's cancellation; a move is cancelled only once
     ctx = Context.model_validate(
         {
-            "operations": [_op("access_domain", "2024-11-01T10:00:00+08:00", domain="demo-move.cn")],
+            "operations": [
+                _op("access_domain", "2024-11-01T10:00:00+08:00", domain="demo-move.cn")
+            ],
             "previous_notices": [
                 _prior(ACCESS_OK, "2024-11-10T10:00:00+08:00"),
                 _prior(GENERIC, "2024-11-12T10:00:00+08:00", "12381"),

@@ -51,7 +51,8 @@ def test_family1_a_move_used_up_by_a_generic_notice_is_completed() -> None:
     ctx = _ctx([MOVE], [(GENERIC, "2025-03-09T11:00:00+08:00")])
     v = weigh(_generic("2025-06-02T09:00:00+08:00"), ctx)  # three months later
     assert (v.situation, v.rule) == (S.ACCESS_CANCELLED, "completed_move")
-    assert v.chain is not None and v.chain.related == ("previous_notices[0]",)
+    assert v.chain is not None
+    assert v.chain.related == ("previous_notices[0]",)
 
 
 def test_family1_the_success_notice_after_the_generic_does_not_forget_the_move() -> None:
@@ -133,7 +134,8 @@ def test_a_regulator_style_explicit_text_is_read_by_what_it_says() -> None:
     assert c.situation is S.ACCESS_DOMAIN
     assert c.kind.value == "provider_access_domain"
     plain = icp_notify.classify(GENERIC, received_at="2025-04-05T09:00:00")
-    assert plain.ambiguous and plain.kind.value == "change_notice_generic"
+    assert plain.ambiguous
+    assert plain.kind.value == "change_notice_generic"
 
 
 # ----------------------------------------------------------------- the timeline
@@ -165,8 +167,10 @@ def test_timeline_attributes_each_notice_with_what_came_before_it() -> None:
     )
     assert new.explained == "notices[3]"
     # weigh() is the same replay for one notice
-    last = weigh(_generic("2025-05-12T11:00:00+08:00"), Context(operations=ctx.operations,
-                 previous_notices=tuple(notices[:3])))
+    last = weigh(
+        _generic("2025-05-12T11:00:00+08:00"),
+        Context(operations=ctx.operations, previous_notices=tuple(notices[:3])),
+    )
     assert (last.situation, last.rule) == (S.NEW_DOMAIN, "recent_operations")
     assert tl.model_dump(mode="json")["time_zone"] == "Asia/Shanghai"
 
@@ -195,7 +199,8 @@ def test_operations_in_any_order_are_replayed_in_time_order() -> None:
     later = {"kind": "new_domain", "submitted_at": "2025-05-01T10:00:00", "domain": "x.cn"}
     v = weigh(_generic("2025-05-08T09:00:00"), _ctx([later, MOVE]))
     assert (v.situation, v.rule) == (S.NEW_DOMAIN, "recent_operations")
-    assert v.chain is not None and v.chain.operation == "operations[0]"
+    assert v.chain is not None
+    assert v.chain.operation == "operations[0]"
     tl = explain_timeline(_ctx([later, MOVE]))
     assert [o.id for o in tl.operations] == ["operations[0]", "operations[1]"]
 
@@ -217,11 +222,13 @@ def test_an_unknown_kind_is_an_input_error_naming_the_field() -> None:
 
 def test_ten_thousand_operations_are_refused_with_the_documented_limit() -> None:
     ops = tuple(
-        Operation(kind="modify_domain", submitted_at=f"2025-01-01T00:00:00+08:00", domain=f"d{i}.cn")
+        Operation(kind="modify_domain", submitted_at="2025-01-01T00:00:00+08:00", domain=f"d{i}.cn")
         for i in range(10_000)
     )
     with pytest.raises(InputError) as err:
-        icp_notify.classify(GENERIC, received_at="2025-06-01T09:00:00", context=Context(operations=ops))
+        icp_notify.classify(
+            GENERIC, received_at="2025-06-01T09:00:00", context=Context(operations=ops)
+        )
     assert err.value.code == "too_many"
     assert str(MAX_OPERATIONS) in err.value.message
 
@@ -247,9 +254,22 @@ def test_a_time_without_zone_is_read_as_shanghai() -> None:
 def test_a_small_fixed_simulation_meets_the_targets() -> None:
     result = simulate(histories=150, seed=1)
     full, _, low = result.rows
-    assert full.p == 1.0 and low.p == 0.7
+    assert full.p == 1.0
+    assert low.p == 0.7
     assert full.wrong == 0
     assert full.decided_share >= 0.90
     assert low.wrong_share <= 0.01
     assert low.truth_in_ambiguous_share >= 0.99
     assert simulate(histories=150, seed=1) == result  # fixed seeds: the same every run
+
+
+def test_the_context_doc_examples_run() -> None:
+    import doctest
+    from pathlib import Path
+
+    doc = Path(__file__).parents[1] / "docs" / "context.md"
+    result = doctest.testfile(
+        str(doc), module_relative=False, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.attempted >= 3
+    assert result.failed == 0

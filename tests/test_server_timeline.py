@@ -105,7 +105,8 @@ def test_timeline_attributes_every_notice(client: TestClient) -> None:
     )
     assert second["related"] == ["notices[0]"]
     op = tl["operations"][0]
-    assert op["explained"] == "notices[0]" and op["cancelled_by"] == "notices[1]"
+    assert op["explained"] == "notices[0]"
+    assert op["cancelled_by"] == "notices[1]"
 
 
 def test_timeline_of_an_unknown_filing_is_empty(client: TestClient) -> None:

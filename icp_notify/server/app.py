@@ -42,6 +42,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from icp_notify._version import __version__
 from icp_notify.errors import InputError
 from icp_notify.models import SHANGHAI, Channel, Report, Situation, Urgency, in_datetime_range
+from icp_notify.server.explain import OperationRegistered, build_router
 from icp_notify.server.schemas import (
     AnalyzeRequest,
     ErrorBody,
@@ -54,9 +55,7 @@ from icp_notify.server.schemas import (
     Readiness,
     SmsForwarderPayload,
     StoredNotice,
-    StoredOperation,
 )
-from icp_notify.server.explain import OperationRegistered, build_router
 from icp_notify.server.service import WARMUP_TEXT, Analyzer, NoticeService, parse_time
 from icp_notify.server.settings import Settings
 from icp_notify.server.store import MAX_ID, NoticeQuery, NoticeStore, ReplayError, SqliteStore
