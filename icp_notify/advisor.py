@@ -914,14 +914,20 @@ class Advisor:
             ][value.month - 1]
             return texts.date_format.format(y=value.year, m=value.month, d=value.day, mon=mon)
 
+        def provider(name: str | None) -> str:
+            if name is None:
+                return texts.provider_unknown
+            known = self._data.providers.get(name)
+            return known.en if lang == "en" and known is not None else name
+
         kind = facts.operation_kind or facts.situation
         values = {
             "submitted": day(facts.submitted_on),
-            "provider": facts.provider or texts.provider_unknown,
+            "provider": provider(facts.provider),
             "operation": getattr(texts, kind.value) if kind is not None else "",
             "completed": day(facts.completed_on),
             "move_submitted": day(facts.move_submitted_on),
-            "move_provider": facts.move_provider or texts.provider_unknown,
+            "move_provider": provider(facts.move_provider),
         }
         return template.format_map(values)
 
