@@ -273,3 +273,35 @@ def test_the_context_doc_examples_run() -> None:
     )
     assert result.attempted >= 3
     assert result.failed == 0
+
+
+def test_the_cli_prints_the_chain_and_the_simulation_table(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from icp_notify.cli import main
+
+    ctx = tmp_path / "ctx.json"
+    ctx.write_text(
+        json.dumps(
+            {
+                "operations": [MOVE],
+                "previous_notices": [{"text": GENERIC, "received_at": "2025-03-09T11:00:00"}],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    args = ["classify", GENERIC, "--received-at", "2025-06-02T09:00:00", "--context", str(ctx)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "chain (zh):  2025年3月1日提交的蓝鲸IDC接入备案已于2025年3月9日的通知生效" in out
+    assert "chain (en):  The access filing submitted on 1 Mar 2025" in out
+
+    assert main(["simulate", "--histories", "12", "--seed", "3", "--p", "1.0"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("| p | histories | generic notices | decided right")
+    assert table[2].startswith("| 1.0 | 12 |")
+    with pytest.raises(SystemExit):
+        main(["simulate", "--histories", "0"])  # a usage error, not a traceback
