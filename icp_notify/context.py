@@ -538,7 +538,14 @@ def check_context(context: Context, *, where: str = "context") -> None:
         )
     seen: dict[tuple[object, ...], int] = {}
     for i, op in enumerate(ops):
-        key = (op.kind, op.submitted_at, op.domain, op.provider, op.from_provider)
+        key = (
+            op.kind,
+            op.submitted_at,
+            op.domain,
+            op.provider,
+            op.from_provider,
+            op.keeps_previous_provider,
+        )
         if key in seen:
             raise InputError(
                 "duplicate",

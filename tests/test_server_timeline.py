@@ -118,3 +118,22 @@ def test_timeline_of_an_unknown_filing_is_empty(client: TestClient) -> None:
 def test_timeline_needs_the_token(client: TestClient) -> None:
     r = client.get(f"/v1/filings/{FILING}/timeline", headers={"Authorization": "Bearer wrong"})
     assert r.status_code == 401
+
+
+def test_operations_past_the_documented_limit_are_refused(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import icp_notify.server.app as app_module
+
+    monkeypatch.setattr(app_module, "MAX_OPERATIONS", 2)
+    for day in ("01", "02"):
+        op = {**ACCESS_OP, "submitted_at": f"2025-04-{day}T10:00:00+08:00"}
+        assert (
+            client.post("/v1/operations", json={"filing": FILING, "operation": op}).status_code
+            == 201
+        )
+    op = {**ACCESS_OP, "submitted_at": "2025-04-03T10:00:00+08:00"}
+    r = client.post("/v1/operations", json={"filing": FILING, "operation": op})
+    assert r.status_code == 422
+    assert r.json()["error"]["code"] == "too_many"
+    assert len(client.get(f"/v1/operations?filing={FILING}").json()["items"]) == 2

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from icp_notify.context import MAX_NOTICES, Timeline, explain_timeline
-from icp_notify.models import Context, PriorNotice, Report, Situation, Urgency
+from icp_notify.models import AwareDatetime, Context, PriorNotice, Report, Situation, Urgency
 from icp_notify.server.schemas import StoredNotice, StoredOperation
 from icp_notify.server.store import NoticeQuery, NoticeStore
 
@@ -33,7 +33,7 @@ class ReportChange(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     notice_id: int
-    received_at: Any = None
+    received_at: AwareDatetime | None = None
     old_situation: Situation | None
     old_candidates: tuple[Situation, ...]
     new_situation: Situation | None
@@ -59,7 +59,7 @@ class ReportChange(BaseModel):
         """
         return cls(
             notice_id=record.id,
-            received_at=record.received_at.isoformat() if record.received_at else None,
+            received_at=record.received_at,
             old_situation=old.classification.situation,
             old_candidates=old.classification.candidates,
             new_situation=new.classification.situation,
