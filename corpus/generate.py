@@ -69,6 +69,15 @@ exactly one context rule of issue 3 applies; ``T`` is the notice's ``received_at
     an ``access_domain`` operation (often with ``from_provider``) confirmed by the new provider's
     explicit access-success notice in ``previous_notices``; the next generic notice is the old
     provider's cancellation → ``access_cancelled``.
+``ctx:completed_move`` (issue 10, family 1)
+    an ``access_domain`` operation explained by an earlier generic notice (sometimes followed by
+    the new provider's own notice), nothing filed since → ``access_cancelled``.
+``ctx:late_cancellation`` / ``ctx:keeps_previous_provider`` (family 2, the last section)
+    an ``access_domain`` operation 61–300 days old that nothing explained → ``access_cancelled``;
+    with ``keeps_previous_provider`` → ambiguous over all four.
+``ctx:cancellation_due`` (family 3)
+    a move explained 20–100 days ago, no cancellation yet, and a pending new/modify operation →
+    ambiguous between that kind and ``access_cancelled``.
 ``ctx:late_cancellation``
     no operation in the 60 days before the notice, and an earlier move of provider: either an
     ``access_domain`` operation with ``from_provider`` set, or an access operation confirmed by a
@@ -1646,8 +1655,10 @@ def c_confirmed(rng: R, t: dt.datetime) -> tuple[dict[str, Any], str | None, lis
     ops = [
         op("access_domain", ago(t, a), rng, provider=new.name, from_provider=frm, domain_name=dom)
     ]
+    # more than a day before the notice: a generic notice within a day of the provider's
+    # notice would be MIIT's notice of the same approval (rule same_approval)
     prev = [
-        prior_provider(rng, "provider_access_domain", new, ago(t, rng.uniform(0.5, a - 1.0)), dom)
+        prior_provider(rng, "provider_access_domain", new, ago(t, rng.uniform(1.5, a - 1.0)), dom)
     ]
     if rng.random() < 0.4:
         prev.append(prior_code(rng, ago(t, a - 0.05), "接入备案", dom, new))
@@ -1753,6 +1764,73 @@ def c_stale(rng: R, t: dt.datetime) -> tuple[dict[str, Any], str | None, list[st
     )
 
 
+def c_completed_move(rng: R, t: dt.datetime) -> tuple[dict[str, Any], str | None, list[str], str]:
+    """Family 1 (issue 10): a move explained by an earlier generic notice, then nothing filed."""
+    new = pick(rng, PROVIDERS)
+    dom = domain(rng)
+    a = rng.uniform(25, 200)
+    explained = a - rng.uniform(2, 19)
+    frm = other_provider(rng, new).name if rng.random() < 0.3 else None
+    ops = [
+        op("access_domain", ago(t, a), rng, provider=new.name, from_provider=frm, domain_name=dom)
+    ]
+    prev = [prior_generic(rng, ago(t, explained))]
+    if rng.random() < 0.3:  # the new provider's own notice a few hours after MIIT's
+        prev.append(
+            prior_provider(rng, "provider_access_domain", new, ago(t, explained - 0.2), dom)
+        )
+    return (
+        ctx(ops, prev),
+        "access_cancelled",
+        ["access_cancelled"],
+        f"ctx:completed_move — the access operation at {new.name} was explained by the generic"
+        f" notice {int(explained)} days ago; nothing filed since → the old provider's cancellation",
+    )
+
+
+def c_settled_move(rng: R, t: dt.datetime) -> tuple[dict[str, Any], str | None, list[str], str]:
+    """Family 2 (issue 10): an access operation over 60 days old that nothing explained."""
+    new = pick(rng, PROVIDERS)
+    a = rng.uniform(61, 300)
+    access = op("access_domain", ago(t, a), rng, provider=new.name)
+    if rng.random() < 0.3:
+        access["keeps_previous_provider"] = True
+        return (
+            ctx([access]),
+            None,
+            list(ALL4),
+            f"ctx:keeps_previous_provider — the access at {new.name} {int(a)} days ago added a"
+            " second provider: no cancellation follows, nothing explains the notice",
+        )
+    return (
+        ctx([access]),
+        "access_cancelled",
+        ["access_cancelled"],
+        f"ctx:late_cancellation — an access operation at {new.name} {int(a)} days ago, nothing"
+        " since: the 接入 was settled long ago; the old provider's late cancellation",
+    )
+
+
+def c_cancellation_due(rng: R, t: dt.datetime) -> tuple[dict[str, Any], str | None, list[str], str]:
+    """Family 3 (issue 10): a recent move not yet cancelled and a pending operation."""
+    new = pick(rng, PROVIDERS)
+    dom = domain(rng)
+    a = rng.uniform(30, 100)
+    explained = a - rng.uniform(2, 12)
+    k = pick(rng, ["new_domain", "modify_domain"])
+    ops = [
+        op("access_domain", ago(t, a), rng, provider=new.name, domain_name=dom),
+        op(k, ago(t, rng.uniform(1.5, 14)), rng),
+    ]
+    return (
+        ctx(ops, [prior_generic(rng, ago(t, explained))]),
+        None,
+        [k, "access_cancelled"],
+        f"ctx:cancellation_due — the move to {new.name} took effect {int(explained)} days ago"
+        f" without a cancellation yet; the pending {k} cannot decide alone",
+    )
+
+
 CONTEXT_CASES: dict[
     str, tuple[int, Callable[[R, dt.datetime], tuple[dict[str, Any], str | None, list[str], str]]]
 ] = {
@@ -1838,6 +1916,10 @@ PLAN: list[tuple[str, int, Callable[[R], Rec]]] = [
     ("marketing", 30, lambda r: build_provider(r, "marketing", "other")),
     ("unrelated", 25, lambda r: build_provider(r, "unrelated", "other")),
     ("unrelated_misc", 20, build_unrelated_misc),
+    # issue 10's three families (appended: the ids above stay)
+    ("ctx_completed_move", 14, context_builder(c_completed_move)),
+    ("ctx_settled_move", 12, context_builder(c_settled_move)),
+    ("ctx_cancellation_due", 12, context_builder(c_cancellation_due)),
 ]
 
 

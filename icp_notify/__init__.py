@@ -29,6 +29,7 @@ from icp_notify.errors import (
 if TYPE_CHECKING:
     from icp_notify.advisor import advise
     from icp_notify.classifier import classify
+    from icp_notify.context import NoticeAttribution, OperationTrace, Timeline, explain_timeline
     from icp_notify.models import (
         Action,
         Advice,
@@ -67,6 +68,10 @@ _LAZY = {
     "SenderType": "icp_notify.models",
     "Situation": "icp_notify.models",
     "Urgency": "icp_notify.models",
+    "NoticeAttribution": "icp_notify.context",
+    "OperationTrace": "icp_notify.context",
+    "Timeline": "icp_notify.context",
+    "explain_timeline": "icp_notify.context",
     "parse": "icp_notify.parse",
     "classify": "icp_notify.classifier",
     "advise": "icp_notify.advisor",
@@ -90,7 +95,9 @@ __all__ = [
     "Kind",
     "ModelArtifactError",
     "Notice",
+    "NoticeAttribution",
     "Operation",
+    "OperationTrace",
     "Pipeline",
     "PriorNotice",
     "RawMessage",
@@ -98,11 +105,13 @@ __all__ = [
     "RuleFileError",
     "SenderType",
     "Situation",
+    "Timeline",
     "Urgency",
     "__version__",
     "advise",
     "analyze",
     "classify",
+    "explain_timeline",
     "parse",
 ]
 

@@ -27,6 +27,7 @@ from icp_notify.models import KIND_SITUATION, Action, Kind, Situation, Urgency
 
 __all__ = [
     "AMBIGUOUS",
+    "CHAIN_PLACEHOLDERS",
     "KNOWN_KEYS",
     "LANGS",
     "MOVED_CANCELLATION",
@@ -193,6 +194,45 @@ class Phrases(_Strict):
         return _check_placeholders(value)
 
 
+CHAIN_PLACEHOLDERS: frozenset[str] = frozenset(
+    {"submitted", "provider", "operation", "completed", "move_submitted", "move_provider"}
+)
+"""The placeholders of the ``[chain]`` sentences (the context's chain of events)."""
+
+
+class Chain(_Strict):
+    """One language of the sentences that name the chain behind a context decision."""
+
+    operation: str = Field(min_length=1)
+    approval: str = Field(min_length=1)
+    cancellation: str = Field(min_length=1)
+    late_cancellation: str = Field(min_length=1)
+    rectification: str = Field(min_length=1)
+    cancellation_due: str = Field(min_length=1)
+    provider_unknown: str = Field(min_length=1)
+    new_domain: str = Field(min_length=1)
+    modify_domain: str = Field(min_length=1)
+    access_domain: str = Field(min_length=1)
+    access_cancelled: str = Field(min_length=1)
+    date_format: str = Field(min_length=1, description="strftime-free: {y} {m} {d} {mon}")
+
+    @field_validator(
+        "operation",
+        "approval",
+        "cancellation",
+        "late_cancellation",
+        "rectification",
+        "cancellation_due",
+    )
+    @classmethod
+    def _sentence(cls, value: str) -> str:
+        for _literal, field, _spec, _conv in string.Formatter().parse(value):
+            if field is not None and field not in CHAIN_PLACEHOLDERS:
+                known = ", ".join("{" + p + "}" for p in sorted(CHAIN_PLACEHOLDERS))
+                raise ValueError(f"unknown placeholder {{{field}}} (known: {known})")
+        return value
+
+
 class Timing(_Strict):
     """The ``[timing]`` table: hours for filing data to travel from MIIT to the providers."""
 
@@ -216,6 +256,7 @@ class AdviceFile(_Strict):
     phrases: dict[Literal["zh", "en"], Phrases]
     providers: dict[str, ProviderNames] = {}
     entry: dict[str, AdviceEntry]
+    chain: dict[Literal["zh", "en"], Chain] = {}
 
 
 # --------------------------------------------------------------------------- checks

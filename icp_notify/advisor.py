@@ -591,12 +591,105 @@ class Advisor:
             lang=language,
             summary=_fill(summary, values, language),
             steps=tuple(_fill(s, values, language) for s in steps),
-            why=_fill(texts.why, values, language),
+            why=self._with_chain(classification, language, _fill(texts.why, values, language)),
             references=self._references(entry.references, notice, language),
             reachable_after=timing.reachable_after,
             wait=timing.wait,
             deadline=timing.deadline,
         )
+
+    def chain_sentence(
+        self, classification: Classification, lang: Literal["zh", "en"] = "zh"
+    ) -> str | None:
+        """The sentence naming the chain of events behind a context decision, or ``None``.
+
+        Parameters
+        ----------
+        classification : Classification
+            A result whose evidence holds the context's chain (``Evidence`` id ``chain``).
+        lang : {"zh", "en"}
+            The language.
+
+        Returns
+        -------
+        str or None
+            ``None`` when context did not decide (or narrow to a due cancellation), or the
+            advice file has no ``[chain]`` table.
+
+        Examples
+        --------
+        >>> from icp_notify.classifier import classify
+        >>> g = "尊敬的用户张**，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+        >>> c = classify(g, received_at="2025-05-20T10:00:00", context={
+        ...     "operations": [{"kind": "access_domain", "provider": "腾讯云",
+        ...                     "submitted_at": "2025-03-01T10:00:00"}],
+        ...     "previous_notices": [{"text": g, "received_at": "2025-03-09T10:00:00"}]})
+        >>> Advisor.default().chain_sentence(c)
+        '2025年3月1日提交的腾讯云接入备案已于2025年3月9日的通知生效；这条通知最可能是原接入商取消接入。'
+        """
+        from icp_notify.context import chain_facts
+
+        texts = self._data.chain.get(lang)
+        facts = chain_facts(classification.evidence)
+        if texts is None or facts is None:
+            return None
+        template = {
+            "recent_operations": texts.operation,
+            "same_approval": texts.approval,
+            "confirmed_move": texts.cancellation,
+            "completed_move": texts.cancellation,
+            "late_cancellation": texts.late_cancellation,
+            "rectification": texts.rectification,
+            "cancellation_due": texts.cancellation_due,
+        }.get(facts.rule)
+        if template is None:
+            return None
+
+        def day(value: dt.date | None) -> str:
+            if value is None:
+                return "?"
+            mon = [
+                "Jan",
+                "Feb",
+                "Mar",
+                "Apr",
+                "May",
+                "Jun",
+                "Jul",
+                "Aug",
+                "Sep",
+                "Oct",
+                "Nov",
+                "Dec",
+            ][value.month - 1]
+            return texts.date_format.format(y=value.year, m=value.month, d=value.day, mon=mon)
+
+        def provider(name: str | None) -> str:
+            if name is None:
+                return texts.provider_unknown
+            known = self._data.providers.get(name)
+            return known.en if lang == "en" and known is not None else name
+
+        kind = facts.operation_kind or facts.situation
+        values = {
+            "submitted": day(facts.submitted_on),
+            "provider": provider(facts.provider),
+            "operation": getattr(texts, kind.value) if kind is not None else "",
+            "completed": day(facts.completed_on),
+            "move_submitted": day(facts.move_submitted_on),
+            "move_provider": provider(facts.move_provider),
+        }
+        return template.format_map(values)
+
+    def _with_chain(
+        self, classification: Classification, lang: Literal["zh", "en"], why: str
+    ) -> str:
+        if not classification.evidence:
+            return why
+        sentence = self.chain_sentence(classification, lang)
+        if sentence is None:
+            return why
+        return f"{sentence}{'' if lang == 'zh' else ' '}{why}"
 
     def _ordering(self, classification: Classification) -> tuple[tuple[Situation, ...], bool]:
         """An ambiguous notice's candidates, most urgent first (stable: the classifier's
@@ -646,7 +739,7 @@ class Advisor:
             lang=language,
             summary=_fill(texts.summary, values, language),
             steps=tuple(_fill(s, values, language) for s in steps),
-            why=_fill(texts.why, values, language),
+            why=self._with_chain(classification, language, _fill(texts.why, values, language)),
             references=self._references(tuple(refs), notice, language),
             reachable_after=timing.reachable_after,
             wait=timing.wait,

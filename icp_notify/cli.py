@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "run the HTTP service"),
     "reclassify": ("reclassify", "recompute stored classifications after a model update"),
     "alerts": ("alerts", "alert channels: `alerts test` sends a sample to each"),
+    "simulate": ("simulate", "score the context engine on simulated filing histories"),
 }
 
 

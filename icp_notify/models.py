@@ -481,13 +481,16 @@ class Operation(_Frozen):
     """A filing operation the user submitted (what explains a later generic notice).
 
     ``from_provider`` set on an ``access_domain`` operation records a move between providers.
+    Every ``access_domain`` operation is read as a move (the old provider cancels its access
+    afterwards) unless ``keeps_previous_provider`` is true or ``provider == from_provider``.
+    A ``submitted_at`` without a time zone is read as Asia/Shanghai (UTC+8).
 
     Examples
     --------
     >>> op = Operation(kind="access_domain", submitted_at="2025-03-01T10:00:00+08:00",
     ...     provider="腾讯云", from_provider="阿里云")
-    >>> op.kind.value, op.from_provider
-    ('access_domain', '阿里云')
+    >>> op.kind.value, op.from_provider, op.keeps_previous_provider
+    ('access_domain', '阿里云', False)
     """
 
     kind: Literal[Situation.NEW_DOMAIN, Situation.MODIFY_DOMAIN, Situation.ACCESS_DOMAIN]
@@ -495,6 +498,11 @@ class Operation(_Frozen):
     domain: str | None = None
     provider: str | None = None
     from_provider: str | None = None
+    keeps_previous_provider: bool = Field(
+        default=False,
+        description="an access_domain that adds a second provider without leaving the first"
+        " (no cancellation follows it)",
+    )
 
 
 class PriorNotice(_Frozen):

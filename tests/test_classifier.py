@@ -397,6 +397,7 @@ def test_classify_notice_with_context_dict_and_model_only_text() -> None:
     assert c.situation is S.ACCESS_CANCELLED
     assert c.decided_by == (Decider.RULES, Decider.CONTEXT)
     assert {e.id for e in c.evidence if e.source == "context"} == {
+        "chain",
         "operations[0]",
         "previous_notices[0]",
     }

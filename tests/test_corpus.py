@@ -280,43 +280,71 @@ def _age(t: dt.datetime, op: dict[str, object]) -> float:
     return (t - dt.datetime.fromisoformat(str(op["submitted_at"]))).total_seconds() / 86400
 
 
+def _is_move(op: dict[str, object]) -> bool:
+    return (
+        op["kind"] == "access_domain"
+        and not op.get("keeps_previous_provider")
+        and not (op.get("from_provider") and op.get("from_provider") == op.get("provider"))
+    )
+
+
 def _reference(rec: CorpusRecord, raw: dict[str, object]) -> tuple[str | None, list[str]]:
-    """An independent reading of the context rules of issue 3 (part 5)."""
+    """An independent reading of the context rules (issue 3 part 5, revised by issue 10)."""
     assert rec.received_at is not None
     ctx = raw["context"]
     assert isinstance(ctx, dict)
     t = rec.received_at
+    recent = 20 + 7 / 24  # days: the longest review plus MIIT's delay
     ops = sorted(ctx["operations"], key=lambda o: str(o["submitted_at"]))
     used: set[int] = set()
-    confirmed: list[int] = []
+    moves: list[list[object]] = []  # [op index, completed at, cancelled]
+    approval: dt.datetime | None = None  # a provider's approval not yet paired with MIIT's notice
     for prior in sorted(ctx["previous_notices"], key=lambda p: str(p["received_at"])):
         pt = dt.datetime.fromisoformat(prior["received_at"])
         text = prior["text"]
         if "备案信息已被变更" in text:
-            take = [i for i, o in enumerate(ops) if i not in used and _age(pt, o) >= 1]
+            if approval is not None and (pt - approval).total_seconds() <= 86400:
+                approval = None  # MIIT's notice of the approval the provider announced
+                continue
+            take = [i for i, o in enumerate(ops) if i not in used and 1 <= _age(pt, o) <= recent]
+            if take:
+                used.add(take[0])
+                if _is_move(ops[take[0]]):
+                    moves.append([take[0], pt, False])
+            else:
+                for m in moves:
+                    if not m[2]:
+                        m[2] = True
+                        break
         elif (
             "接入" in text
             and any(w in text for w in ("通过", "成功", "完成"))
             and not any(w in text for w in ("验证码", "初审", "已提交", "审核中", "审核阶段"))
         ):
             take = [i for i, o in enumerate(ops) if i not in used and o["kind"] == "access_domain"]
-            confirmed += take[:1]
-        else:
-            take = []
-        used.update(take[:1])
-    unused = [o for i, o in enumerate(ops) if i not in used and 1 <= _age(t, o) <= 20]
+            if take:
+                used.add(take[0])
+                if _is_move(ops[take[0]]):
+                    moves.append([take[0], pt, False])
+                approval = pt
+    if approval is not None and (t - approval).total_seconds() <= 86400:
+        return "access_domain", ["access_domain"]
+    unused = [o for i, o in enumerate(ops) if i not in used and 1 <= _age(t, o) <= recent]
     kinds = {str(o["kind"]) for o in unused}
+    due = [m for m in moves if not m[2] and (t - m[1]).total_seconds() <= 120 * 86400]  # type: ignore[operator]
     if len(kinds) == 1:
         (kind,) = kinds
+        if due:
+            return None, [kind, "access_cancelled"]
         return kind, [kind]
-    recent_confirmed = [i for i in confirmed if _age(t, ops[i]) <= 60]
-    if recent_confirmed and not kinds:
-        return "access_cancelled", ["access_cancelled"]
-    in_60 = [o for o in ops if 0 <= _age(t, o) <= 60]
-    moved = [o for o in ops if o["kind"] == "access_domain" and o.get("from_provider")]
-    if not in_60 and (moved or confirmed):
-        return "access_cancelled", ["access_cancelled"]
-    kinds60 = {str(o["kind"]) for i, o in enumerate(ops) if i not in used and 1 <= _age(t, o) <= 60}
+    unused60 = [o for i, o in enumerate(ops) if i not in used and 1 <= _age(t, o) <= 60]
+    if not unused60:
+        settled = [
+            o for i, o in enumerate(ops) if i not in used and _is_move(o) and _age(t, o) > 60
+        ]
+        if any(not m[2] for m in moves) or settled:
+            return "access_cancelled", ["access_cancelled"]
+    kinds60 = {str(o["kind"]) for o in unused60}
     if len(kinds60) >= 2:
         return None, [k for k in ALL4 if k in kinds60]
     return None, list(ALL4)
@@ -337,6 +365,8 @@ def test_generated_context_cases_follow_the_rules(generator: ModuleType) -> None
         "ctx:mixed_kinds",
         "ctx:nothing_explains",
         "ctx:text_wins",
+        "ctx:completed_move",
+        "ctx:cancellation_due",
     ):
         assert notes[name] >= 8, name
     for raw in raws:

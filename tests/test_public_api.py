@@ -21,7 +21,9 @@ EXPECTED = {
     "Kind",
     "ModelArtifactError",
     "Notice",
+    "NoticeAttribution",
     "Operation",
+    "OperationTrace",
     "Pipeline",
     "PriorNotice",
     "RawMessage",
@@ -29,11 +31,13 @@ EXPECTED = {
     "RuleFileError",
     "SenderType",
     "Situation",
+    "Timeline",
     "Urgency",
     "__version__",
     "advise",
     "analyze",
     "classify",
+    "explain_timeline",
     "parse",
 }
 

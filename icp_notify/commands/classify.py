@@ -1,7 +1,8 @@
 """``icp-notify classify TEXT|- [--context FILE.json] [--received-at ISO] [--json]``.
 
 Classifies one notice (the text, or standard input with ``-``) and prints the situation, the
-candidates, what decided it and the evidence; ``--json`` prints
+candidates, what decided it, the chain of events behind a context decision (in Chinese and
+English) and the evidence; ``--json`` prints
 ``Classification.model_dump(mode="json")``.
 """
 
@@ -72,7 +73,17 @@ def run(args: argparse.Namespace) -> int:
     print(f"decided by:  {', '.join(d.value for d in result.decided_by) or '-'}")
     probs = sorted(result.probabilities.items(), key=lambda kv: -kv[1])
     print("probability: " + ", ".join(f"{s.value} {p:.2f}" for s, p in probs))
+    if context is not None:
+        from icp_notify.advisor import Advisor
+
+        advisor = Advisor.default()
+        for lang in ("zh", "en"):
+            sentence = advisor.chain_sentence(result, lang)
+            if sentence:
+                print(f"chain ({lang}):  {sentence}")
     for e in result.evidence:
+        if e.source == "context" and e.id == "chain":
+            continue  # printed above, in words
         where = f" {e.span[0]}-{e.span[1]}" if e.span else ""
         what = f" «{e.matched}»" if e.matched else ""
         flag = " [timed out]" if e.timed_out else ""

@@ -10,6 +10,7 @@ webhook routes also take SmsForwarder's signature instead):
 ``GET  /v1/notices/{id}``                   one stored notice
 ``POST /v1/operations``                     register a filing operation (201/200)
 ``GET  /v1/operations?filing=``             the operations of a filing
+``GET  /v1/filings/{filing}/timeline``      the filing's attributed timeline (server/explain.py)
 ``POST /v1/ingest/smsforwarder?filing=``    SmsForwarder's webhook (form or JSON, signed)
 ``POST /v1/ingest/generic?filing=``         other forwarders, with a configurable field mapping
 ``GET  /v1/alerts?state=``                  the alert outbox (see :mod:`icp_notify.server.alerts_api`)
@@ -41,8 +42,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from icp_notify._version import __version__
+from icp_notify.context import MAX_OPERATIONS
 from icp_notify.errors import InputError
 from icp_notify.models import SHANGHAI, Channel, Report, Situation, Urgency, in_datetime_range
+from icp_notify.server.explain import OperationRegistered, build_router
 from icp_notify.server.schemas import (
     AnalyzeRequest,
     ErrorBody,
@@ -55,7 +58,6 @@ from icp_notify.server.schemas import (
     Readiness,
     SmsForwarderPayload,
     StoredNotice,
-    StoredOperation,
 )
 from icp_notify.server.service import WARMUP_TEXT, Analyzer, NoticeService, parse_time
 from icp_notify.server.settings import Settings
@@ -722,16 +724,31 @@ def create_app(
 
     @app.post(
         "/v1/operations",
-        response_model=StoredOperation,
+        response_model=OperationRegistered,
         status_code=201,
         dependencies=[auth],
-        responses={200: {"model": StoredOperation, "description": "already registered"}, **errors},
+        responses={
+            200: {"model": OperationRegistered, "description": "already registered"},
+            **errors,
+        },
         tags=["operations"],
     )
     def post_operation(body: OperationIn) -> Response:
-        """Register an operation the team submitted; it becomes context for later notices."""
+        """Register an operation the team submitted; it becomes context for later notices, and
+        the filing's stored notices are explained again (``changed``: those whose situation
+        changed, e.g. an escalation to ``access_cancelled``)."""
+        if len(the_store.list_operations(body.filing)) >= MAX_OPERATIONS:
+            raise InputError(
+                "too_many",
+                f"the filing already has {MAX_OPERATIONS} operations, the limit of its context",
+                where="filing",
+                hint="see docs/context.md (bad input)",
+            )
         record, created = the_store.add_operation(body.filing, body.operation)
-        return _json(record, 201 if created else 200)
+        ready = state["pipeline"] is not None
+        changed = tuple(service().reexplain(body.filing)) if ready else ()
+        answer = OperationRegistered(**record.model_dump(), changed=changed, reexplained=ready)
+        return _json(answer, 201 if created else 200)
 
     @app.get(
         "/v1/operations",
@@ -743,6 +760,8 @@ def create_app(
     def list_operations(filing: Annotated[str, Query(min_length=1, max_length=200)]) -> Response:
         """The registered operations of a filing, oldest submission first."""
         return _json(OperationList(items=tuple(the_store.list_operations(filing))))
+
+    app.include_router(build_router(the_store, auth, errors))
 
     # ------------------------------------------------------------------ webhooks
 

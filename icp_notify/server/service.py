@@ -1,4 +1,4 @@
-"""What the routes do, without the web framework: analyse, ingest with context, reclassify.
+"""What the routes do, without the web framework: analyse, ingest with context, re-explain, reclassify.
 
 Examples
 --------
@@ -14,12 +14,15 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from icp_notify.errors import InputError
 from icp_notify.models import SHANGHAI, Channel, Context, Report, in_datetime_range
 from icp_notify.server.schemas import Source, StoredNotice
-from icp_notify.server.store import NewNotice, NoticeStore, dedupe_key
+from icp_notify.server.store import NewNotice, NoticeQuery, NoticeStore, dedupe_key
+
+if TYPE_CHECKING:
+    from icp_notify.server.explain import ReportChange
 
 log = logging.getLogger("icp_notify.server")
 
@@ -296,6 +299,78 @@ class NoticeService:
         )
         return record, created
 
+    def replace_report(self, record: StoredNotice, new: Report) -> ReportChange | None:
+        """Store ``new`` as ``record``'s report — the one place a stored report changes.
+
+        Every path that rewrites a stored report (re-explanation after an operation,
+        :meth:`reclassify`) goes through here, so whatever must follow a change (outgoing
+        alerts, say) hooks onto this method alone.
+
+        Parameters
+        ----------
+        record : StoredNotice
+            The stored notice (with its current report).
+        new : Report
+            The recomputed report.
+
+        Returns
+        -------
+        ReportChange or None
+            The change of outcome (situation, candidates, kind or urgency), ``None`` when the
+            outcome is the same (the report is still rewritten when any other field differs).
+        """
+        from icp_notify.server.explain import ReportChange
+
+        old = record.report
+        if new.model_dump(mode="json") != old.model_dump(mode="json"):
+            self.store.update_report(record.id, new)
+        if _outcome(old) == _outcome(new):
+            return None
+        return ReportChange.between(record, old, new)
+
+    def reexplain(self, filing: str) -> list[ReportChange]:
+        """Re-explain every stored notice of ``filing`` with its current operations.
+
+        Each notice is classified again with the filing's operations (including any registered
+        after it arrived) and the notices stored before it; changed reports are stored through
+        :meth:`replace_report`. The advice is computed as of the time the notice was stored.
+
+        Parameters
+        ----------
+        filing : str
+            The filing.
+
+        Returns
+        -------
+        list of ReportChange
+            The notices whose situation (candidates, kind or urgency) changed, oldest first.
+        """
+        records: list[StoredNotice] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = self.store.list_notices(
+                NoticeQuery(filing=filing), limit=200, cursor=cursor
+            )
+            records.extend(page)
+            if cursor is None or len(records) >= _REEXPLAIN_LIMIT:
+                break
+        changes = []
+        for record in sorted(records[:_REEXPLAIN_LIMIT], key=lambda r: r.id):
+            context = self.store.context_before(record, notices=self.context_notices)
+            new = self.pipeline.analyze(
+                record.raw_text,
+                channel=record.channel,
+                sender=record.sender,
+                received_at=record.received_at,
+                context=context,
+                now=record.stored_at,
+                lang=record.report.advice.lang,
+            )
+            change = self.replace_report(record, new)
+            if change is not None:
+                changes.append(change)
+        return changes
+
     def reclassify(self) -> tuple[int, int]:
         """Recompute every stored report; return ``(seen, changed)``.
 
@@ -322,11 +397,13 @@ class NoticeService:
                 now=record.stored_at,
                 lang=old.advice.lang,
             )
-            if new.model_dump(mode="json") != old.model_dump(mode="json"):
-                self.store.update_report(record.id, new)
-            if _outcome(old) != _outcome(new):
+            if self.replace_report(record, new) is not None:
                 changed += 1
         return seen, changed
+
+
+_REEXPLAIN_LIMIT = 1000
+"""The latest notices of a filing :meth:`NoticeService.reexplain` looks at."""
 
 
 def _outcome(report: Report) -> tuple[object, ...]:

@@ -1,0 +1,167 @@
+"""The filing's timeline over HTTP, and what a (late) operation changes in its stored notices.
+
+``GET /v1/filings/{filing}/timeline``   the filing's operations and stored notices replayed in
+                                        time order, each notice attributed
+                                        (:func:`icp_notify.context.explain_timeline`)
+
+``POST /v1/operations`` (in :mod:`icp_notify.server.app`) answers with :class:`OperationRegistered`:
+the stored operation and the :class:`ReportChange` of every stored notice of the filing whose
+situation changed when re-explained with it (:meth:`NoticeService.reexplain`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from fastapi.params import Depends
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from icp_notify.context import MAX_NOTICES, Timeline, explain_timeline
+from icp_notify.models import AwareDatetime, Context, PriorNotice, Report, Situation, Urgency
+from icp_notify.server.schemas import StoredNotice, StoredOperation
+from icp_notify.server.store import NoticeQuery, NoticeStore
+
+__all__ = ["FilingTimeline", "OperationRegistered", "ReportChange", "build_router"]
+
+
+class ReportChange(BaseModel):
+    """A stored notice whose outcome changed when it was explained again."""
+
+    model_config = ConfigDict(frozen=True)
+
+    notice_id: int
+    received_at: AwareDatetime | None = None
+    old_situation: Situation | None
+    old_candidates: tuple[Situation, ...]
+    new_situation: Situation | None
+    new_candidates: tuple[Situation, ...]
+    old_urgency: Urgency
+    new_urgency: Urgency
+    why: str = Field(default="", description="the new advice's reason (names the chain)")
+
+    @classmethod
+    def between(cls, record: StoredNotice, old: Report, new: Report) -> ReportChange:
+        """The change from ``old`` to ``new`` for ``record``.
+
+        Parameters
+        ----------
+        record : StoredNotice
+            The stored notice.
+        old, new : Report
+            Its report before and after.
+
+        Returns
+        -------
+        ReportChange
+        """
+        return cls(
+            notice_id=record.id,
+            received_at=record.received_at,
+            old_situation=old.classification.situation,
+            old_candidates=old.classification.candidates,
+            new_situation=new.classification.situation,
+            new_candidates=new.classification.candidates,
+            old_urgency=old.advice.urgency,
+            new_urgency=new.advice.urgency,
+            why=new.advice.why,
+        )
+
+
+class OperationRegistered(StoredOperation):
+    """Answer of ``POST /v1/operations``: the operation and what it changed."""
+
+    changed: tuple[ReportChange, ...] = Field(
+        default=(), description="stored notices of the filing whose situation changed"
+    )
+    reexplained: bool = Field(
+        default=True, description="false when the pipeline was not loaded (nothing re-explained)"
+    )
+
+
+class FilingTimeline(BaseModel):
+    """Answer of ``GET /v1/filings/{filing}/timeline``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    filing: str
+    notice_ids: tuple[int, ...] = Field(
+        description="the stored id of ``notices[i]`` in the timeline, oldest stored first"
+    )
+    timeline: Timeline
+
+
+def filing_timeline(store: NoticeStore, filing: str) -> FilingTimeline:
+    """The attributed timeline of a filing's operations and (latest) stored notices.
+
+    Parameters
+    ----------
+    store : NoticeStore
+        The service's store.
+    filing : str
+        The filing.
+
+    Returns
+    -------
+    FilingTimeline
+    """
+    records: list[StoredNotice] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = store.list_notices(NoticeQuery(filing=filing), limit=200, cursor=cursor)
+        records.extend(page)
+        if cursor is None or len(records) >= MAX_NOTICES:
+            break
+    records = sorted(records[:MAX_NOTICES], key=lambda r: r.id)
+    notices = [
+        PriorNotice(
+            text=r.raw_text,
+            received_at=r.received_at or r.stored_at,
+            sender=r.sender,
+            channel=r.channel,
+        )
+        for r in records
+    ]
+    ops = tuple(s.operation for s in store.list_operations(filing))
+    timeline = explain_timeline(Context(operations=ops), notices)
+    return FilingTimeline(filing=filing, notice_ids=tuple(r.id for r in records), timeline=timeline)
+
+
+def build_router(
+    store: NoticeStore, auth: Depends, errors: dict[int | str, dict[str, Any]]
+) -> APIRouter:
+    """The routes of this module, for ``app.include_router``.
+
+    Parameters
+    ----------
+    store : NoticeStore
+        The service's store.
+    auth : Depends
+        The app's bearer-token dependency.
+    errors : dict
+        The app's documented error responses.
+
+    Returns
+    -------
+    APIRouter
+    """
+    router = APIRouter()
+    as_json: Callable[[BaseModel], Response] = lambda m: Response(  # noqa: E731
+        m.model_dump_json(), media_type="application/json"
+    )
+
+    @router.get(
+        "/v1/filings/{filing}/timeline",
+        response_model=FilingTimeline,
+        dependencies=[auth],
+        responses=errors,
+        tags=["operations"],
+    )
+    def get_timeline(filing: Annotated[str, Path(min_length=1, max_length=200)]) -> Response:
+        """The filing's operations and stored notices in time order, each notice attributed
+        to what explains it (an operation, a move's cancellation, a provider's notice, nothing)."""
+        return as_json(filing_timeline(store, filing))
+
+    return router
