@@ -573,3 +573,34 @@ lang = "en"
         notice_2 = page.split('id="notice-2"', 1)[1]
         assert f'id="alert-{critical[0]["id"]}"' in notice_2
         assert "<code>ops</code>" in notice_2
+
+
+def test_an_operation_registered_late_re_explains_the_filing(
+    browser: tuple[TestClient, str],
+) -> None:
+    """The notices arrive first; the move registered afterwards on the page turns MIIT's
+    generic notice into the old provider's cancellation, and the timeline says why."""
+    client, csrf = browser
+    for text, at in ((PROVIDER_ACCESS, "2025-03-05T09:00"), (GENERIC, "2025-03-09T11:30")):
+        client.post(
+            "/ui/notices", data={"csrf": csrf, "filing": FILING, "text": text, "received_at": at}
+        )
+    before = _main(client.get("/ui/timeline", params={"filing": FILING}).text)
+    assert "u-critical" not in before  # ambiguous until the move is known
+    r = client.post(
+        "/ui/operations",
+        data={
+            "csrf": csrf,
+            "filing": FILING,
+            "kind": "access_domain",
+            "submitted_at": "2025-03-01T10:00",
+            "provider": "云栈科技",
+            "from_provider": "旧云",
+        },
+    )
+    assert r.status_code == 200
+    page = _main(r.text)
+    generic = page.split('id="notice-2"', 1)[1]
+    assert "access_cancelled" in generic
+    assert "u-critical" in generic
+    assert "Explained by" in generic

@@ -404,6 +404,20 @@ def ui_router(
             return session
         return render(request, session, "filings.html", {"filings": store.filing_summaries()})
 
+    def _attributions(filing: str) -> dict[int, tuple[str, ...]]:
+        """What the context engine says explains each generic notice (notice id → sentence)."""
+        from icp_notify.server.explain import filing_timeline as explained
+
+        try:
+            replay = explained(store, filing)
+        except InputError:
+            return {}  # a history past the context's limits: keep the stored evidence
+        return {
+            notice_id: (f"{a.detail} ({a.rule})",)
+            for notice_id, a in zip(replay.notice_ids, replay.timeline.notices, strict=True)
+            if a.generic
+        }
+
     @router.get("/timeline")
     def timeline(request: Request, filing: str = "", lang: str = "zh") -> Response:
         session = page_session(request)
@@ -412,7 +426,9 @@ def ui_router(
         if not filing.strip():
             return redirect(request, "/ui", session)
         language: Literal["zh", "en"] = "en" if lang == "en" else "zh"
-        view = filing_timeline(store, filing, lang=language, advisor=advisor())
+        view = filing_timeline(
+            store, filing, lang=language, advisor=advisor(), attributions=_attributions(filing)
+        )
         return render(
             request,
             session,
@@ -543,6 +559,16 @@ def ui_router(
                 {"filing": values["filing"].strip(), "operation": operation}
             )
             await run_in_threadpool(store.add_operation, body.filing, body.operation)
+            # like POST /v1/operations: the filing's stored notices are explained again
+            # (an escalation to access_cancelled also sends its follow-up alert)
+            try:
+                svc: NoticeService | None = service()
+            except Exception as exc:  # the app's ApiError: 503 while the pipeline is not loaded
+                if getattr(exc, "status", None) != 503:
+                    raise
+                svc = None  # stored notices keep their reports until it is
+            if svc is not None:
+                await run_in_threadpool(svc.reexplain, body.filing)
         except ValidationError as exc:
             return operation_form(request, session, values, _validation_messages(exc), 422)
         except InputError as exc:
