@@ -59,7 +59,7 @@ __all__ = [
     "route_of",
 ]
 
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_THRESHOLD = 0.5
 """Below this calibrated confidence a decided answer becomes ambiguous (the table may override)."""
 
 CANDIDATE_MASS = 0.9

@@ -392,3 +392,15 @@ def test_generated_hard_negatives_share_the_vocabulary(generator: ModuleType) ->
     assert any("备案信息已被变更" in r.text and "http" in r.text for r in phishing)
     generic = [r for r in records if r.kind is Kind.CHANGE_NOTICE_GENERIC]
     assert not any("http" in r.text for r in generic)
+
+
+def test_check_requires_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "nameless.jsonl"
+    path.write_text(
+        '{"id": "nw-1", "text": "【示例云】新增网站备案已通过。", "channel": "sms",'
+        ' "situation": "new_domain", "kind": "provider_new_domain", "candidates": ["new_domain"]}\n',
+        encoding="utf-8",
+    )
+    result = check_corpus([path])
+    assert not result.ok
+    assert result.problems == [f"{path}:1: no writer (leave-one-writer-out groups by it)"]
