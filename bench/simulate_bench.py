@@ -17,14 +17,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--histories", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     simulate(5, args.seed)  # load rules and model first
     start = time.perf_counter()
-    result = simulate(args.histories, args.seed)
+    result = simulate(args.histories, args.seed, workers=args.workers)
     elapsed = time.perf_counter() - start
     print(result.table())
     print(
-        f"\n{args.histories} histories x {len(result.rows)} p values:"
+        f"\n{args.histories} histories x {len(result.rows)} p values, {args.workers} workers:"
         f" {elapsed:.1f} s wall ({elapsed / len(result.rows):.1f} s per p)"
     )
 

@@ -305,3 +305,12 @@ def test_the_cli_prints_the_chain_and_the_simulation_table(
     assert table[2].startswith("| 1.0 | 12 |")
     with pytest.raises(SystemExit):
         main(["simulate", "--histories", "0"])  # a usage error, not a traceback
+
+
+def test_simulation_is_the_same_with_two_workers() -> None:
+    from icp_notify.simulate import simulate
+
+    one = simulate(24, seed=3, ps=(1.0, 0.7))
+    two = simulate(24, seed=3, ps=(1.0, 0.7), workers=2)
+    assert one == two
+    assert one.rows[0].generic > 24  # every history has generic notices to score

@@ -37,14 +37,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         help="probability that the user records an operation (repeatable; default 1.0 0.9 0.7)",
     )
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="processes sharing the histories (default: the number of CPUs, at most 8)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     """Simulate, replay every generic notice through classify, print the table per p."""
+    import os
+
     from icp_notify.simulate import simulate
 
-    result = simulate(args.histories, args.seed, tuple(args.p or (1.0, 0.9, 0.7)))
+    workers = args.workers if args.workers is not None else min(8, os.cpu_count() or 1)
+    result = simulate(args.histories, args.seed, tuple(args.p or (1.0, 0.9, 0.7)), workers=workers)
     if args.json:
         print(result.model_dump_json(indent=2))
     else:
