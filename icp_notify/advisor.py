@@ -72,6 +72,7 @@ __all__ = [
     "advise",
     "deadline_from_notice",
     "format_time",
+    "parse_now",
 ]
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "advice.toml"
@@ -375,6 +376,38 @@ def _to_datetime(value: dt.datetime | str | None, name: str) -> dt.datetime | No
             hint="pass a real date-time, e.g. 2025-03-04T09:12:00+08:00",
         )
     return value
+
+
+def parse_now(now: dt.datetime | str | None) -> dt.datetime | None:
+    """The clock ``now`` as :meth:`Advisor.advise` reads it, for :meth:`Advisor.timing`.
+
+    Callers that advise many notices against one clock (``icp-notify batch``) check it once
+    and pass the result to :meth:`Advisor.timing`; :meth:`Advisor.compose` of that timing is
+    then what :meth:`Advisor.advise` returns.
+
+    Parameters
+    ----------
+    now : datetime, ISO 8601 string or None
+        Naive values are Asia/Shanghai.
+
+    Returns
+    -------
+    datetime or None
+        Aware, inside the supported range.
+
+    Raises
+    ------
+    InputError
+        For a malformed or out-of-range time (``where="now"``).
+
+    Examples
+    --------
+    >>> parse_now("2025-03-04T09:12:00").isoformat()
+    '2025-03-04T09:12:00+08:00'
+    >>> parse_now(None) is None
+    True
+    """
+    return _to_datetime(now, "now")
 
 
 def _shift(start: dt.datetime, delta: dt.timedelta) -> dt.datetime | None:
