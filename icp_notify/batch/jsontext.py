@@ -14,14 +14,14 @@ Examples
 >>> base.text()
 '{"file": "a.txt", "line": 1, "offset": null, "index": null, "message_id": null}'
 >>> copy = base.model.model_copy(update={"line": 2})
->>> base.text(copy) == dumps(copy.model_dump(mode="json"))
+>>> base.text(copy) == base.splice({"line": 2}) == dumps(copy.model_dump(mode="json"))
 True
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -105,7 +105,7 @@ class ModelText:
     '{"title": "MIIT", "url": "https://beian.miit.gov.cn/"}'
     """
 
-    __slots__ = ("data", "model", "names", "prefixes", "texts", "whole")
+    __slots__ = ("_segments", "data", "model", "names", "prefixes", "texts", "whole")
 
     def __init__(self, model: BaseModel) -> None:
         data = model.model_dump(mode="json")
@@ -117,8 +117,72 @@ class ModelText:
         self.prefixes = tuple(dumps(name) + ": " for name in data)
         self.texts = tuple(dumps(value) for value in data.values())
         self.whole = "{" + ", ".join(map(str.__add__, self.prefixes, self.texts)) + "}"
+        # changed fields -> (the kept text between them, the changed fields in field order)
+        self._segments: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
-    def text(self, model: BaseModel | None = None, known: Mapping[str, str] | None = None) -> str:
+    def splice(self, fresh: Mapping[str, Any]) -> str:
+        """The JSON text of the kept model with the fields of ``fresh`` replaced.
+
+        ``fresh`` holds the new fields' JSON-ready values as pydantic serialises them
+        (``model_dump(mode="json")`` of a model, ``pydantic_core.to_jsonable_python`` of a
+        value); the kept text of the other fields is reused as it stands (joined once per set of
+        fresh fields), so the cost does not grow with the model.
+
+        Parameters
+        ----------
+        fresh : mapping
+            Field name → JSON-ready value, for the fields that differ from the kept model.
+
+        Returns
+        -------
+        str
+            What ``json.dumps(copy.model_dump(mode="json"), ensure_ascii=False)`` gives for
+            ``copy = kept.model_copy(update=...)`` with those values.
+
+        Examples
+        --------
+        >>> from icp_notify.models import SourceRef
+        >>> base = ModelText(SourceRef(file="a.txt", line=1, index=0))
+        >>> base.splice({"line": 7})
+        '{"file": "a.txt", "line": 7, "offset": null, "index": 0, "message_id": null}'
+        """
+        changed = tuple(fresh)
+        segments = self._segments.get(changed)
+        if segments is None:
+            if not self.names:
+                raise ValueError(f"{type(self.model).__name__} is not serialised field by field")
+            segments = self._segments[changed] = self._cut(changed)
+        between, order = segments
+        parts = [between[0]]
+        for name, after in zip(order, between[1:], strict=True):
+            parts.append(dumps(fresh[name]))
+            parts.append(after)
+        return "".join(parts)
+
+    def _cut(self, changed: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The kept text around the ``changed`` fields' values, and those fields in order."""
+        between: list[str] = []
+        order: list[str] = []
+        current = "{"
+        for i, (name, prefix, text) in enumerate(
+            zip(self.names, self.prefixes, self.texts, strict=True)
+        ):
+            current += (", " if i else "") + prefix
+            if name in changed:
+                between.append(current)
+                order.append(name)
+                current = ""
+            else:
+                current += text
+        between.append(current + "}")
+        return tuple(between), tuple(order)
+
+    def text(
+        self,
+        model: BaseModel | None = None,
+        known: Mapping[str, str] | None = None,
+        changed: Iterable[str] | None = None,
+    ) -> str:
         """The JSON text of ``model`` (default: the kept model).
 
         Parameters
@@ -128,6 +192,9 @@ class ModelText:
             reuse its texts, the others are serialised by pydantic.
         known : mapping, optional
             Field name → that field's JSON text, already known (e.g. a nested model's text).
+        changed : iterable of str, optional
+            The only fields that may differ from the kept model's (e.g. the ``update`` keys of
+            the ``model_copy`` that made ``model``); by default every field is compared.
 
         Returns
         -------
@@ -142,12 +209,13 @@ class ModelText:
             return dumps(model.model_dump(mode="json"))
         known = known or {}
         kept = self.model
-        changed = {
+        fields = self.names if changed is None else changed
+        dump = {
             name
-            for name in self.names
+            for name in fields
             if name not in known and not same_value(getattr(model, name), getattr(kept, name))
         }
-        fresh = model.model_dump(mode="json", include=changed) if changed else {}
+        fresh = model.model_dump(mode="json", include=dump) if dump else {}
         parts = []
         for name, prefix, kept_text in zip(self.names, self.prefixes, self.texts, strict=True):
             if name in known:
@@ -180,6 +248,12 @@ def fields_text(model_type: type[BaseModel], texts: Mapping[str, str]) -> str:
     >>> fields_text(Reference, {"url": '"https://beian.miit.gov.cn/"', "title": '"MIIT"'})
     '{"title": "MIIT", "url": "https://beian.miit.gov.cn/"}'
     """
-    return (
-        "{" + ", ".join(f"{dumps(name)}: {texts[name]}" for name in model_type.model_fields) + "}"
-    )
+    prefixes = _PREFIXES.get(model_type)
+    if prefixes is None:
+        prefixes = _PREFIXES[model_type] = tuple(
+            (name, dumps(name) + ": ") for name in model_type.model_fields
+        )
+    return "{" + ", ".join([prefix + texts[name] for name, prefix in prefixes]) + "}"
+
+
+_PREFIXES: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}

@@ -26,9 +26,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from pydantic_core import to_jsonable_python
+
 from icp_notify._version import __version__
 from icp_notify.batch.jsontext import ModelText, dumps, fields_text
-from icp_notify.batch.rows import LabelledRow, Row, error_row, row_source
+from icp_notify.batch.rows import LabelledRow, Row, error_row
 from icp_notify.errors import IcpNotifyError, InputError
 from icp_notify.models import Advice, Classification, Context, Notice, RawMessage, Report
 
@@ -176,26 +178,52 @@ class LabelledLine:
     line : str
         The row's JSON line.
     report : Report
-        The row's report.
+        The row's report, or the cached report it is a copy of.
+    notice : dict, optional
+        The row's own notice fields (``received_at``, ``source``); with ``advice``, the row's
+        :attr:`report` is the cached report's copy with them, made when first read.
+    advice : Advice, optional
+        The row's advice.
     """
 
-    __slots__ = ("json", "report", "seq")
+    __slots__ = ("_advice", "_notice", "_report", "json", "seq")
 
-    def __init__(self, seq: int, line: str, report: Report) -> None:
+    def __init__(
+        self,
+        seq: int,
+        line: str,
+        report: Report,
+        notice: dict[str, Any] | None = None,
+        advice: Advice | None = None,
+    ) -> None:
         self.seq = seq
         self.json = line
-        self.report = report
+        self._report = report
+        self._notice = notice
+        self._advice = advice
+
+    @property
+    def report(self) -> Report:
+        """The row's report: the cached report's ``model_copy`` with the row's own fields."""
+        if self._notice is not None:
+            notice = self._report.notice.model_copy(update=self._notice)
+            self._report = self._report.model_copy(
+                update={"notice": notice, "advice": self._advice}
+            )
+            self._notice = None
+        return self._report
 
     @property
     def situation(self) -> str:
         """The situation as the summary counts it (``ambiguous`` when undecided)."""
-        situation = self.report.classification.situation
+        situation = self._report.classification.situation
         return "ambiguous" if situation is None else situation.value
 
     @property
     def urgency(self) -> str:
         """The advice's urgency."""
-        return self.report.advice.urgency.value
+        advice = self._report.advice if self._advice is None else self._advice
+        return str(advice.urgency.value)
 
     def row(self) -> LabelledRow:
         """The row as a fresh dict (nothing shared with the caches), keeping its line."""
@@ -349,9 +377,21 @@ class Labeller:
         except IcpNotifyError as exc:
             return error_row(seq, msg, "failed", str(exc))
 
-    def _line(self, seq: int, msg: RawMessage, report: Report, report_text: str) -> LabelledLine:
-        source = dumps(row_source(msg.source))
-        return LabelledLine(seq, f'{{"seq": {seq}, "source": {source}, {report_text[1:]}', report)
+    def _line(
+        self,
+        seq: int,
+        source: dict[str, Any] | None,
+        report: Report,
+        report_text: str,
+        own: tuple[dict[str, Any], Advice] | None = None,
+    ) -> LabelledLine:
+        """The row: ``seq`` and ``source`` (its fields that are not ``None``), then the report."""
+        if source is not None:
+            source = {k: v for k, v in source.items() if v is not None}
+        line = f'{{"seq": {seq}, "source": {dumps(source)}, {report_text[1:]}'
+        if own is None:
+            return LabelledLine(seq, line, report)
+        return LabelledLine(seq, line, report, *own)
 
     def _full_line(self, seq: int, msg: RawMessage) -> LabelledLine:
         """A row computed from scratch (a message with context, caching off, another pipeline)."""
@@ -367,7 +407,8 @@ class Labeller:
             report = Report(
                 notice=notice, classification=classification, advice=advice, version=__version__
             )
-        return self._line(seq, msg, report, dumps(report.model_dump(mode="json")))
+        data = report.model_dump(mode="json")
+        return self._line(seq, data["notice"]["source"], report, dumps(data))
 
     def _classification(self, entry: _Entry) -> tuple[Classification, str]:
         """The classification of a notice without context, and its JSON text."""
@@ -397,11 +438,11 @@ class Labeller:
             entry = _Entry(self.parse(msg))
             self._parsed.put(key, entry)
         notice = entry.notice
-        if notice.received_at is not received_at or notice.source is not msg.source:
-            notice = notice.model_copy(update={"received_at": received_at, "source": msg.source})
         classification, classification_text = self._classification(entry)
         lang = self.lang
-        timing = advisor.timing(classification, notice, now=now)
+        # the notice's own fields (received_at, source) are the row's: Advisor.timing takes the
+        # arrival time, and the notice copy is made only when the row's report is asked for
+        timing = advisor.timing(classification, notice, now=now, received_at=received_at)
         texts = timing.texts(lang)
         advice_key = (
             timing.key,
@@ -428,17 +469,22 @@ class Labeller:
             entry.report = Report(
                 notice=notice, classification=classification, advice=advice, version=__version__
             )
-        report = entry.report.model_copy(update={"notice": notice, "advice": advice})
+        source = msg.source
+        own = {
+            "received_at": to_jsonable_python(received_at),
+            "source": None if source is None else source.model_dump(mode="json"),
+        }
         report_text = fields_text(
             Report,
             {
-                "notice": entry.notice_text.text(notice),
+                "notice": entry.notice_text.splice(own),
                 "classification": classification_text,
                 "advice": advice_text,
                 "version": self._version,
             },
         )
-        return self._line(seq, msg, report, report_text)
+        row_own = ({"received_at": received_at, "source": source}, advice)
+        return self._line(seq, own["source"], entry.report, report_text, row_own)
 
 
 def _iso(value: dt.datetime | None) -> str | None:
