@@ -35,6 +35,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 import threading
 import tomllib
@@ -305,6 +306,8 @@ def format_time(value: dt.datetime, lang: Literal["zh", "en"]) -> str:
 
 _ZH_CLOSING = "，。：；、）！？”》"
 _ZH_OPENING = "（“《"
+_SPACES = re.compile("  +")
+_ZH_SPACE = re.compile(f" (?=[{_ZH_CLOSING}])|(?<=[{_ZH_OPENING}]) ")
 
 
 def _fill(template: str, values: Mapping[str, str], lang: Literal["zh", "en"]) -> str:
@@ -317,12 +320,10 @@ def _fill(template: str, values: Mapping[str, str], lang: Literal["zh", "en"]) -
     """
     text = template.format_map(values)
     if lang == "zh":
-        while "  " in text:
-            text = text.replace("  ", " ")
-        for mark in _ZH_CLOSING:
-            text = text.replace(" " + mark, mark)
-        for mark in _ZH_OPENING:
-            text = text.replace(mark + " ", mark)
+        if " " in text:
+            # runs of spaces become one; then a space before a closing or after an opening
+            # mark goes (each space's fate depends on its own neighbours only)
+            text = _ZH_SPACE.sub("", _SPACES.sub(" ", text))
     elif text.startswith(("your ", "the ", "about ", "after ", "before ", "within ")):
         text = text[0].upper() + text[1:]  # a fallback phrase that opens a sentence
     return text.strip()

@@ -21,7 +21,7 @@ True
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -32,13 +32,39 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False)
 _PLAIN = (str, int, bool)
 
 
+def _made_once() -> Callable[[Any, int], Any] | None:
+    """The C encoder ``json.dumps(..., ensure_ascii=False)`` builds on every call, built once.
+
+    ``JSONEncoder.encode`` makes a new one per call (about 3 µs for a small dict); this one is
+    the same encoder without the circular-reference check (JSON-ready values from pydantic have
+    no cycles). ``None`` where the C accelerator is missing or does not give the same text.
+    """
+    try:
+        from json.encoder import encode_basestring
+
+        c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+        if c_make_encoder is None:
+            return None
+        made: Callable[[Any, int], Any] = c_make_encoder(
+            None, _ENCODER.default, encode_basestring, None, ": ", ", ", False, False, True
+        )
+        sample = {"a": [1, 2.5, None, True, "备案\n\ud800"], "b": {}, "c": []}
+        return made if "".join(made(sample, 0)) == _ENCODER.encode(sample) else None
+    except Exception:  # another Python's json module: use the encoder as it is
+        return None
+
+
+_MADE = _made_once()
+_STRING = json.encoder.encode_basestring
+
+
 def dumps(value: Any) -> str:
-    """``json.dumps(value, ensure_ascii=False)`` (one reused encoder).
+    """``json.dumps(value, ensure_ascii=False)``, with the encoder built once.
 
     Parameters
     ----------
     value : Any
-        A JSON-ready value.
+        A JSON-ready value without cycles.
 
     Returns
     -------
@@ -48,15 +74,22 @@ def dumps(value: Any) -> str:
     --------
     >>> dumps({"a": ["备案", 1, None]})
     '{"a": ["备案", 1, null]}'
+    >>> dumps("京ICP备12345678号") == json.dumps("京ICP备12345678号", ensure_ascii=False)
+    True
     """
-    return _ENCODER.encode(value)
+    if type(value) is str:
+        return _STRING(value)
+    if _MADE is None:
+        return _ENCODER.encode(value)
+    return "".join(_MADE(value, 0))
 
 
 def same_value(a: Any, b: Any) -> bool:
     """Whether ``a`` and ``b`` certainly serialise to the same JSON.
 
-    The same object, or equal plain values of the same type (``str``, ``int``, ``bool`` or a
-    tuple of strings). Anything else (datetimes, floats, models) counts as different.
+    The same object; equal plain values of the same type (``str``, ``int``, ``bool``); tuples
+    of such values, element by element; models of the same type whose fields are such values.
+    Anything else (datetimes, floats, dicts) counts as different.
 
     Parameters
     ----------
@@ -71,6 +104,9 @@ def same_value(a: Any, b: Any) -> bool:
     --------
     >>> same_value("a", "a"), same_value(("x",), ("x",)), same_value(1, True), same_value(0.0, -0.0)
     (True, True, False, False)
+    >>> from icp_notify.models import Reference
+    >>> same_value(Reference(title="t", url="https://a.cn/"), Reference(title="t", url="https://a.cn/"))
+    True
     """
     if a is b:
         return True
@@ -80,12 +116,9 @@ def same_value(a: Any, b: Any) -> bool:
     if kind in _PLAIN:
         return bool(a == b)
     if kind is tuple:
-        return (
-            len(a) == len(b)
-            and all(type(x) is str for x in a)
-            and all(type(x) is str for x in b)
-            and a == b
-        )
+        return len(a) == len(b) and all(map(same_value, a, b))
+    if isinstance(a, BaseModel):
+        return all(same_value(getattr(a, name), getattr(b, name)) for name in kind.model_fields)
     return False
 
 
