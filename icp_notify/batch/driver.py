@@ -12,13 +12,13 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from icp_notify.batch import dedupe as dedupe_module
 from icp_notify.batch.dedupe import SeenSet, dedupe_key
-from icp_notify.batch.labeller import LabelledLine, Labeller
+from icp_notify.batch.labeller import LabelledLine, Labeller, line_labeller
 from icp_notify.batch.rows import Row, Summary, read_error_row
 from icp_notify.errors import InputError
 from icp_notify.models import RawMessage, ReadError
@@ -220,24 +220,6 @@ summary, resume_after, dedupe
         yield row
     if summary is not None and labeller is not None:
         summary.cache_hits += labeller.cache_hits
-
-
-def line_labeller(labeller: Labeller) -> Callable[[int, RawMessage], LabelledLine | Row]:
-    """``labeller.label_line``, unless ``label_message`` was overridden (then that).
-
-    Parameters
-    ----------
-    labeller : Labeller
-        The labeller of a run.
-
-    Returns
-    -------
-    callable
-        ``(seq, message) -> LabelledLine | dict``.
-    """
-    if type(labeller).label_message is Labeller.label_message:
-        return labeller.label_line
-    return labeller.label_message
 
 
 def numbered(

@@ -35,12 +35,14 @@ from icp_notify.errors import IcpNotifyError, InputError
 from icp_notify.models import Advice, Classification, Context, Notice, RawMessage, Report
 
 __all__ = [
+    "ADVICE_MEMO",
     "CACHE_SIZE",
     "LabelledLine",
     "Labeller",
     "LruCache",
     "PipelineLike",
     "classification_inputs",
+    "line_labeller",
 ]
 
 CACHE_SIZE = 2048
@@ -490,3 +492,24 @@ class Labeller:
 def _iso(value: dt.datetime | None) -> str | None:
     """A time as its ISO text (with its offset: equal instants in two zones differ)."""
     return None if value is None else value.isoformat()
+
+
+_LABEL_MESSAGE = Labeller.label_message
+
+
+def line_labeller(labeller: Labeller) -> Callable[[int, RawMessage], LabelledLine | Row]:
+    """``labeller.label_line``, unless ``label_message`` was overridden (then that).
+
+    Parameters
+    ----------
+    labeller : Labeller
+        The labeller of a run.
+
+    Returns
+    -------
+    callable
+        ``(seq, message) -> LabelledLine | dict``.
+    """
+    if type(labeller).label_message is _LABEL_MESSAGE:
+        return labeller.label_line
+    return labeller.label_message

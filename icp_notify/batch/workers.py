@@ -13,8 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
-from icp_notify.batch.driver import line_labeller
-from icp_notify.batch.labeller import LabelledLine, Labeller
+from icp_notify.batch.labeller import LabelledLine, Labeller, line_labeller
 from icp_notify.batch.rows import LabelledRow, Row, read_error_row
 from icp_notify.batch.writers import row_json
 from icp_notify.errors import InputError

@@ -28,7 +28,7 @@ from icp_notify.models import (
 )
 from icp_notify.pipeline import Pipeline
 
-ARCHIVES = Path(__file__).parent / "fixtures" / "archives"
+ARCHIVES = Path(__file__).parent.parent / "fixtures" / "archives"
 
 
 class KeywordClassifier:
@@ -327,3 +327,22 @@ def test_dask_recipe_on_the_local_scheduler(default_is_fake: KeywordClassifier) 
     assert result["n"].tolist() == list(range(12))
     assert result["situation"].tolist()[:3] == [None, "access_cancelled", "other"]
     assert result["action"].notna().all()
+
+
+def test_workers_write_the_same_lines_with_the_real_pipeline() -> None:
+    import datetime as dt
+
+    base = dt.datetime(2025, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    msgs = [
+        RawMessage(
+            text=f"【示例云】您提交的变更备案（site{i % 7}-example.cn）已通过管局审核，请核对备案信息。",
+            sender="10690000123",
+            received_at=base + dt.timedelta(minutes=i),
+        )
+        for i in range(30)
+    ]
+    one = list(label(msgs, now="2025-03-06T12:00:00+08:00"))
+    two = list(label(msgs, now="2025-03-06T12:00:00+08:00", workers=2))
+    assert two == one
+    assert [r.json for r in two] == [r.json for r in one]  # type: ignore[attr-defined]
+    assert {r["classification"]["situation"] for r in one} == {"modify_domain"}
