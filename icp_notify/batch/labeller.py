@@ -105,14 +105,33 @@ class LruCache:
         self.size = size
 
     def get(self, key: Any) -> Any:
-        """The value for ``key`` (now the most recently used), or ``None``."""
+        """The value for ``key`` (now the most recently used), or ``None``.
+
+        Parameters
+        ----------
+        key : hashable
+            The cache key.
+
+        Returns
+        -------
+        Any
+            The value, or ``None`` when absent.
+        """
         value = self._data.get(key)
         if value is not None:
             self._data.move_to_end(key)
         return value
 
     def put(self, key: Any, value: Any) -> None:
-        """Store ``value``; drop the least recently used entry when over ``size``."""
+        """Store ``value``; drop the least recently used entry when over ``size``.
+
+        Parameters
+        ----------
+        key : hashable
+            The cache key.
+        value : Any
+            What to keep (not ``None``).
+        """
         self._data[key] = value
         if len(self._data) > self.size:
             self._data.popitem(last=False)
