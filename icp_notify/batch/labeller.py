@@ -30,7 +30,7 @@ from pydantic_core import to_jsonable_python
 
 from icp_notify._version import __version__
 from icp_notify.batch.jsontext import ModelText, dumps, fields_text
-from icp_notify.batch.rows import LabelledRow, Row, error_row
+from icp_notify.batch.rows import LabelledRow, Row, error_row, row_source
 from icp_notify.errors import IcpNotifyError, InputError
 from icp_notify.models import Advice, Classification, Context, Notice, RawMessage, Report
 
@@ -233,6 +233,12 @@ class LabelledLine:
             )
             self._notice = None
         return self._report
+
+    @property
+    def source(self) -> dict[str, Any] | None:
+        """The row's ``source`` (its fields that are not ``None``; the progress bar reads it)."""
+        own = self._notice
+        return row_source(self._report.notice.source if own is None else own["source"])
 
     @property
     def situation(self) -> str:

@@ -346,3 +346,30 @@ def test_workers_write_the_same_lines_with_the_real_pipeline() -> None:
     assert two == one
     assert [r.json for r in two] == [r.json for r in one]  # type: ignore[attr-defined]
     assert {r["classification"]["situation"] for r in one} == {"modify_domain"}
+
+
+def test_a_terminal_progress_bar_reads_labelled_lines(tmp_path: Path) -> None:
+    import io
+
+    from icp_notify.batch import label_lines
+    from icp_notify.commands.batch import Progress
+    from icp_notify.models import SourceRef
+
+    archive = tmp_path / "a.txt"
+    archive.write_text("x" * 100, encoding="utf-8")
+    msg = RawMessage(
+        text="【工信部】尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。",
+        source=SourceRef(file=str(archive), line=1, offset=50, index=0),
+    )
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    progress = Progress(screen, 100, enabled=True)
+    rows = list(label_lines([msg], now="2025-03-06T12:00:00"))
+    for row in rows:
+        progress.update(row)
+    assert rows[0].source == {"file": str(archive), "line": 1, "offset": 50, "index": 0}  # type: ignore[union-attr]
+    assert "50%" in screen.getvalue()

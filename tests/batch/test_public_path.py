@@ -93,6 +93,7 @@ def test_cached_rows_equal_rows_from_scratch(lang: str, now: Any) -> None:
                 k: v for k, v in expected.items() if k not in ("seq", "source")
             }
             assert line.report.notice.source == msg.source
+            assert line.source == expected["source"]
             assert line.report.notice.received_at == msg.received_at
     assert fast.cache_hits >= len(messages)
 
