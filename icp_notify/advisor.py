@@ -519,6 +519,18 @@ class Advisor:
     'critical'
     """
 
+    TIMED_FIELDS: tuple[str, ...] = (
+        "summary",
+        "steps",
+        "why",
+        "reachable_after",
+        "wait",
+        "deadline",
+    )
+    """The :class:`~icp_notify.models.Advice` fields that :meth:`compose` takes from the timing
+    and the time texts; the others (action, urgency, language, references) depend only on the
+    classification, the language and the notice, so two timings of one notice differ in these."""
+
     _default: Advisor | None = None
     _lock = threading.Lock()
 

@@ -138,12 +138,11 @@ class ModelText:
     '{"title": "MIIT", "url": "https://beian.miit.gov.cn/"}'
     """
 
-    __slots__ = ("_segments", "data", "model", "names", "prefixes", "texts", "whole")
+    __slots__ = ("_segments", "model", "names", "prefixes", "texts", "whole")
 
     def __init__(self, model: BaseModel) -> None:
-        data = model.model_dump(mode="json")
+        data = model.model_dump(mode="json")  # not kept: only texts (no objects for the GC)
         self.model = model
-        self.data = data
         self.names: tuple[str, ...] = tuple(data)
         if self.names != tuple(type(model).model_fields):  # aliases, exclusions: no splicing
             self.names = ()

@@ -48,7 +48,7 @@ __all__ = [
 CACHE_SIZE = 2048
 """Entries kept in each per-run cache (least recently used dropped first); bounds memory."""
 
-ADVICE_MEMO = 16
+ADVICE_MEMO = 4
 """Advices kept per parse entry (by timing); a time-independent advice is composed once."""
 
 
@@ -487,7 +487,10 @@ class Labeller:
             advice = advisor.compose(classification, notice, lang, timing, texts)
             if entry.advice_text is None:
                 entry.advice_text = ModelText(advice)
-            known = (advice, entry.advice_text.text(advice))
+                known = (advice, entry.advice_text.text())
+            else:  # pydantic serialises the fields the timing can change (Advisor.TIMED_FIELDS)
+                timed = advice.model_dump(mode="json", include=set(advisor.TIMED_FIELDS))
+                known = (advice, entry.advice_text.splice(timed))
             if len(entry.advices) >= ADVICE_MEMO:
                 entry.advices.clear()
             entry.advices[advice_key] = known

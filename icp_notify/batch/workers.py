@@ -17,9 +17,9 @@ from icp_notify.batch.labeller import LabelledLine, Labeller, line_labeller
 from icp_notify.batch.rows import LabelledRow, Row, read_error_row
 from icp_notify.batch.writers import row_json
 from icp_notify.errors import InputError
-from icp_notify.models import RawMessage, ReadError
+from icp_notify.models import RawMessage, ReadError, Report
 
-__all__ = ["CHUNK_SIZE", "label_parallel"]
+__all__ = ["CHUNK_SIZE", "WorkerLine", "label_parallel"]
 
 CHUNK_SIZE = 256
 """Messages sent to a worker process at a time."""
@@ -33,8 +33,13 @@ def _worker_init(lang: str, now: str | None) -> None:
 
 
 def _worker_run(chunk: str) -> str:
-    """Label one chunk (JSON text of ``[seq, kind, payload]`` items); return JSON lines."""
+    """Label one chunk (JSON text of ``[seq, kind, payload]`` items).
+
+    Returns one line of JSON, ``[[seq, situation, urgency] or [seq], ...]`` (what the summary
+    counts; ``[seq]`` for an error row), then the rows' JSON lines (JSON text holds no newline).
+    """
     label_one = line_labeller(_WORKER["labeller"])
+    heads: list[list[Any]] = []
     lines = []
     for seq, kind, payload in json.loads(chunk):
         row: LabelledLine | Row
@@ -42,8 +47,12 @@ def _worker_run(chunk: str) -> str:
             row = read_error_row(seq, ReadError.model_validate(payload))
         else:
             row = label_one(seq, RawMessage.model_validate(payload))
+        if isinstance(row, LabelledLine):
+            heads.append([seq, row.situation, row.urgency])
+        else:
+            heads.append([seq])
         lines.append(row_json(row))
-    return "\n".join(lines)
+    return "\n".join([json.dumps(heads), *lines])
 
 
 def _chunks(numbered: Iterator[tuple[int, RawMessage | ReadError]]) -> Iterator[str]:
@@ -58,12 +67,62 @@ def _chunks(numbered: Iterator[tuple[int, RawMessage | ReadError]]) -> Iterator[
         yield json.dumps(batch, ensure_ascii=False)
 
 
-def _rows_of(lines: str) -> Iterator[Row]:
-    """The rows of a worker's JSON lines, each keeping its line (written as it came)."""
-    for line in lines.split("\n"):
-        row = LabelledRow(json.loads(line))
-        row.json = line
-        yield row
+class WorkerLine(LabelledLine):
+    """A labelled row from a worker process: its JSON line and what the summary counts.
+
+    Nothing is parsed in this process unless asked (:meth:`row`, :attr:`report`,
+    :attr:`source`); the CLI writes :attr:`json` as it came.
+
+    Parameters
+    ----------
+    seq : int
+        The row's ``seq``.
+    line : str
+        The row's JSON line.
+    situation, urgency : str
+        As :attr:`LabelledLine.situation` and :attr:`LabelledLine.urgency` give them.
+    """
+
+    __slots__ = ("_counts",)
+
+    def __init__(self, seq: int, line: str, situation: str, urgency: str) -> None:
+        self.seq = seq
+        self.json = line
+        self._counts = (situation, urgency)
+
+    @property
+    def report(self) -> Report:
+        """The row's report, validated from its line."""
+        data = json.loads(self.json)
+        return Report.model_validate({k: v for k, v in data.items() if k not in ("seq", "source")})
+
+    @property
+    def source(self) -> dict[str, Any] | None:
+        """The row's ``source``."""
+        source: dict[str, Any] | None = json.loads(self.json)["source"]
+        return source
+
+    @property
+    def situation(self) -> str:
+        """The situation as the summary counts it (``ambiguous`` when undecided)."""
+        return self._counts[0]
+
+    @property
+    def urgency(self) -> str:
+        """The advice's urgency."""
+        return self._counts[1]
+
+
+def _rows_of(text: str) -> Iterator[WorkerLine | Row]:
+    """The rows of a worker's answer (see :func:`_worker_run`), in order."""
+    head, *lines = text.split("\n")
+    for counts, line in zip(json.loads(head), lines, strict=True):
+        if len(counts) == 3:
+            yield WorkerLine(counts[0], line, counts[1], counts[2])
+        else:  # an error row: a dict, as the summary and the CSV writer read it
+            row = LabelledRow(json.loads(line))
+            row.json = line
+            yield row
 
 
 _WARM_UP = "【工信部】尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
@@ -76,7 +135,7 @@ def label_parallel(
     pipeline: Any,
     lang: str,
     now: dt.datetime | str | None,
-) -> Iterator[Row]:
+) -> Iterator[WorkerLine | Row]:
     """Label in ``workers`` processes; chunks travel as JSON text, results come back in order.
 
     Workers return JSON lines (serialised once, in the worker); at most ``4 * workers`` chunks
@@ -97,8 +156,8 @@ def label_parallel(
 
     Yields
     ------
-    dict
-        Rows in input order (labelled rows as ``LabelledRow`` with their line).
+    WorkerLine or dict
+        Rows in input order: labelled rows as :class:`WorkerLine`, error rows as dicts.
 
     Raises
     ------

@@ -373,3 +373,34 @@ def test_a_terminal_progress_bar_reads_labelled_lines(tmp_path: Path) -> None:
         progress.update(row)
     assert rows[0].source == {"file": str(archive), "line": 1, "offset": 50, "index": 0}  # type: ignore[union-attr]
     assert "50%" in screen.getvalue()
+
+
+def test_workers_stream_the_same_output_and_summary(tmp_path: Path) -> None:
+    import io
+
+    from icp_notify.batch import label_lines, write_rows
+    from icp_notify.batch.workers import WorkerLine
+
+    for fmt in ("jsonl", "csv"):
+        outs, summaries = [], []
+        for workers in (1, 2):
+            out, summary = io.StringIO(), Summary()
+            rows = list(
+                write_rows(
+                    label_lines(
+                        [ARCHIVES], now="2025-03-06T12:00:00", workers=workers, summary=summary
+                    ),
+                    out,
+                    fmt,  # type: ignore[arg-type]
+                )
+            )
+            outs.append(out.getvalue())
+            summaries.append(summary.model_dump(exclude={"cache_hits"}))
+            if workers == 2:
+                assert any(isinstance(r, WorkerLine) for r in rows)
+                line = next(r for r in rows if isinstance(r, WorkerLine))
+                assert line.report.notice.raw_text == line.row()["notice"]["raw_text"]
+                assert line.source == line.row()["source"]
+        assert outs[0] == outs[1]
+        assert summaries[0] == summaries[1]
+        assert summaries[0]["labelled"] == 15
