@@ -186,3 +186,29 @@ def _read(path: Path) -> list[RawMessage]:
     items = list(read_inputs([path]))
     assert all(isinstance(m, RawMessage) for m in items)
     return items  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_timings_change_only_the_timed_fields(lang: str) -> None:
+    """``Advisor.TIMED_FIELDS``, which a repeat's advice is spliced by, is what timing changes."""
+    advisor = Advisor.default()
+    fast = Labeller()
+    nows = [dt.datetime(2025, 3, 4, 12, tzinfo=dt.UTC), dt.datetime(2030, 1, 1, tzinfo=dt.UTC)]
+    changed: set[str] = set()
+    for msg in _messages():
+        notice = fast.parse(msg)
+        classification = fast.pipeline.classifier.classify_notice(notice, None)
+        first = None
+        for now in [None, *nows]:
+            for at in TIMES[1:]:
+                received = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+                timing = advisor.timing(classification, notice, now=now, received_at=received)
+                advice = advisor.compose(classification, notice, lang, timing, timing.texts(lang))
+                if first is None:
+                    first = advice
+                    continue
+                for name in type(advice).model_fields:
+                    if getattr(advice, name) != getattr(first, name):
+                        changed.add(name)
+    assert changed <= set(advisor.TIMED_FIELDS)
+    assert {"summary", "steps", "reachable_after", "wait", "deadline"} <= changed
