@@ -35,6 +35,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -83,6 +84,7 @@ __all__ = [
     "advise",
     "deadline_from_notice",
     "format_time",
+    "parse_now",
 ]
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "advice.toml"
@@ -160,6 +162,8 @@ def format_time(value: dt.datetime, lang: Literal["zh", "en"]) -> str:
 
 _ZH_CLOSING = "，。：；、）！？”》"
 _ZH_OPENING = "（“《"
+_SPACES = re.compile("  +")
+_ZH_SPACE = re.compile(f" (?=[{_ZH_CLOSING}])|(?<=[{_ZH_OPENING}]) ")
 
 
 def _fill(template: str, values: Mapping[str, str], lang: Literal["zh", "en"]) -> str:
@@ -172,12 +176,10 @@ def _fill(template: str, values: Mapping[str, str], lang: Literal["zh", "en"]) -
     """
     text = template.format_map(values)
     if lang == "zh":
-        while "  " in text:
-            text = text.replace("  ", " ")
-        for mark in _ZH_CLOSING:
-            text = text.replace(" " + mark, mark)
-        for mark in _ZH_OPENING:
-            text = text.replace(mark + " ", mark)
+        if " " in text:
+            # runs of spaces become one; then a space before a closing or after an opening
+            # mark goes (each space's fate depends on its own neighbours only)
+            text = _ZH_SPACE.sub("", _SPACES.sub(" ", text))
     elif text.startswith(("your ", "the ", "about ", "after ", "before ", "within ")):
         text = text[0].upper() + text[1:]  # a fallback phrase that opens a sentence
     return text.strip()
@@ -233,6 +235,38 @@ def _to_datetime(value: dt.datetime | str | None, name: str) -> dt.datetime | No
     return value
 
 
+def parse_now(now: dt.datetime | str | None) -> dt.datetime | None:
+    """The clock ``now`` as :meth:`Advisor.advise` reads it, for :meth:`Advisor.timing`.
+
+    Callers that advise many notices against one clock (``icp-notify batch``) check it once
+    and pass the result to :meth:`Advisor.timing`; :meth:`Advisor.compose` of that timing is
+    then what :meth:`Advisor.advise` returns.
+
+    Parameters
+    ----------
+    now : datetime, ISO 8601 string or None
+        Naive values are Asia/Shanghai.
+
+    Returns
+    -------
+    datetime or None
+        Aware, inside the supported range.
+
+    Raises
+    ------
+    InputError
+        For a malformed or out-of-range time (``where="now"``).
+
+    Examples
+    --------
+    >>> parse_now("2025-03-04T09:12:00").isoformat()
+    '2025-03-04T09:12:00+08:00'
+    >>> parse_now(None) is None
+    True
+    """
+    return _to_datetime(now, "now")
+
+
 def _shift(start: dt.datetime, delta: dt.timedelta) -> dt.datetime | None:
     """``start + delta`` in Asia/Shanghai, or ``None`` when it leaves the supported range."""
     try:
@@ -274,6 +308,18 @@ class Advisor:
     >>> advisor.entry("access_cancelled").urgency.value
     'critical'
     """
+
+    TIMED_FIELDS: tuple[str, ...] = (
+        "summary",
+        "steps",
+        "why",
+        "reachable_after",
+        "wait",
+        "deadline",
+    )
+    """The :class:`~icp_notify.models.Advice` fields that :meth:`compose` takes from the timing
+    and the time texts; the others (action, urgency, language, references) depend only on the
+    classification, the language and the notice, so two timings of one notice differ in these."""
 
     _default: Advisor | None = None
     _lock = threading.Lock()

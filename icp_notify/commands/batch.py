@@ -196,7 +196,7 @@ def _total_bytes(inputs: list[str]) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Label the inputs; exit 0 when every input was read, 1 when one could not be opened."""
-    from icp_notify.batch import CSV_COLUMNS, Summary, _label_stream, last_seq, write_rows
+    from icp_notify.batch import CSV_COLUMNS, Summary, label_lines, last_seq, write_rows
 
     out_path: str | None = args.output
     fmt: Literal["jsonl", "csv"] = args.format or (
@@ -212,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         resume_after = last_seq(out_path, fmt)
     summary = Summary()
-    rows = _label_stream(
+    rows = label_lines(
         args.inputs,
         input_format=args.input_format,
         text_field=args.text_field,

@@ -1,5 +1,6 @@
-"""The batch fast path (templates of rows, advice cut around its times) gives exactly the rows
-computed from scratch, on tricky times, clocks, sources and languages."""
+"""Batch's cached path (a repeat reuses its cached Report with its own fields, the advice from
+``Advisor.timing`` + ``Advisor.compose``, pydantic serialising the fields that change) gives
+exactly the rows computed from scratch, on tricky times, clocks, sources and languages."""
 
 from __future__ import annotations
 
@@ -10,21 +11,18 @@ from typing import Any
 
 import pytest
 
-from icp_notify.advisor import Advisor, format_time
+from icp_notify._version import __version__
+from icp_notify.advisor import Advisor
 from icp_notify.batch import (
+    LabelledLine,
     LabelledRow,
     Labeller,
     Summary,
-    _dedupe_key,
-    _inert,
-    _label_stream,
-    _Line,
-    _source_dict,
-    _source_texts,
     csv_record,
+    label_lines,
     write_rows,
 )
-from icp_notify.models import RawMessage, SourceRef
+from icp_notify.models import RawMessage, Report, SourceRef
 
 TEXTS = [
     # new domain approved: wait_for_sync, after_sync texts once the wait is over
@@ -76,101 +74,76 @@ def _messages() -> list[RawMessage]:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("now", NOWS)
-def test_fast_rows_equal_rows_from_scratch(lang: str, now: Any) -> None:
+def test_cached_rows_equal_rows_from_scratch(lang: str, now: Any) -> None:
     fast = Labeller(lang=lang, now=now)
     slow = Labeller(lang=lang, now=now, cache=False)
-    assert fast._split is not None
-    assert slow._split is None
     messages = _messages()
-    for rep in range(2):  # the second round comes from the templates
+    for rep in range(2):  # the second round reuses every cached report
         for seq, msg in enumerate(messages):
-            line = fast._label(seq, msg)
+            line = fast.label_line(seq, msg)
             expected = slow.label_message(seq, msg)
-            assert isinstance(line, _Line), (rep, msg)
+            assert isinstance(line, LabelledLine), (rep, msg)
             assert line.json == expected.json, (rep, msg)  # type: ignore[attr-defined]
-            assert line.csv_record() == csv_record(expected)
             row = line.row()
             assert isinstance(row, LabelledRow)
             assert row == expected
+            assert csv_record(row) == csv_record(expected)
+            # the row's report is the cached one with the row's own fields, and it is the JSON
+            assert line.report.model_dump(mode="json") == {
+                k: v for k, v in expected.items() if k not in ("seq", "source")
+            }
+            assert line.report.notice.source == msg.source
             assert line.source == expected["source"]
+            assert line.report.notice.received_at == msg.received_at
+    assert fast.cache_hits >= len(messages)
+
+
+def test_repeats_reuse_the_cached_report() -> None:
+    fast = Labeller(now="2025-03-04T12:00:00+08:00")
+    first, again = _messages()[1], _messages()[2]  # one text, two times and two sources
+    a = fast.label_line(0, first)
+    b = fast.label_line(1, again)
+    assert isinstance(a, LabelledLine)
+    assert isinstance(b, LabelledLine)
+    ra, rb = a.report, b.report
+    assert isinstance(rb, Report)
+    assert rb.version == __version__
+    assert rb.classification is ra.classification  # cached, not recomputed
+    assert rb.notice.entities is ra.notice.entities  # the cached notice's copy
+    assert (rb.notice.received_at, rb.notice.source) == (again.received_at, again.source)
+    assert rb.advice.reachable_after is not None
+    assert rb.advice.reachable_after != ra.advice.reachable_after  # its own time
+    assert b.situation == "new_domain"
+    assert b.urgency == rb.advice.urgency.value
 
 
 def test_deadline_passed_and_wait_both_ways() -> None:
-    """The same template serves rows before and after a deadline / the end of the wait."""
+    """Rows of one notice before and after a deadline / the end of the wait."""
     fast = Labeller(now="2025-03-05T12:00:00+08:00")
     slow = Labeller(now="2025-03-05T12:00:00+08:00", cache=False)
     start = dt.datetime(2025, 3, 4, 0, 0, tzinfo=dt.UTC)
     seen_passed = set()
+    seen_after = set()
     for i in range(60):
         at = start + dt.timedelta(minutes=47 * i)
         for text in TEXTS[:3]:
             msg = RawMessage(text=text, sender="10690000000", received_at=at)
-            line = fast._label(i, msg)
-            assert isinstance(line, _Line)
+            line = fast.label_line(i, msg)
+            assert isinstance(line, LabelledLine)
             assert line.json == slow.label_message(i, msg).json  # type: ignore[attr-defined]
             seen_passed.add("期限已经过了" in line.json)
+            if text == TEXTS[0]:
+                seen_after.add(line.report.advice.wait == dt.timedelta(0))
     assert seen_passed == {True, False}
-
-
-def test_inert_time_texts() -> None:
-    at = dt.datetime(2025, 3, 4, 18, 40, tzinfo=dt.UTC)
-    assert _inert(format_time(at, "zh"))
-    assert _inert(format_time(at, "en"))
-    for bad in (
-        " 2025",
-        "2025 ",
-        "x2025",
-        "2025  03",
-        "2025 ，",
-        "2025（ x",
-        "2025（",
-        "",
-        "2025\t",
-    ):
-        assert not _inert(bad), bad
-
-
-@pytest.mark.parametrize("source", SOURCES[1:])
-def test_source_texts_match_json_dumps(source: SourceRef) -> None:
-    texts = _source_texts(source)
-    assert texts is not None
-    full = source.model_dump(mode="json")
-    kept = {k: v for k, v in full.items() if v is not None}
-    assert texts[0] == json.dumps(full, ensure_ascii=False)
-    assert texts[1] == json.dumps(kept, ensure_ascii=False)
-    assert _source_dict(source) == kept
-
-
-def test_dedupe_key_is_the_streamed_digest() -> None:
-    import hashlib
-
-    for msg in [
-        RawMessage(text="a\ud800b", sender="x\udfff"),
-        RawMessage(text="备案", received_at="2025-01-01T00:00:00Z"),
-        RawMessage(text="x"),
-    ]:
-        h = hashlib.blake2b(digest_size=16)
-        h.update((msg.sender or "").encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-        h.update((msg.received_at.isoformat() if msg.received_at else "").encode())
-        h.update(b"\x00")
-        h.update(msg.text.encode("utf-8", "surrogatepass"))
-        assert _dedupe_key(msg) == h.digest()
-
-
-def test_ambiguous_orderings_are_bounded() -> None:
-    advisor = Advisor.default()
-    fast = Labeller()
-    for msg in _messages():
-        fast._label(0, msg)
-    assert 0 < len(advisor._orderings) <= 1024
+    assert seen_after == {True, False}
 
 
 def test_advise_is_compose_of_timing() -> None:
+    """The contract the cached path relies on (``Advisor.advise`` = compose of timing)."""
     advisor = Advisor.default()
     fast = Labeller()
     for msg in _messages():
-        notice = fast._parse(msg)
+        notice = fast.parse(msg)
         classification = fast.pipeline.classifier.classify_notice(notice, None)
         now = dt.datetime(2025, 3, 4, 12, tzinfo=dt.UTC)
         timing = advisor.timing(classification, notice, now=now)
@@ -191,7 +164,7 @@ def test_cli_stream_writes_what_label_writes(tmp_path: Path) -> None:
         a, b = tmp_path / f"out_fast.{fmt}", tmp_path / f"out_slow.{fmt}"
         s1 = Summary()
         with open(a, "w", encoding="utf-8", newline="") as fh:
-            list(write_rows(_label_stream([archive], summary=s1, dedupe=False), fh, fmt))
+            list(write_rows(label_lines([archive], summary=s1, dedupe=False), fh, fmt))
         with open(b, "w", encoding="utf-8", newline="") as fh:
             list(
                 write_rows(
@@ -213,3 +186,29 @@ def _read(path: Path) -> list[RawMessage]:
     items = list(read_inputs([path]))
     assert all(isinstance(m, RawMessage) for m in items)
     return items  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_timings_change_only_the_timed_fields(lang: str) -> None:
+    """``Advisor.TIMED_FIELDS``, which a repeat's advice is spliced by, is what timing changes."""
+    advisor = Advisor.default()
+    fast = Labeller()
+    nows = [dt.datetime(2025, 3, 4, 12, tzinfo=dt.UTC), dt.datetime(2030, 1, 1, tzinfo=dt.UTC)]
+    changed: set[str] = set()
+    for msg in _messages():
+        notice = fast.parse(msg)
+        classification = fast.pipeline.classifier.classify_notice(notice, None)
+        first = None
+        for now in [None, *nows]:
+            for at in TIMES[1:]:
+                received = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+                timing = advisor.timing(classification, notice, now=now, received_at=received)
+                advice = advisor.compose(classification, notice, lang, timing, timing.texts(lang))
+                if first is None:
+                    first = advice
+                    continue
+                for name in type(advice).model_fields:
+                    if getattr(advice, name) != getattr(first, name):
+                        changed.add(name)
+    assert changed <= set(advisor.TIMED_FIELDS)
+    assert {"summary", "steps", "reachable_after", "wait", "deadline"} <= changed

@@ -28,7 +28,7 @@ from icp_notify.models import (
 )
 from icp_notify.pipeline import Pipeline
 
-ARCHIVES = Path(__file__).parent / "fixtures" / "archives"
+ARCHIVES = Path(__file__).parent.parent / "fixtures" / "archives"
 
 
 class KeywordClassifier:
@@ -327,3 +327,80 @@ def test_dask_recipe_on_the_local_scheduler(default_is_fake: KeywordClassifier) 
     assert result["n"].tolist() == list(range(12))
     assert result["situation"].tolist()[:3] == [None, "access_cancelled", "other"]
     assert result["action"].notna().all()
+
+
+def test_workers_write_the_same_lines_with_the_real_pipeline() -> None:
+    import datetime as dt
+
+    base = dt.datetime(2025, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    msgs = [
+        RawMessage(
+            text=f"【示例云】您提交的变更备案（site{i % 7}-example.cn）已通过管局审核，请核对备案信息。",
+            sender="10690000123",
+            received_at=base + dt.timedelta(minutes=i),
+        )
+        for i in range(30)
+    ]
+    one = list(label(msgs, now="2025-03-06T12:00:00+08:00"))
+    two = list(label(msgs, now="2025-03-06T12:00:00+08:00", workers=2))
+    assert two == one
+    assert [r.json for r in two] == [r.json for r in one]  # type: ignore[attr-defined]
+    assert {r["classification"]["situation"] for r in one} == {"modify_domain"}
+
+
+def test_a_terminal_progress_bar_reads_labelled_lines(tmp_path: Path) -> None:
+    import io
+
+    from icp_notify.batch import label_lines
+    from icp_notify.commands.batch import Progress
+    from icp_notify.models import SourceRef
+
+    archive = tmp_path / "a.txt"
+    archive.write_text("x" * 100, encoding="utf-8")
+    msg = RawMessage(
+        text="【工信部】尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。",
+        source=SourceRef(file=str(archive), line=1, offset=50, index=0),
+    )
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    progress = Progress(screen, 100, enabled=True)
+    rows = list(label_lines([msg], now="2025-03-06T12:00:00"))
+    for row in rows:
+        progress.update(row)
+    assert rows[0].source == {"file": str(archive), "line": 1, "offset": 50, "index": 0}  # type: ignore[union-attr]
+    assert "50%" in screen.getvalue()
+
+
+def test_workers_stream_the_same_output_and_summary(tmp_path: Path) -> None:
+    import io
+
+    from icp_notify.batch import label_lines, write_rows
+    from icp_notify.batch.workers import WorkerLine
+
+    for fmt in ("jsonl", "csv"):
+        outs, summaries = [], []
+        for workers in (1, 2):
+            out, summary = io.StringIO(), Summary()
+            rows = list(
+                write_rows(
+                    label_lines(
+                        [ARCHIVES], now="2025-03-06T12:00:00", workers=workers, summary=summary
+                    ),
+                    out,
+                    fmt,  # type: ignore[arg-type]
+                )
+            )
+            outs.append(out.getvalue())
+            summaries.append(summary.model_dump(exclude={"cache_hits"}))
+            if workers == 2:
+                assert any(isinstance(r, WorkerLine) for r in rows)
+                line = next(r for r in rows if isinstance(r, WorkerLine))
+                assert line.report.notice.raw_text == line.row()["notice"]["raw_text"]
+                assert line.source == line.row()["source"]
+        assert outs[0] == outs[1]
+        assert summaries[0] == summaries[1]
+        assert summaries[0]["labelled"] == 15

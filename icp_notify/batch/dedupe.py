@@ -1,0 +1,166 @@
+"""Duplicate detection of a batch run: which messages were already seen, in bounded memory.
+
+Why batch's key is not the server store's
+-----------------------------------------
+Batch and the server store (``icp_notify.server.store.dedupe_key``) both drop "the same notice
+again", but they answer two different questions, so they keep two keys on purpose:
+
+* **batch** (:func:`dedupe_key`) drops the copies of one *received message* that overlapping
+  backups and exports hold several times: same sender, same arrival time as written, same
+  text. The message's source (file, line, id) is left out, since the same SMS in a phone
+  backup and in a CSV export has a different one; the same text received again later is a new
+  message and gets its own row. The key is a 16-byte digest, so a run of millions of rows
+  stays in bounded memory (:class:`SeenSet`), and it lives for one run.
+* **the store** makes ``POST /v1/notices`` idempotent for a *client* and a *filing*: a retried
+  post must answer "duplicate" instead of storing the notice twice, for as long as the
+  database lives. Its key is scoped to the filing and is the client's ``message_id`` when
+  the client sends one (a retry is recognised by it even if the text was re-encoded), else a
+  SHA-256 of filing, sender, time in UTC and text, kept in full as a unique column.
+
+Sharing one key would make one of them wrong: the store's key would merge two filings'
+identical notices if it lost the filing, and batch has no filing and no client ids (ids of two
+exports differ for one message). One difference is deliberate to keep outputs stable: batch
+compares the time as written (with its offset), the store in UTC; a message written with two
+offsets in two exports is then labelled twice, never lost.
+
+Examples
+--------
+>>> from icp_notify.models import RawMessage
+>>> a = RawMessage(text="您的备案已通过", sender="12381", received_at="2025-03-04T09:00:00+08:00")
+>>> from icp_notify.models import SourceRef
+>>> b = a.model_copy(update={"source": SourceRef(file="export.csv", line=9)})
+>>> dedupe_key(a) == dedupe_key(b), len(dedupe_key(a))
+(True, 16)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+
+from icp_notify.models import RawMessage
+
+__all__ = ["SEEN_MEMORY_KEYS", "SeenSet", "dedupe_key"]
+
+SEEN_MEMORY_KEYS = 1 << 16
+"""Duplicate-detection digests kept in memory before they move to a temporary SQLite file."""
+
+
+def dedupe_key(msg: RawMessage) -> bytes:
+    """BLAKE2b-128 of ``sender NUL time NUL text`` (UTF-8, lone surrogates kept).
+
+    Parameters
+    ----------
+    msg : RawMessage
+        A message as read.
+
+    Returns
+    -------
+    bytes
+        16 bytes; equal for two messages with the same sender, arrival time and text.
+
+    Examples
+    --------
+    >>> from icp_notify.models import RawMessage
+    >>> dedupe_key(RawMessage(text="x")) == dedupe_key(RawMessage(text="x", sender="12381"))
+    False
+    """
+    at = msg.received_at.isoformat() if msg.received_at else ""
+    data = f"{msg.sender or ''}\x00{at}\x00{msg.text}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+class SeenSet:
+    """The exact set of messages seen in a run, in bounded memory.
+
+    Keys are 16-byte BLAKE2b digests (:func:`dedupe_key`). Up to ``memory_keys`` of them are
+    held in a Python set; beyond that they are moved into a temporary SQLite file (deleted when
+    the set is closed) whose page cache is capped, so memory stays flat however long the
+    archive is. A digest collision (probability about n²/2¹²⁹) is the only way two different
+    messages could be taken for duplicates.
+
+    Parameters
+    ----------
+    memory_keys : int, default 65536
+        How many keys are held in memory before they move to SQLite.
+
+    Examples
+    --------
+    >>> seen = SeenSet(memory_keys=2)
+    >>> [seen.add(k) for k in (b"a", b"b", b"c", b"a", b"c", b"d")]
+    [True, True, True, False, False, True]
+    >>> len(seen), seen.spilled
+    (4, True)
+    >>> seen.close()
+    """
+
+    def __init__(self, memory_keys: int = SEEN_MEMORY_KEYS) -> None:
+        self.memory_keys = memory_keys
+        self._memory: set[bytes] = set()
+        self._db: Any = None
+        self._dir: Any = None
+        self._count = 0
+
+    @property
+    def spilled(self) -> bool:
+        """Whether keys have been moved to disk."""
+        return self._db is not None
+
+    @property
+    def path(self) -> str | None:
+        """The temporary SQLite file once keys have moved to disk, else ``None``."""
+        return None if self._dir is None else os.path.join(self._dir.name, "seen.sqlite")
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, key: bytes) -> bool:
+        """Add ``key``; return ``True`` when it was new (``False``: a duplicate).
+
+        Parameters
+        ----------
+        key : bytes
+            The message digest.
+
+        Returns
+        -------
+        bool
+            ``True`` when ``key`` had not been seen.
+        """
+        if key in self._memory:
+            return False
+        if self._db is not None and (
+            self._db.execute("SELECT 1 FROM seen WHERE k = ?", (key,)).fetchone() is not None
+        ):
+            return False
+        self._memory.add(key)
+        self._count += 1
+        if len(self._memory) >= self.memory_keys:
+            self._spill()
+        return True
+
+    def _spill(self) -> None:
+        if self._db is None:
+            import sqlite3
+            import tempfile
+
+            self._dir = tempfile.TemporaryDirectory(prefix="icp_notify_seen_")
+            self._db = sqlite3.connect(os.path.join(self._dir.name, "seen.sqlite"))
+            self._db.executescript(
+                "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4096;"
+                "CREATE TABLE seen (k BLOB PRIMARY KEY) WITHOUT ROWID;"
+            )
+        with self._db:
+            self._db.executemany("INSERT INTO seen VALUES (?)", ((k,) for k in self._memory))
+        self._memory.clear()
+
+    def close(self) -> None:
+        """Forget every key and delete the temporary file."""
+        self._memory.clear()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None

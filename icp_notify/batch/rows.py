@@ -1,0 +1,242 @@
+"""Batch output rows: labelled rows, error rows and the run's :class:`Summary`.
+
+Examples
+--------
+>>> from icp_notify.models import ReadError, SourceRef
+>>> e = ReadError(code="empty", message="blank line", source=SourceRef(file="a.txt", line=2))
+>>> error_row(0, e, e.code, e.message)["source"]
+{'file': 'a.txt', 'line': 2}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from icp_notify.models import RawMessage, ReadError, SourceRef
+
+__all__ = ["LabelledRow", "Row", "Summary", "error_row", "row_source"]
+
+Row = dict[str, Any]
+"""One output row (a JSON object): a labelled report or an error, with ``seq`` and ``source``."""
+
+
+class Summary(BaseModel):
+    """Counts of one batch run (``read = labelled + errors + duplicates``).
+
+    Examples
+    --------
+    >>> s = Summary()
+    >>> s.add({"seq": 0, "error": {"code": "bad_row", "message": "..."}})
+    >>> s.read, s.errors, s.consistent
+    (1, {'bad_row': 1}, True)
+    """
+
+    read: int = 0
+    labelled: int = 0
+    errors: dict[str, int] = Field(default_factory=dict)
+    duplicates: int = 0
+    situations: dict[str, int] = Field(
+        default_factory=dict, description="'ambiguous' when undecided"
+    )
+    urgencies: dict[str, int] = Field(default_factory=dict)
+    files_written: list[str] = Field(default_factory=list)
+    resumed_after: int | None = Field(
+        default=None, description="seq of the last row of an earlier run"
+    )
+    cache_hits: int = 0
+
+    @property
+    def error_count(self) -> int:
+        """Total error rows."""
+        return sum(self.errors.values())
+
+    @property
+    def consistent(self) -> bool:
+        """Whether ``read == labelled + errors + duplicates``."""
+        return self.read == self.labelled + self.error_count + self.duplicates
+
+    @property
+    def unopened(self) -> int:
+        """Inputs that could not be opened at all (``not_found`` / ``unreadable`` errors)."""
+        return self.errors.get("not_found", 0) + self.errors.get("unreadable", 0)
+
+    def add(self, row: Row) -> None:
+        """Count one output row.
+
+        Parameters
+        ----------
+        row : dict
+            A labelled row or an error row from :func:`~icp_notify.batch.label`.
+
+        Examples
+        --------
+        >>> s = Summary()
+        >>> s.add({"seq": 0, "classification": {"situation": None}, "advice": {"urgency": "high"}})
+        >>> s.situations, s.urgencies
+        ({'ambiguous': 1}, {'high': 1})
+        """
+        error = row.get("error")
+        if error is not None:
+            self.read += 1
+            code = str(error.get("code", "error"))
+            self.errors[code] = self.errors.get(code, 0) + 1
+            return
+        self.add_labelled(
+            row["classification"]["situation"] or "ambiguous", row["advice"]["urgency"]
+        )
+
+    def add_labelled(self, situation: str, urgency: str) -> None:
+        """Count one labelled row by its situation (``ambiguous`` when undecided) and urgency.
+
+        Parameters
+        ----------
+        situation : str
+            The row's situation, or ``"ambiguous"``.
+        urgency : str
+            The advice's urgency.
+
+        Examples
+        --------
+        >>> s = Summary()
+        >>> s.add_labelled("new_domain", "normal")
+        >>> s.read, s.labelled, s.situations
+        (1, 1, {'new_domain': 1})
+        """
+        self.read += 1
+        self.labelled += 1
+        self.situations[situation] = self.situations.get(situation, 0) + 1
+        self.urgencies[urgency] = self.urgencies.get(urgency, 0) + 1
+
+    def format(self) -> str:
+        """A few human-readable lines for stderr.
+
+        Returns
+        -------
+        str
+            Counts, then errors, situations, urgencies and files written when there are any.
+
+        Examples
+        --------
+        >>> print(Summary(read=3, labelled=2, duplicates=1, situations={"other": 2}).format())
+        read 3: labelled 2, errors 0, duplicates 1
+        situations: other 2
+        """
+        lines = [
+            f"read {self.read}: labelled {self.labelled}, errors {self.error_count}, duplicates {self.duplicates}"
+        ]
+        if self.resumed_after is not None:
+            lines.append(f"resumed after row seq {self.resumed_after}")
+        if self.errors:
+            lines.append("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(self.errors.items())))
+        if self.situations:
+            lines.append(
+                "situations: " + ", ".join(f"{k} {v}" for k, v in sorted(self.situations.items()))
+            )
+        if self.urgencies:
+            lines.append(
+                "urgencies: " + ", ".join(f"{k} {v}" for k, v in sorted(self.urgencies.items()))
+            )
+        if self.files_written:
+            lines.append("written: " + ", ".join(self.files_written))
+        return "\n".join(lines)
+
+
+def row_source(source: SourceRef | None) -> dict[str, Any] | None:
+    """A row's ``source``: the source's JSON form without its ``None`` fields.
+
+    Parameters
+    ----------
+    source : SourceRef or None
+        Where the message was read.
+
+    Returns
+    -------
+    dict or None
+        What the row's ``source`` holds (the notice's own ``source`` keeps the ``None`` fields).
+
+    Examples
+    --------
+    >>> row_source(SourceRef(file="a.csv", line=4, index=0))
+    {'file': 'a.csv', 'line': 4, 'index': 0}
+    >>> row_source(None) is None
+    True
+    """
+    return None if source is None else source.model_dump(mode="json", exclude_none=True)
+
+
+def error_row(
+    seq: int, item: ReadError | RawMessage, code: str, message: str, position: str | None = None
+) -> Row:
+    """Build an error row.
+
+    Parameters
+    ----------
+    seq : int
+        The message's position in the input stream.
+    item : ReadError or RawMessage
+        What could not be read or labelled; its ``source`` goes into the row.
+    code : str
+        Machine-readable error code (``bad_row``, ``empty``, …).
+    message : str
+        What went wrong, for people.
+    position : str, optional
+        Where in the message (a field name) when known.
+
+    Returns
+    -------
+    dict
+        ``{"seq", "source", "error": {code, message, source, position}}``.
+
+    Examples
+    --------
+    >>> e = ReadError(code="bad_row", message="3 columns", source=SourceRef(file="a.csv", line=4))
+    >>> error_row(7, e, e.code, e.message)
+    {'seq': 7, 'source': {'file': 'a.csv', 'line': 4}, 'error': {'code': 'bad_row', 'message': '3 columns', 'source': {'file': 'a.csv', 'line': 4}, 'position': None}}
+    """
+    source = row_source(item.source)
+    return {
+        "seq": seq,
+        "source": source,
+        "error": {"code": code, "message": message, "source": source, "position": position},
+    }
+
+
+def read_error_row(seq: int, item: ReadError) -> Row:
+    """The error row of a record a reader could not read.
+
+    Parameters
+    ----------
+    seq : int
+        The record's position in the input stream.
+    item : ReadError
+        The reader's error.
+
+    Returns
+    -------
+    dict
+        As :func:`error_row`, with the reader's code, message and position.
+    """
+    return error_row(seq, item, item.code, item.message, item.position)
+
+
+class LabelledRow(dict[str, Any]):
+    """A labelled row (a plain ``dict``) that also carries its JSON line, built once.
+
+    ``json`` equals ``json.dumps(row, ensure_ascii=False)``; :func:`~icp_notify.batch.write_rows`
+    writes it instead of serialising the row again. Each row owns its dicts (parsed from
+    ``json``), so changing a row changes nothing else. Change ``json`` too if you change a row
+    that ``write_rows`` will write.
+
+    Examples
+    --------
+    >>> row = LabelledRow({"seq": 0})
+    >>> row.json = '{"seq": 0}'
+    >>> row["seq"], row.json
+    (0, '{"seq": 0}')
+    """
+
+    __slots__ = ("json",)
+
+    json: str

@@ -1,0 +1,198 @@
+"""Batch labelling in worker processes (``--workers N``), rows still in input order.
+
+Chunks of :data:`CHUNK_SIZE` messages travel to the workers as JSON text; each worker labels
+with its own :class:`~icp_notify.batch.labeller.Labeller` (the pipeline loaded once, before
+forking) and returns the rows' JSON lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+from icp_notify.batch.labeller import LabelledLine, Labeller, line_labeller
+from icp_notify.batch.rows import LabelledRow, Row, read_error_row
+from icp_notify.batch.writers import row_json
+from icp_notify.errors import InputError
+from icp_notify.models import RawMessage, ReadError, Report
+
+__all__ = ["CHUNK_SIZE", "WorkerLine", "label_parallel"]
+
+CHUNK_SIZE = 256
+"""Messages sent to a worker process at a time."""
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(lang: str, now: str | None) -> None:
+    pipeline = _WORKER.get("pipeline")  # inherited through fork, else the default
+    _WORKER["labeller"] = Labeller(pipeline, lang=lang, now=now)
+
+
+def _worker_run(chunk: str) -> str:
+    """Label one chunk (JSON text of ``[seq, kind, payload]`` items).
+
+    Returns one line of JSON, ``[[seq, situation, urgency] or [seq], ...]`` (what the summary
+    counts; ``[seq]`` for an error row), then the rows' JSON lines (JSON text holds no newline).
+    """
+    label_one = line_labeller(_WORKER["labeller"])
+    heads: list[list[Any]] = []
+    lines = []
+    for seq, kind, payload in json.loads(chunk):
+        row: LabelledLine | Row
+        if kind == "error":
+            row = read_error_row(seq, ReadError.model_validate(payload))
+        else:
+            row = label_one(seq, RawMessage.model_validate(payload))
+        if isinstance(row, LabelledLine):
+            heads.append([seq, row.situation, row.urgency])
+        else:
+            heads.append([seq])
+        lines.append(row_json(row))
+    return "\n".join([json.dumps(heads), *lines])
+
+
+def _chunks(numbered: Iterator[tuple[int, RawMessage | ReadError]]) -> Iterator[str]:
+    batch: list[tuple[int, str, Any]] = []
+    for seq, item in numbered:
+        kind = "error" if isinstance(item, ReadError) else "message"
+        batch.append((seq, kind, item.model_dump(mode="json", exclude_defaults=True)))
+        if len(batch) >= CHUNK_SIZE:
+            yield json.dumps(batch, ensure_ascii=False)
+            batch = []
+    if batch:
+        yield json.dumps(batch, ensure_ascii=False)
+
+
+class WorkerLine(LabelledLine):
+    """A labelled row from a worker process: its JSON line and what the summary counts.
+
+    Nothing is parsed in this process unless asked (:meth:`row`, :attr:`report`,
+    :attr:`source`); the CLI writes :attr:`json` as it came.
+
+    Parameters
+    ----------
+    seq : int
+        The row's ``seq``.
+    line : str
+        The row's JSON line.
+    situation, urgency : str
+        As :attr:`LabelledLine.situation` and :attr:`LabelledLine.urgency` give them.
+    """
+
+    __slots__ = ("_counts",)
+
+    def __init__(self, seq: int, line: str, situation: str, urgency: str) -> None:
+        self.seq = seq
+        self.json = line
+        self._counts = (situation, urgency)
+
+    @property
+    def report(self) -> Report:
+        """The row's report, validated from its line."""
+        data = json.loads(self.json)
+        return Report.model_validate({k: v for k, v in data.items() if k not in ("seq", "source")})
+
+    @property
+    def source(self) -> dict[str, Any] | None:
+        """The row's ``source``."""
+        source: dict[str, Any] | None = json.loads(self.json)["source"]
+        return source
+
+    @property
+    def situation(self) -> str:
+        """The situation as the summary counts it (``ambiguous`` when undecided)."""
+        return self._counts[0]
+
+    @property
+    def urgency(self) -> str:
+        """The advice's urgency."""
+        return self._counts[1]
+
+
+def _rows_of(text: str) -> Iterator[WorkerLine | Row]:
+    """The rows of a worker's answer (see :func:`_worker_run`), in order."""
+    head, *lines = text.split("\n")
+    for counts, line in zip(json.loads(head), lines, strict=True):
+        if len(counts) == 3:
+            yield WorkerLine(counts[0], line, counts[1], counts[2])
+        else:  # an error row: a dict, as the summary and the CSV writer read it
+            row = LabelledRow(json.loads(line))
+            row.json = line
+            yield row
+
+
+_WARM_UP = "【工信部】尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+
+
+def label_parallel(
+    numbered: Iterator[tuple[int, RawMessage | ReadError]],
+    *,
+    workers: int,
+    pipeline: Any,
+    lang: str,
+    now: dt.datetime | str | None,
+) -> Iterator[WorkerLine | Row]:
+    """Label in ``workers`` processes; chunks travel as JSON text, results come back in order.
+
+    Workers return JSON lines (serialised once, in the worker); at most ``4 * workers`` chunks
+    are in flight, so memory stays flat on any input size.
+
+    Parameters
+    ----------
+    numbered : iterator of (int, RawMessage or ReadError)
+        The numbered messages (:func:`~icp_notify.batch.driver.numbered`).
+    workers : int
+        Worker processes.
+    pipeline : Pipeline, optional
+        Loaded once before forking and shared; a custom one needs the fork start method.
+    lang : {"zh", "en"}
+        Advice language.
+    now : datetime or ISO str, optional
+        The clock for the advice.
+
+    Yields
+    ------
+    WorkerLine or dict
+        Rows in input order: labelled rows as :class:`WorkerLine`, error rows as dicts.
+
+    Raises
+    ------
+    InputError
+        When a custom ``pipeline`` is given where processes cannot be forked.
+    """
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    if method == "fork":
+        # load and warm the pipeline once, before forking: the workers share it copy-on-write
+        # instead of each loading the model, rules and tokenizer dictionary again
+        if pipeline is None:
+            from icp_notify.pipeline import Pipeline
+
+            pipeline = Pipeline.default()
+        Labeller(pipeline, lang=lang, now=now).label_message(0, RawMessage(text=_WARM_UP))
+        _WORKER["pipeline"] = pipeline
+    elif pipeline is not None:
+        raise InputError(
+            "unsupported", "a custom pipeline needs the fork start method", hint="use workers=1"
+        )
+    ctx = multiprocessing.get_context(method)
+    now_text = now.isoformat() if isinstance(now, dt.datetime) else now
+    pool = ctx.Pool(workers, initializer=_worker_init, initargs=(lang, now_text))
+    try:
+        pending: deque[Any] = deque()
+        for chunk in _chunks(numbered):
+            pending.append(pool.apply_async(_worker_run, (chunk,)))
+            while len(pending) >= 4 * workers:
+                yield from _rows_of(pending.popleft().get())
+        while pending:
+            yield from _rows_of(pending.popleft().get())
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+        _WORKER.pop("pipeline", None)
