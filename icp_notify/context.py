@@ -244,6 +244,18 @@ class OperationTrace(BaseModel):
         When the move took effect (the notice that explained or confirmed it).
     cancelled_by : str or None
         The id of the notice read as the old provider's cancellation.
+
+    Examples
+    --------
+    >>> from icp_notify.models import Context, Operation, PriorNotice
+    >>> g = "尊敬的用户张三，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+    >>> ctx = Context(operations=[Operation(kind="access_domain", provider="示例云B",
+    ...     from_provider="示例云A", submitted_at="2025-03-01T10:00:00")])
+    >>> tl = explain_timeline(ctx, [PriorNotice(text=g, received_at="2025-03-09T09:00:00"),
+    ...                             PriorNotice(text=g, received_at="2025-05-20T09:00:00")])
+    >>> op = tl.operations[0]
+    >>> op.id, op.move, op.explained, op.cancelled_by
+    ('operations[0]', True, 'notices[0]', 'notices[1]')
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -285,6 +297,18 @@ class NoticeAttribution(BaseModel):
         Other notices of the chain (the notice that completed the move, the provider's notice).
     detail : str
         The chain in words (English).
+
+    Examples
+    --------
+    >>> from icp_notify.models import Context, Operation, PriorNotice
+    >>> g = "尊敬的用户张三，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+    >>> ctx = Context(operations=[Operation(kind="access_domain", provider="示例云B",
+    ...     from_provider="示例云A", submitted_at="2025-03-01T10:00:00")])
+    >>> tl = explain_timeline(ctx, [PriorNotice(text=g, received_at="2025-03-09T09:00:00"),
+    ...                             PriorNotice(text=g, received_at="2025-05-20T09:00:00")])
+    >>> late = tl.notice("notices[1]")
+    >>> late.generic, late.situation.value, late.cause, late.operation
+    (True, 'access_cancelled', 'cancellation', 'operations[0]')
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -326,6 +350,18 @@ class ChainFacts(BaseModel):
         When the move (or the 整改 request, or the provider's notice) took effect.
     move_kind_pending : bool
         For ``cancellation_due``: a move's cancellation is still to come.
+
+    Examples
+    --------
+    >>> from icp_notify.classifier import classify
+    >>> g = "尊敬的用户张三，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+    >>> c = classify(g, received_at="2025-05-20T10:00:00", context={
+    ...     "operations": [{"kind": "access_domain", "provider": "腾讯云",
+    ...                     "submitted_at": "2025-03-01T10:00:00"}],
+    ...     "previous_notices": [{"text": g, "received_at": "2025-03-09T10:00:00"}]})
+    >>> facts = chain_facts(c.evidence)
+    >>> facts.rule, facts.provider, str(facts.submitted_on)
+    ('completed_move', '腾讯云', '2025-03-01')
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -379,6 +415,17 @@ class Timeline(BaseModel):
         In submission order.
     notices : tuple of NoticeAttribution
         In receive order.
+
+    Examples
+    --------
+    >>> from icp_notify.models import Context, Operation, PriorNotice
+    >>> g = "尊敬的用户张三，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
+    >>> ctx = Context(operations=[Operation(kind="access_domain", provider="示例云B",
+    ...     from_provider="示例云A", submitted_at="2025-03-01T10:00:00")])
+    >>> tl = explain_timeline(ctx, [PriorNotice(text=g, received_at="2025-03-09T09:00:00"),
+    ...                             PriorNotice(text=g, received_at="2025-05-20T09:00:00")])
+    >>> tl.time_zone, len(tl.operations), [n.rule for n in tl.notices]
+    ('Asia/Shanghai', 1, ['recent_operations', 'completed_move'])
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -100,6 +100,13 @@ class SimulationRow(BaseModel):
     right, amb_in, wrong, missing : int
         Decided right; ambiguous with the truth among the candidates; decided wrong; ambiguous
         without the truth.
+
+    Examples
+    --------
+    >>> row = SimulationRow(p=0.7, histories=10, generic=50, right=40, amb_in=9, wrong=1,
+    ...     missing=0)
+    >>> row.decided_share, row.wrong_share, row.truth_in_ambiguous_share
+    (0.82, 0.02, 1.0)
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -130,7 +137,16 @@ class SimulationRow(BaseModel):
 
 
 class SimulationResult(BaseModel):
-    """One row per recording probability."""
+    """One row per recording probability.
+
+    Examples
+    --------
+    >>> result = simulate(4, seed=2, ps=(1.0,))
+    >>> result.seed, [r.p for r in result.rows], result.rows[0].wrong
+    (2, [1.0], 0)
+    >>> result.table().splitlines()[0].startswith("| p |")
+    True
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

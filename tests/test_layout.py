@@ -25,27 +25,7 @@ MAX_LINES = 600
 """A module longer than this must say in docs/architecture.md why it is one module."""
 
 # (importing module, imported module, name) → why it is allowed. Keep it short and explained.
-PRIVATE_IMPORTS_ALLOWED: dict[tuple[str, str, str], str] = {
-    # REMOVE AFTER MERGING the batch branch (issue 13): batch's own renderer, which the batch
-    # package replaces by the public advisor API; these imports go with it.
-    (
-        "icp_notify.batch",
-        "icp_notify.advisor",
-        "_ZH_CLOSING",
-    ): "batch renderer; batch branch removes it",
-    (
-        "icp_notify.batch",
-        "icp_notify.advisor",
-        "_ZH_OPENING",
-    ): "batch renderer; batch branch removes it",
-    (
-        "icp_notify.batch",
-        "icp_notify.advisor",
-        "_to_datetime",
-    ): "batch renderer; batch branch removes it",
-    # REMOVE AFTER MERGING the batch branch: it makes the driver public (batch.label_lines).
-    ("icp_notify.commands.batch", "icp_notify.batch", "_label_stream"): "batch branch renames it",
-}
+PRIVATE_IMPORTS_ALLOWED: dict[tuple[str, str, str], str] = {}
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 

@@ -205,6 +205,14 @@ class LabelledLine:
         :attr:`report` is the cached report's copy with them, made when first read.
     advice : Advice, optional
         The row's advice.
+
+    Examples
+    --------
+    >>> from icp_notify.models import RawMessage
+    >>> line = Labeller(lang="en").label_line(
+    ...     1, RawMessage(text="【示例云】您的网站 qingmu-demo.cn 已完成取消接入。"))
+    >>> line.seq, line.report.classification.situation.value, line.row()["seq"]
+    (1, 'access_cancelled', 1)
     """
 
     __slots__ = ("_advice", "_notice", "_report", "json", "seq")
@@ -305,6 +313,15 @@ class Labeller:
         ``parse(RawMessage) -> Notice``; defaults to :func:`icp_notify.parse.parse`.
     cache : bool
         ``False`` turns every cache off (each row is computed from scratch; for tests).
+
+    Examples
+    --------
+    >>> from icp_notify.models import RawMessage
+    >>> labeller = Labeller(lang="en")
+    >>> msg = RawMessage(text="【工信部】尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。")
+    >>> first, repeat = labeller.label_message(1, msg), labeller.label_message(2, msg)
+    >>> first["classification"] == repeat["classification"], repeat["seq"]
+    (True, 2)
     """
 
     def __init__(
@@ -537,6 +554,12 @@ def line_labeller(labeller: Labeller) -> Callable[[int, RawMessage], LabelledLin
     -------
     callable
         ``(seq, message) -> LabelledLine | dict``.
+
+    Examples
+    --------
+    >>> labeller = Labeller(lang="en")
+    >>> line_labeller(labeller) == labeller.label_line
+    True
     """
     if type(labeller).label_message is _LABEL_MESSAGE:
         return labeller.label_line

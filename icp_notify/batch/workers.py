@@ -81,6 +81,12 @@ class WorkerLine(LabelledLine):
         The row's JSON line.
     situation, urgency : str
         As :attr:`LabelledLine.situation` and :attr:`LabelledLine.urgency` give them.
+
+    Examples
+    --------
+    >>> w = WorkerLine(3, '{"seq": 3, "source": null}', "other", "info")
+    >>> w.situation, w.urgency, w.source is None
+    ('other', 'info', True)
     """
 
     __slots__ = ("_counts",)
