@@ -224,7 +224,9 @@ def apply(c: Classification, table: CalibrationTable | None) -> Classification:
     -------
     Classification
         ``c`` itself when nothing applies (generic notice, context decision, already ambiguous);
-        else a copy with the calibrated ``confidence`` and ``probabilities`` rescaled around it;
+        else a copy with the calibrated ``confidence`` (never above the policy's own cap for an
+        unsupported ``access_cancelled`` or a change situation under a caution) and
+        ``probabilities`` rescaled around it;
         below the threshold ``ambiguous=True``, ``situation=None`` and ``candidates`` = the
         decided situation then the next most probable labels until they hold
         :data:`CANDIDATE_MASS` (two or three labels).
@@ -245,6 +247,9 @@ def apply(c: Classification, table: CalibrationTable | None) -> Classification:
         return c
     assert c.situation is not None
     conf = table.value(route_of(c), c.confidence)
+    cap = _policy_cap(c)
+    if cap is not None:
+        conf = min(conf, cap)
     probs = _rescaled(c.probabilities, c.situation, conf)
     if conf >= table.threshold:
         return c.model_copy(update={"confidence": conf, "probabilities": probs})
@@ -284,10 +289,31 @@ def _rescaled(
         if s is decided:
             out[s] = conf
         elif rest > 0:
-            out[s] = round((1.0 - conf) * probs.get(s, 0.0) / rest, 4)
+            out[s] = (1.0 - conf) * probs.get(s, 0.0) / rest
         else:
-            out[s] = round((1.0 - conf) / len(others), 4)
+            out[s] = (1.0 - conf) / len(others)
     return out
+
+
+def _policy_cap(c: Classification) -> float | None:
+    """The cap the decision policy put on this answer, which calibration must keep.
+
+    The policy never lets a change situation be confident (≥ 0.9) under a caution, nor an
+    ``access_cancelled`` that no rule supports (:data:`icp_notify.classifier.CAPPED_CONFIDENCE`):
+    a measured route may be right often, but these are the answers whose rare errors cost most.
+    """
+    from icp_notify.classifier import CAPPED_CONFIDENCE
+
+    if c.situation is None or c.situation is Situation.OTHER:
+        return None
+    rules = [e for e in c.evidence if e.source == "rule" and not e.timed_out]
+    if any(_caution(e) for e in rules):
+        return CAPPED_CONFIDENCE
+    if c.situation is Situation.ACCESS_CANCELLED and not any(
+        e.situation is Situation.ACCESS_CANCELLED for e in rules
+    ):
+        return CAPPED_CONFIDENCE
+    return None
 
 
 def fit_table(

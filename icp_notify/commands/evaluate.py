@@ -324,6 +324,14 @@ def render_text(m: dict[str, Any]) -> str:
         + (f" ({', '.join(m['confident_errors'][:10])})" if m["confident_errors"] else ""),
         f"errors: {len(m['errors'])}",
     ]
+    before = m.get("before_calibration")
+    if before:
+        lines.insert(
+            -1,
+            f"before calibration: macro-F1 {before['macro_f1']:.4f}, explicit recall"
+            f" {before['explicit_change_recall']:.4f}, coverage {before['coverage']:.4f},"
+            f" ECE {before['ece']:.4f}, wrong at >= 0.9: {len(before['confident_errors'])}",
+        )
     for e in m["errors"][:20]:
         lines.append(
             f"  {e['id']}: gold {e['gold']} ({e['gold_kind']}) → {e['pred']} ({e['pred_kind']})"
