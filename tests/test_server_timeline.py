@@ -137,3 +137,46 @@ def test_operations_past_the_documented_limit_are_refused(
     assert r.status_code == 422
     assert r.json()["error"]["code"] == "too_many"
     assert len(client.get(f"/v1/operations?filing={FILING}").json()["items"]) == 2
+
+
+def test_an_escalation_by_a_late_operation_sends_a_follow_up_alert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """POST /v1/operations re-explains the filing through NoticeService.replace_report, whose
+    store update queues the follow-up: the escalation to access_cancelled reaches the outbox
+    as an alert that says what changed (the receiver is down, so it waits there)."""
+    try:
+        from icp_notify.pipeline import Pipeline
+
+        Pipeline.default()
+    except Exception as exc:
+        pytest.skip(f"the real pipeline cannot load: {type(exc).__name__}: {exc}")
+    monkeypatch.setenv("ICPN_TL_HOOK_SECRET", "whsec-example")
+    alerts = tmp_path / "alerts.toml"
+    alerts.write_text(
+        """
+[delivery]
+poll_s = 30
+[channels.ops]
+type = "webhook"
+url = "http://127.0.0.1:9/hook"
+secret_env = "ICPN_TL_HOOK_SECRET"
+[[routes]]
+channels = ["ops"]
+min_urgency = "critical"
+""",
+        encoding="utf-8",
+    )
+    settings = Settings(db=tmp_path / "esc.sqlite3", token=TOKEN, alerts=alerts)
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {TOKEN}"}) as c:
+        _notice(c, "2025-04-11T09:00:00+08:00")
+        second = _notice(c, "2025-06-20T09:00:00+08:00")
+        # an unexplained generic notice may be the cancellation: each alerts as critical
+        before = c.get("/v1/alerts", params={"filing": FILING}).json()["items"]
+        assert {a["event"] for a in before} == {"notice"}
+        r = c.post("/v1/operations", json={"filing": FILING, "operation": ACCESS_OP})
+        assert r.status_code == 201, r.text
+        after = c.get("/v1/alerts", params={"filing": FILING}).json()["items"]
+        follow_ups = [a for a in after if a["event"] != "notice"]
+        assert [(a["notice_id"], a["urgency"]) for a in follow_ups] == [(second["id"], "critical")]
+        assert follow_ups[0]["event"] == ("escalation:critical>critical:ambiguous>access_cancelled")

@@ -246,7 +246,10 @@ class RouteConfig(_Strict):
     min_urgency: Urgency = Urgency.HIGH
     quiet_hours: QuietHours | None = None
     lang: Literal["zh", "en"] = "zh"
-    escalations: bool = Field(default=True, description="send a follow-up when urgency rises")
+    escalations: bool = Field(
+        default=True,
+        description="send a follow-up when a notice escalates (urgency rises, or settled)",
+    )
 
     @field_validator("quiet_hours", mode="before")
     @classmethod

@@ -49,7 +49,9 @@ __all__ = ["Router", "is_escalation"]
 
 
 def is_escalation(old: Report, new: Report) -> bool:
-    """Whether ``new`` is more urgent than ``old``.
+    """Whether ``new`` escalates ``old``: it is more urgent, or it settles an ambiguous notice on
+    a situation at least as urgent (ambiguous → ``access_cancelled`` after an operation is
+    registered: the same urgency, but now certain).
 
     Parameters
     ----------
@@ -60,7 +62,13 @@ def is_escalation(old: Report, new: Report) -> bool:
     -------
     bool
     """
-    return URGENCY_ORDER.index(new.advice.urgency) < URGENCY_ORDER.index(old.advice.urgency)
+    rank_old = URGENCY_ORDER.index(old.advice.urgency)
+    rank_new = URGENCY_ORDER.index(new.advice.urgency)
+    if rank_new < rank_old:
+        return True
+    return (
+        old.classification.ambiguous and not new.classification.ambiguous and rank_new <= rank_old
+    )
 
 
 class Router:
@@ -163,7 +171,8 @@ class Router:
         Returns
         -------
         list of AlertDraft
-            Empty unless ``new`` is more urgent than ``old``; each carries the change.
+            Empty unless ``new`` escalates ``old`` (:func:`is_escalation`); each carries the
+            change.
         """
         if not is_escalation(old, new):
             return []
