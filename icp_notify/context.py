@@ -90,6 +90,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
@@ -516,7 +517,21 @@ def prior_kind(prior: PriorNotice, rules: RuleSet | None = None) -> Kind | None:
 
     if rules is None or rules is default_rules():
         return _default_prior_kind(prior.text, prior.channel, prior.sender)
-    return _prior_kind(prior.text, prior.channel, prior.sender, rules)
+    cache = _PRIOR_KINDS.setdefault(rules, {})  # per rule set: a pure function of the text
+    key = (prior.text, prior.channel, prior.sender)
+    if key not in cache:
+        if len(cache) >= _PRIOR_KINDS_SIZE:
+            cache.clear()
+        cache[key] = _prior_kind(prior.text, prior.channel, prior.sender, rules)
+    return cache[key]
+
+
+_PRIOR_KINDS: weakref.WeakKeyDictionary[RuleSet, dict[tuple[str, Channel, str | None], Kind | None]]
+_PRIOR_KINDS = weakref.WeakKeyDictionary()
+"""Recognised earlier notices per (non-default) rule set, dropped with the rule set."""
+
+_PRIOR_KINDS_SIZE = 16384
+"""Most entries kept per rule set (cleared when full)."""
 
 
 @functools.lru_cache(maxsize=16384)

@@ -40,7 +40,16 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from icp_notify.models import SHANGHAI, Context, Notice, Operation, PriorNotice, Situation
+from icp_notify.models import (
+    SHANGHAI,
+    Classification,
+    Context,
+    Evidence,
+    Notice,
+    Operation,
+    PriorNotice,
+    Situation,
+)
 
 __all__ = [
     "EXPLICIT_SHARE",
@@ -263,7 +272,90 @@ def _history(seed: int, index: int) -> _History:
     return h
 
 
-def _score(h: _History, p: float, counts: dict[str, int], parsed: dict[int, Notice]) -> None:
+class _Memo:
+    """The shipped classifier with each notice's text evidence computed once per history.
+
+    A history's notices are replayed at every p, and its earlier notices again at every later
+    one; their rule matches, tokens and model probabilities do not depend on p or on the
+    context, so they are kept (per notice object, each kept alive so its id is not reused)
+    until the next history; and a notice whose recorded operations are the same at two p's
+    (the same operation objects) has the same context, so its answer is reused. The classifications are the same as :func:`classify`'s
+    (``tests/test_context_timeline.py`` compares them).
+    """
+
+    def __init__(self) -> None:
+        from icp_notify.classifier import Classifier
+        from icp_notify.rules import RuleSet
+
+        base = Classifier.default()
+        kept: dict[int, tuple[Notice, object]] = {}
+        self.kept = kept
+        self.answers: dict[tuple[int, tuple[int, ...]], Classification] = {}
+
+        class _Rules(RuleSet):
+            def __init__(self, rules: RuleSet) -> None:  # share the compiled rules
+                self.__dict__.update(rules.__dict__)
+
+            def match(self, notice: Notice) -> tuple[Evidence, ...]:
+                hit = kept.get(id(notice))
+                if hit is not None and hit[0] is notice:
+                    return hit[1]  # type: ignore[return-value]
+                found = super().match(notice)
+                kept[id(notice)] = (notice, found)
+                return found
+
+        tokens: dict[str, list[str]] = {}
+        probs: dict[tuple[str, ...], object] = {}
+        model = base.model
+        tokenizer = base.tokenizer
+
+        def tokenize(text: str) -> list[str]:
+            if text not in tokens:
+                tokens[text] = list(tokenizer(text))
+            return tokens[text]
+
+        class _Model:
+            version = getattr(model, "version", None)
+
+            def predict_proba(self, toks: Sequence[str]) -> object:
+                key = tuple(toks)
+                if key not in probs:
+                    assert model is not None
+                    probs[key] = model.predict_proba(toks)
+                return probs[key]
+
+            def top_features(self, toks: Sequence[str], kind: object, n: int) -> object:
+                key = (tuple(toks), kind, n)
+                if key not in features:
+                    assert model is not None
+                    features[key] = model.top_features(toks, kind, n)  # type: ignore[attr-defined]
+                return features[key]
+
+        features: dict[tuple[tuple[str, ...], object, int], object] = {}
+        self._caches = (tokens, probs, features)
+        self.classifier = Classifier(
+            _Rules(base.rules),
+            _Model(),  # type: ignore[arg-type]
+            tokenizer=tokenize,
+            calibration=base.calibration,
+        )
+
+    def next_history(self) -> None:
+        """Forget the finished history's notices (the text caches are bounded by clearing)."""
+        self.kept.clear()
+        self.answers.clear()
+        for cache in self._caches:
+            if len(cache) > 4096:
+                cache.clear()
+
+
+def _score(
+    h: _History,
+    p: float,
+    counts: dict[str, int],
+    parsed: dict[int, Notice],
+    memo: _Memo | None = None,
+) -> None:
     from icp_notify.classifier import classify
     from icp_notify.parse import parse
 
@@ -277,21 +369,32 @@ def _score(h: _History, p: float, counts: dict[str, int], parsed: dict[int, Noti
         ctx = Context(operations=ops, previous_notices=before)
         if i not in parsed:  # parsed once, classified at every p
             parsed[i] = parse(prior.text, sender=prior.sender, received_at=when)
-        c = classify(parsed[i], context=ctx)
+        if memo is None:
+            c = classify(parsed[i], context=ctx)
+        else:  # the same notice with the same recorded operations: the same answer
+            key = (i, tuple(id(op) for op in ops))
+            known = memo.answers.get(key)
+            c = known if known is not None else memo.classifier.classify_notice(parsed[i], ctx)
+            memo.answers[key] = c
         if c.situation is not None:
             counts["right" if c.situation is truth else "wrong"] += 1
         else:
             counts["amb_in" if truth in c.candidates else "missing"] += 1
 
 
-def _chunk_counts(seed: int, start: int, stop: int, ps: tuple[float, ...]) -> list[dict[str, int]]:
+def _chunk_counts(
+    seed: int, start: int, stop: int, ps: tuple[float, ...], memo: bool = True
+) -> list[dict[str, int]]:
     """Score histories ``start``…``stop - 1`` at every p (one worker's share)."""
     counts = [dict.fromkeys(("right", "amb_in", "wrong", "missing"), 0) for _ in ps]
+    texts = _Memo() if memo else None
     for index in range(start, stop):
         h = _history(seed, index)
         parsed: dict[int, Notice] = {}
         for p, tally in zip(ps, counts, strict=True):
-            _score(h, p, tally, parsed)
+            _score(h, p, tally, parsed, texts)
+        if texts is not None:
+            texts.next_history()
     return counts
 
 

@@ -314,3 +314,12 @@ def test_simulation_is_the_same_with_two_workers() -> None:
     two = simulate(24, seed=3, ps=(1.0, 0.7), workers=2)
     assert one == two
     assert one.rows[0].generic > 24  # every history has generic notices to score
+
+
+def test_the_simulator_memo_gives_the_answers_of_classify() -> None:
+    """The simulator keeps each notice's text evidence and reuses an answer whose context is
+    the same at two p's; scored without any of that, through classify(), nothing changes."""
+    from icp_notify.simulate import _chunk_counts
+
+    ps = (1.0, 0.9, 0.7)
+    assert _chunk_counts(5, 0, 40, ps, memo=True) == _chunk_counts(5, 0, 40, ps, memo=False)
