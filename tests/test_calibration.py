@@ -150,8 +150,7 @@ def test_default_table_refuses_another_model_and_bad_files(
 def test_shipped_table_fits_the_shipped_model_and_is_used_by_default() -> None:
     from icp_notify.textmodel import default_model
 
-    if not cal.default_path().exists():
-        pytest.skip("no calibration table shipped")
+    assert cal.default_path().exists(), "run `icp-notify calibrate` after training"
     model = default_model()
     table = cal.default_table(model.version)
     assert table is not None
