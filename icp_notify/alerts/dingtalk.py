@@ -95,22 +95,7 @@ class DingTalkSender:
         self.clock = clock
 
     def send(self, card: AlertCard, key: str, client: httpx.Client) -> Delivery:
-        """Post the card (see :class:`~icp_notify.alerts.base.Sender`).
-
-        Parameters
-        ----------
-        card : AlertCard
-            The alert.
-        key : str
-            Its idempotency key.
-        client : httpx.Client
-            The HTTP client.
-
-        Returns
-        -------
-        Delivery
-            The answer; a failure is returned, never raised.
-        """
+        """Post the card; a failure is returned, never raised (:class:`~icp_notify.alerts.base.Sender`)."""
         url = self.url
         if self.secret:
             ts = int(self.clock() * 1000)

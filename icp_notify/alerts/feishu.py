@@ -122,22 +122,7 @@ class FeishuSender:
         self.clock = clock
 
     def send(self, card: AlertCard, key: str, client: httpx.Client) -> Delivery:
-        """Post the card (see :class:`~icp_notify.alerts.base.Sender`).
-
-        Parameters
-        ----------
-        card : AlertCard
-            The alert.
-        key : str
-            Its idempotency key.
-        client : httpx.Client
-            The HTTP client.
-
-        Returns
-        -------
-        Delivery
-            The answer; a failure is returned, never raised.
-        """
+        """Post the card; a failure is returned, never raised (:class:`~icp_notify.alerts.base.Sender`)."""
         signature = None
         if self.secret:
             ts = int(self.clock())

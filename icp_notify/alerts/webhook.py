@@ -97,22 +97,7 @@ class WebhookSender:
         self.name, self.url, self.secret = name, url, secret
 
     def send(self, card: AlertCard, key: str, client: httpx.Client) -> Delivery:
-        """Post the card (see :class:`~icp_notify.alerts.base.Sender`).
-
-        Parameters
-        ----------
-        card : AlertCard
-            The alert.
-        key : str
-            Its idempotency key.
-        client : httpx.Client
-            The HTTP client.
-
-        Returns
-        -------
-        Delivery
-            The answer; a failure is returned, never raised.
-        """
+        """Post the card; a failure is returned, never raised (:class:`~icp_notify.alerts.base.Sender`)."""
         body = render(card, key)
         headers = {"Idempotency-Key": key}
         if self.secret:

@@ -75,22 +75,7 @@ class WeComSender:
         self.name, self.url, self.key = name, url, key
 
     def send(self, card: AlertCard, key: str, client: httpx.Client) -> Delivery:
-        """Post the card (see :class:`~icp_notify.alerts.base.Sender`).
-
-        Parameters
-        ----------
-        card : AlertCard
-            The alert.
-        key : str
-            Its idempotency key.
-        client : httpx.Client
-            The HTTP client.
-
-        Returns
-        -------
-        Delivery
-            The answer; a failure is returned, never raised.
-        """
+        """Post the card; a failure is returned, never raised (:class:`~icp_notify.alerts.base.Sender`)."""
         url = f"{self.url}{'&' if '?' in self.url else '?'}key={quote(self.key, safe='')}"
         body = json.dumps(render(card, key), ensure_ascii=False).encode()
         return post_json(client, url, body, {"Idempotency-Key": key}, robot=True)

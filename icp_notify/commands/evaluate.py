@@ -76,14 +76,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _predictor(args: argparse.Namespace) -> tuple[str, Callable[[CorpusRecord], Prediction]]:
     from icp_notify.textmodel import TextModel, default_model, notice_tokens
-    from icp_notify.training import Prediction, model_only_prediction
+    from icp_notify.training import model_only_prediction
 
     model = TextModel.load(args.model) if args.model is not None else default_model()
     try:
         if args.model_only:
             raise ImportError("model only")
         from icp_notify.classifier import Classifier
-        from icp_notify.parse import parse
     except ImportError:
         from icp_notify.models import Notice
 
@@ -107,7 +106,7 @@ def _predictor(args: argparse.Namespace) -> tuple[str, Callable[[CorpusRecord], 
 
         return f"text model {model.version} alone", by_model
 
-    from icp_notify.models import RawMessage
+    from icp_notify.crossval import predict_record, to_prediction
 
     if args.model is not None:
         from icp_notify.rules import default_rules
@@ -117,21 +116,7 @@ def _predictor(args: argparse.Namespace) -> tuple[str, Callable[[CorpusRecord], 
         classifier = Classifier.default()
 
     def full(r: CorpusRecord) -> Prediction:
-        raw = RawMessage(
-            text=r.text,
-            channel=r.channel,
-            sender=r.sender,
-            received_at=r.received_at,
-            subject=r.subject,
-        )
-        c = classifier.classify_notice(parse(raw), r.context)
-        return Prediction(
-            c.situation.value if c.situation is not None else None,
-            c.ambiguous,
-            tuple(s.value for s in c.candidates),
-            float(c.confidence),
-            c.kind.value,
-        )
+        return to_prediction(predict_record(classifier, r))
 
     return f"full classifier (rules + text model {model.version} + context)", full
 
@@ -139,8 +124,9 @@ def _predictor(args: argparse.Namespace) -> tuple[str, Callable[[CorpusRecord], 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print (or write) the metrics."""
     from icp_notify.corpus import load_corpus, split_of
+    from icp_notify.crossval import gold_of
     from icp_notify.errors import InputError
-    from icp_notify.training import Gold, evaluate
+    from icp_notify.training import evaluate
 
     if args.by == "writer":
         return _run_by_writer(args)
@@ -152,18 +138,7 @@ def run(args: argparse.Namespace) -> int:
     if args.split != "all":
         records = [r for r in records if split_of(r.id) == args.split]
     what, predict = _predictor(args)
-    golds = [
-        Gold(
-            r.id,
-            r.situation.value if r.situation is not None else None,
-            r.ambiguous,
-            tuple(s.value for s in r.candidates),
-            r.kind.value,
-            r.context is not None,
-            r.text,
-        )
-        for r in records
-    ]
+    golds = [gold_of(r) for r in records]
     preds = [predict(r) for r in records]
     metrics = evaluate(golds, preds)
     metrics["evaluated"] = what
