@@ -266,7 +266,11 @@ def leave_one_writer_out(
     records = load_corpus(files)
     nameless = [r.id for r in records if r.writer is None]
     if nameless:
-        raise CorpusError(nameless[0], f"{len(nameless)} records name no writer")
+        raise CorpusError(
+            ", ".join(str(f) for f in files),
+            f"{len(nameless)} record(s) name no writer (first: {nameless[0]});"
+            " leave-one-writer-out groups by it",
+        )
     dumped = [r.model_dump(mode="json") for r in records]
     groups = writer_groups(dumped)
     if len(groups) < 2:

@@ -82,7 +82,7 @@ def test_bad_pools_are_refused(tmp_path: Path) -> None:
     record = json.loads(pool(tmp_path).read_text("utf-8").splitlines()[0])
     del record["writer"]
     nameless.write_text(json.dumps(record, ensure_ascii=False) + "\n", "utf-8")
-    with pytest.raises(CorpusError, match="name no writer"):
+    with pytest.raises(CorpusError, match=r"name no writer \(first: w01-"):
         leave_one_writer_out([pool(tmp_path), nameless])
 
 
