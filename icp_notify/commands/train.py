@@ -75,4 +75,11 @@ def run(args: argparse.Namespace) -> int:
         for split in ("dev", "test"):
             print(f"{split}: {result.metrics[split]}")
         print(f"wrote {out / 'model.json'} and {out / 'model.npz'} in {result.seconds:.1f} s")
+    if args.out is None:
+        from icp_notify.calibration import default_path
+
+        log(
+            f"the shipped model changed: run `icp-notify calibrate` to refit {default_path()} for it"
+            " (the shipped classifier refuses a table fitted for another model)"
+        )
     return 0
