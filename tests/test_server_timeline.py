@@ -123,9 +123,9 @@ def test_timeline_needs_the_token(client: TestClient) -> None:
 def test_operations_past_the_documented_limit_are_refused(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import icp_notify.server.app as app_module
+    import icp_notify.server.explain as explain_module
 
-    monkeypatch.setattr(app_module, "MAX_OPERATIONS", 2)
+    monkeypatch.setattr(explain_module, "MAX_OPERATIONS", 2)
     for day in ("01", "02"):
         op = {**ACCESS_OP, "submitted_at": f"2025-04-{day}T10:00:00+08:00"}
         assert (

@@ -604,3 +604,21 @@ def test_an_operation_registered_late_re_explains_the_filing(
     assert "access_cancelled" in generic
     assert "u-critical" in generic
     assert "Explained by" in generic
+
+
+def test_the_operation_form_keeps_the_operation_cap(
+    browser: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page registers operations through the API's path: past the cap, the form again."""
+    import icp_notify.server.explain as explain_module
+
+    monkeypatch.setattr(explain_module, "MAX_OPERATIONS", 1)
+    client, csrf = browser
+    form = {"csrf": csrf, "filing": FILING, "kind": "modify_domain"}
+    first = client.post(
+        "/ui/operations", data={**form, "submitted_at": "2025-03-01T10:00"}, follow_redirects=False
+    )
+    assert first.status_code == 303
+    second = client.post("/ui/operations", data={**form, "submitted_at": "2025-03-02T10:00"})
+    assert second.status_code == 422
+    assert "the limit of its context" in second.text

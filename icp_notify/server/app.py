@@ -42,10 +42,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from icp_notify._version import __version__
-from icp_notify.context import MAX_OPERATIONS
 from icp_notify.errors import InputError
 from icp_notify.models import SHANGHAI, Channel, Report, Situation, Urgency, in_datetime_range
-from icp_notify.server.explain import OperationRegistered, build_router
+from icp_notify.server.explain import OperationRegistered, build_router, register_operation
 from icp_notify.server.schemas import (
     AnalyzeRequest,
     ErrorBody,
@@ -737,17 +736,8 @@ def create_app(
         """Register an operation the team submitted; it becomes context for later notices, and
         the filing's stored notices are explained again (``changed``: those whose situation
         changed, e.g. an escalation to ``access_cancelled``)."""
-        if len(the_store.list_operations(body.filing)) >= MAX_OPERATIONS:
-            raise InputError(
-                "too_many",
-                f"the filing already has {MAX_OPERATIONS} operations, the limit of its context",
-                where="filing",
-                hint="see docs/context.md (bad input)",
-            )
-        record, created = the_store.add_operation(body.filing, body.operation)
-        ready = state["pipeline"] is not None
-        changed = tuple(service().reexplain(body.filing)) if ready else ()
-        answer = OperationRegistered(**record.model_dump(), changed=changed, reexplained=ready)
+        svc = service() if state["pipeline"] is not None else None
+        answer, created = register_operation(the_store, body.filing, body.operation, svc)
         return _json(answer, 201 if created else 200)
 
     @app.get(

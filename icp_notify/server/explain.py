@@ -12,19 +12,37 @@ situation changed when re-explained with it (:meth:`NoticeService.reexplain`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Path
 from fastapi.params import Depends
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from icp_notify.context import MAX_NOTICES, Timeline, explain_timeline
-from icp_notify.models import AwareDatetime, Context, PriorNotice, Report, Situation, Urgency
+from icp_notify.context import MAX_NOTICES, MAX_OPERATIONS, Timeline, explain_timeline
+from icp_notify.errors import InputError
+from icp_notify.models import (
+    AwareDatetime,
+    Context,
+    Operation,
+    PriorNotice,
+    Report,
+    Situation,
+    Urgency,
+)
 from icp_notify.server.schemas import StoredNotice, StoredOperation
 from icp_notify.server.store import NoticeQuery, NoticeStore
 
-__all__ = ["FilingTimeline", "OperationRegistered", "ReportChange", "build_router"]
+if TYPE_CHECKING:
+    from icp_notify.server.service import NoticeService
+
+__all__ = [
+    "FilingTimeline",
+    "OperationRegistered",
+    "ReportChange",
+    "build_router",
+    "register_operation",
+]
 
 
 class ReportChange(BaseModel):
@@ -79,6 +97,53 @@ class OperationRegistered(StoredOperation):
     reexplained: bool = Field(
         default=True, description="false when the pipeline was not loaded (nothing re-explained)"
     )
+
+
+def register_operation(
+    store: NoticeStore,
+    filing: str,
+    operation: Operation,
+    service: NoticeService | None,
+) -> tuple[OperationRegistered, bool]:
+    """Register an operation and explain the filing's stored notices again — what
+    ``POST /v1/operations`` and the page's operation form both do.
+
+    Parameters
+    ----------
+    store : NoticeStore
+        The service's store.
+    filing : str
+        The filing.
+    operation : Operation
+        The operation the team submitted.
+    service : NoticeService or None
+        Re-explains the stored notices (through ``replace_report``, so escalations send their
+        follow-up alerts); ``None`` while the pipeline is not loaded: nothing is re-explained.
+
+    Returns
+    -------
+    (OperationRegistered, bool)
+        The stored operation with the changes it made, and whether it was new.
+
+    Raises
+    ------
+    InputError
+        ``too_many`` when the filing already has :data:`icp_notify.context.MAX_OPERATIONS`
+        operations (refused before anything is stored).
+    """
+    if len(store.list_operations(filing)) >= MAX_OPERATIONS:
+        raise InputError(
+            "too_many",
+            f"the filing already has {MAX_OPERATIONS} operations, the limit of its context",
+            where="filing",
+            hint="see docs/context.md (bad input)",
+        )
+    record, created = store.add_operation(filing, operation)
+    changed = tuple(service.reexplain(filing)) if service is not None else ()
+    answer = OperationRegistered(
+        **record.model_dump(), changed=changed, reexplained=service is not None
+    )
+    return answer, created
 
 
 class FilingTimeline(BaseModel):

@@ -43,6 +43,7 @@ from starlette.datastructures import FormData
 
 from icp_notify.errors import InputError
 from icp_notify.models import URGENCY_ORDER, Channel, Situation, Urgency
+from icp_notify.server.explain import register_operation
 from icp_notify.server.schemas import NoticeIn, OperationIn
 from icp_notify.server.service import NoticeService
 from icp_notify.server.settings import Settings
@@ -558,17 +559,15 @@ def ui_router(
             body = OperationIn.model_validate(
                 {"filing": values["filing"].strip(), "operation": operation}
             )
-            await run_in_threadpool(store.add_operation, body.filing, body.operation)
-            # like POST /v1/operations: the filing's stored notices are explained again
-            # (an escalation to access_cancelled also sends its follow-up alert)
+            # as POST /v1/operations: the operation cap, then the filing's stored notices are
+            # explained again (an escalation to access_cancelled also sends its follow-up alert)
             try:
                 svc: NoticeService | None = service()
             except Exception as exc:  # the app's ApiError: 503 while the pipeline is not loaded
                 if getattr(exc, "status", None) != 503:
                     raise
                 svc = None  # stored notices keep their reports until it is
-            if svc is not None:
-                await run_in_threadpool(svc.reexplain, body.filing)
+            await run_in_threadpool(register_operation, store, body.filing, body.operation, svc)
         except ValidationError as exc:
             return operation_form(request, session, values, _validation_messages(exc), 422)
         except InputError as exc:
