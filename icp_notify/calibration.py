@@ -147,23 +147,26 @@ class CalibrationTable(BaseModel):
         return round(out, 4)
 
 
-def _caution(e: Evidence) -> bool:
-    return (
-        e.source == "rule"
-        and not e.timed_out
-        and e.kind is not None
-        and (
-            e.kind is Kind.PHISHING or (e.situation is Situation.OTHER and (e.weight or 0.0) >= 0.9)
-        )
-    )
+def _rules(c: Classification) -> list[Evidence]:
+    """The rule evidence of an answer (timed-out matches left out)."""
+    return [e for e in c.evidence if e.source == "rule" and not e.timed_out]
 
 
-def route_of(c: Classification) -> str:
+def _cautioned(rules: Sequence[Evidence]) -> bool:
+    """Whether the policy saw a caution (:func:`icp_notify.classifier.cautions`)."""
+    from icp_notify.classifier import cautions  # imported here: the classifier imports us
+
+    return bool(cautions(rules))
+
+
+def route_of(c: Classification, *, cautioned: bool | None = None) -> str:
     """The route that decided an answer: its deciders, ``!`` when a caution was present.
 
     Parameters
     ----------
     c : Classification
+    cautioned : bool, optional
+        Whether a caution was present, when the caller already knows.
 
     Returns
     -------
@@ -179,7 +182,9 @@ def route_of(c: Classification) -> str:
     'model'
     """
     names = sorted(d.value for d in c.decided_by)
-    flag = "!" if any(_caution(e) for e in c.evidence) else ""
+    if cautioned is None:
+        cautioned = _cautioned(_rules(c))
+    flag = "!" if cautioned else ""
     return "+".join(names) + flag
 
 
@@ -246,8 +251,10 @@ def apply(c: Classification, table: CalibrationTable | None) -> Classification:
     if table is None or not applies(c):
         return c
     assert c.situation is not None
-    conf = table.value(route_of(c), c.confidence)
-    cap = _policy_cap(c)
+    rules = _rules(c)
+    cautioned = _cautioned(rules)
+    conf = table.value(route_of(c, cautioned=cautioned), c.confidence)
+    cap = _policy_cap(c, rules, cautioned)
     if cap is not None:
         conf = min(conf, cap)
     probs = _rescaled(c.probabilities, c.situation, conf)
@@ -295,7 +302,7 @@ def _rescaled(
     return out
 
 
-def _policy_cap(c: Classification) -> float | None:
+def _policy_cap(c: Classification, rules: Sequence[Evidence], cautioned: bool) -> float | None:
     """The cap the decision policy put on this answer, which calibration must keep.
 
     The policy never lets a change situation be confident (≥ 0.9) under a caution, nor an
@@ -306,8 +313,7 @@ def _policy_cap(c: Classification) -> float | None:
 
     if c.situation is None or c.situation is Situation.OTHER:
         return None
-    rules = [e for e in c.evidence if e.source == "rule" and not e.timed_out]
-    if any(_caution(e) for e in rules):
+    if cautioned:
         return CAPPED_CONFIDENCE
     if c.situation is Situation.ACCESS_CANCELLED and not any(
         e.situation is Situation.ACCESS_CANCELLED for e in rules

@@ -516,20 +516,25 @@ def ui_router(
 
     # ------------------------------------------------------------------ forms
 
-    def operation_form(
-        request: Request,
-        session: tuple[str, Session, bool],
-        values: Mapping[str, str],
-        errors: list[str],
-        status: int = 200,
-    ) -> Response:
-        return render(
-            request,
-            session,
-            "operation_form.html",
-            {"values": values, "errors": errors, "kinds": [k.value for k in _OPERATION_KINDS]},
-            status=status,
-        )
+    def form_page(template: str, choices: Mapping[str, list[str]]) -> Callable[..., Response]:
+        """A form page (values typed so far, errors above them) of ``template``."""
+
+        def page(
+            request: Request,
+            session: tuple[str, Session, bool],
+            values: Mapping[str, str],
+            errors: list[str],
+            status: int = 200,
+        ) -> Response:
+            context = {"values": values, "errors": errors, **choices}
+            return render(request, session, template, context, status=status)
+
+        return page
+
+    operation_form = form_page(
+        "operation_form.html", {"kinds": [k.value for k in _OPERATION_KINDS]}
+    )
+    notice_form = form_page("notice_form.html", {"channels": [c.value for c in Channel]})
 
     @router.get("/operations/new")
     def new_operation(request: Request, filing: str = "") -> Response:
@@ -573,21 +578,6 @@ def ui_router(
         except InputError as exc:
             return operation_form(request, session, values, [_input_message(exc)], 422)
         return redirect(request, timeline_url(body.filing))
-
-    def notice_form(
-        request: Request,
-        session: tuple[str, Session, bool],
-        values: Mapping[str, str],
-        errors: list[str],
-        status: int = 200,
-    ) -> Response:
-        return render(
-            request,
-            session,
-            "notice_form.html",
-            {"values": values, "errors": errors, "channels": [c.value for c in Channel]},
-            status=status,
-        )
 
     @router.get("/notices/new")
     def new_notice(request: Request, filing: str = "") -> Response:
