@@ -143,7 +143,7 @@ def test_corrupt_npz(artefact: Path) -> None:
 
 def test_pickle_in_npz_is_refused(artefact: Path) -> None:
     arrays = _arrays(artefact)
-    arrays["vocabulary"] = np.array(list(arrays["vocabulary"]), dtype=object)
+    arrays["vocabulary_utf8"] = np.array(list(arrays["vocabulary_utf8"]), dtype=object)
     _save(artefact, arrays)
     with pytest.raises(ModelArtifactError, match="pickled"):
         TextModel.load(artefact)
@@ -152,7 +152,7 @@ def test_pickle_in_npz_is_refused(artefact: Path) -> None:
 def test_shape_mismatch_and_non_finite(artefact: Path) -> None:
     arrays = _arrays(artefact)
     good = dict(arrays)
-    arrays["coef"] = arrays["coef"][:, :-1]
+    arrays["coef_t"] = arrays["coef_t"][:-1]
     _save(artefact, arrays)
     with pytest.raises(ModelArtifactError, match="coef has shape"):
         TextModel.load(artefact)
@@ -169,3 +169,37 @@ def test_missing_array(artefact: Path) -> None:
     _save(artefact, arrays)
     with pytest.raises(ModelArtifactError, match="missing array"):
         TextModel.load(artefact)
+
+
+def test_vocabulary_that_is_not_utf8_is_refused(artefact: Path) -> None:
+    arrays = _arrays(artefact)
+    arrays["vocabulary_utf8"] = np.concatenate(
+        [arrays["vocabulary_utf8"], np.array([0xFF, 0xFE], dtype=np.uint8)]
+    )
+    _save(artefact, arrays)
+    with pytest.raises(ModelArtifactError, match="not UTF-8"):
+        TextModel.load(artefact)
+
+
+def test_layout_1_artefacts_still_load_with_the_same_answers(artefact: Path) -> None:
+    """A model trained before layout 2 (unicode vocabulary, coef per class, compressed) loads
+    and gives exactly the shipped model's probabilities: the version names the weights."""
+    arrays = _arrays(artefact)
+    names = bytes(arrays["vocabulary_utf8"]).decode("utf-8").split("\n")
+    np.savez_compressed(
+        artefact / "model.npz",
+        vocabulary=np.array(names, dtype=str),
+        idf=arrays["idf"],
+        coef=arrays["coef_t"].T,
+        intercept=arrays["intercept"],
+    )
+    meta = _meta(artefact)
+    meta["format_version"] = 1
+    _write_meta(artefact, meta)
+    old, shipped = TextModel.load(artefact), default_model()
+    assert old.version == shipped.version
+    for text in (GENERIC, "您的网站已取消接入", "【某云】您的新增网站备案已通过管局审核"):
+        tokens = tokenize(text)
+        assert old.predict_proba(tokens) == shipped.predict_proba(tokens)
+        kind = max(shipped.predict_proba(tokens).items(), key=lambda kv: kv[1])[0]
+        assert old.top_features(tokens, kind) == shipped.top_features(tokens, kind)
