@@ -6,9 +6,10 @@ sure rule that overrides the model is wrong more often than the model (``docs/mo
 situations whose inputs (:func:`combiner_features`) are
 
 * the text model's probability of each situation (and of the generic notice), and their logs;
-* which rules matched (``r:<rule id>``), which situations a sure rule (``s:``) or a hint (``h:``)
-  points to, the situation of the deciding sure rule (``best:``), whether it agrees with the
-  model's top situation, and whether a caution (phishing signal, sure ``other`` rule) is present;
+* which situations a sure rule (``s:``) or a hint (``h:``) points to, the situation of the
+  deciding sure rule (``best:``), whether it agrees with the model's top situation, and whether a
+  caution (phishing signal, sure ``other`` rule) is present. Rule ids are not inputs: measured,
+  they added nothing and cost confident errors (``docs/model.md``), and a new rule needs no refit;
 * cheap structure: the text's length, its share of Latin letters, an e-mail subject, the channel.
 
 It is fitted (:func:`fit_combiner`, scikit-learn, the ``train`` extra) on **out-of-fold** answers:
@@ -28,7 +29,7 @@ Examples
 ...     situation=Situation.ACCESS_CANCELLED, weight=0.96)
 >>> f = combiner_features([rule], {Kind.PROVIDER_ACCESS_CANCELLED: 0.9, Kind.PROGRESS: 0.1},
 ...     text="已取消接入", subject=None, channel="sms")
->>> f["r:provider.access_cancelled"], f["s:access_cancelled"], f["agree"], round(f["m:other"], 2)
+>>> f["s:access_cancelled"], f["best:access_cancelled"], f["agree"], round(f["m:other"], 2)
 (1.0, 1.0, 1.0, 0.1)
 """
 
@@ -67,7 +68,7 @@ HARD_KINDS = frozenset(
 )
 """Kinds whose sure rule keeps deciding (a hard veto): the rule is certain, the wording is fixed."""
 
-COMBINER_C = 1.0
+COMBINER_C = 0.3
 """Inverse L2 regularisation of the combiner (chosen by nested leave-one-writer-out)."""
 
 STRONG = 0.9
@@ -127,7 +128,6 @@ def combiner_features(
         if e.timed_out or e.source != "rule":
             continue
         w = e.weight or 0.0
-        f["r:" + e.id] = 1.0
         if e.kind is Kind.PHISHING or (e.situation is Situation.OTHER and w >= STRONG):
             caution = True
         if e.situation is None:

@@ -13,8 +13,8 @@ not written for.
 
 Calibration (:mod:`icp_notify.calibration`) is nested the same way: each writer's answers are
 calibrated by a table fitted on the *other* writers' raw answers, so the calibrated figures are
-what a writer nobody measured would see. Template-generated records (writer ``generator``) are
-scored but never calibrated on: a template is not a hand.
+what a writer nobody measured would see. Only independent writers' answers are calibrated on:
+a template is not a hand, and the rules were written from the team's own notices.
 
 The headline figures pool the **independent** writers only — those who saw neither the corpus
 nor the rules (every writer but ``generator`` and the team's own ``team-*`` files).
@@ -506,7 +506,9 @@ def calibration_samples(folds: Sequence[WriterFold]) -> list[tuple[str, float, b
     Parameters
     ----------
     folds : sequence of WriterFold
-        Folds with raw answers; ``generator`` folds are skipped.
+        Folds with raw answers; only independent writers' folds count (:func:`independent`:
+        the template generator is not a hand, and the team's own notices are where the rules
+        were written from, so their answers are right more often than a new hand's).
 
     Returns
     -------
@@ -516,7 +518,7 @@ def calibration_samples(folds: Sequence[WriterFold]) -> list[tuple[str, float, b
 
     out: list[tuple[str, float, bool]] = []
     for f in folds:
-        if f.writer == "generator":
+        if not independent(f.writer):
             continue
         for g, c in zip(f.golds, f.raw, strict=True):
             if applies(c):
