@@ -69,10 +69,14 @@ def test_features_name_the_rules_the_model_and_the_structure() -> None:
     assert f["m:new_domain"] == pytest.approx(0.7)
     assert f["m:generic"] == pytest.approx(0.2)
     assert "s:access_domain" not in f  # the timed-out match counts for nothing
-    assert f["s:other"] == 1.0 and f["h:other"] == 1.0 and f["best:other"] == 1.0
+    assert f["s:other"] == 1.0
+    assert f["h:other"] == 1.0
+    assert f["best:other"] == 1.0
     assert f["caution"] == 1.0  # a sure `other` rule
     assert "agree" not in f  # the model reads a new site, the rule a side topic
-    assert 0.4 < f["latin"] < 0.7 and f["subject"] == 1.0 and f["ch:email"] == 1.0
+    assert 0.4 < f["latin"] < 0.7
+    assert f["subject"] == 1.0
+    assert f["ch:email"] == 1.0
 
 
 def test_combiner_validates_its_weights() -> None:
@@ -128,7 +132,8 @@ def test_the_combiner_weighs_a_sure_rule_but_never_a_hard_veto() -> None:
     combined = Classifier(
         model=model, combiner=trusting("m:new_domain", Situation.NEW_DOMAIN, 20.0)
     ).classify_notice(parse(text))
-    assert plain.situation is Situation.OTHER and plain.kind is Kind.PROGRESS  # the rule decides
+    assert plain.situation is Situation.OTHER
+    assert plain.kind is Kind.PROGRESS
     assert combined.situation is Situation.NEW_DOMAIN
     assert combined.kind is Kind.PROVIDER_NEW_DOMAIN
     code = "【示例云】验证码 482913，您正在办理网站取消接入，5分钟内有效，请勿泄露。"
@@ -136,7 +141,8 @@ def test_the_combiner_weighs_a_sure_rule_but_never_a_hard_veto() -> None:
         model=Fixed({Kind.PROVIDER_ACCESS_CANCELLED: 0.9, Kind.VERIFICATION_CODE: 0.1}),
         combiner=trusting("m:access_cancelled", Situation.ACCESS_CANCELLED, 50.0),
     ).classify_notice(parse(code))
-    assert vetoed.situation is Situation.OTHER and vetoed.kind is Kind.VERIFICATION_CODE
+    assert vetoed.situation is Situation.OTHER
+    assert vetoed.kind is Kind.VERIFICATION_CODE
 
 
 def test_the_generic_notice_stays_ambiguous_over_four_with_a_combiner() -> None:
@@ -144,7 +150,8 @@ def test_the_generic_notice_stays_ambiguous_over_four_with_a_combiner() -> None:
         model=Fixed({Kind.CHANGE_NOTICE_GENERIC: 0.9, Kind.PROGRESS: 0.1}),
         combiner=trusting("m:other", Situation.OTHER, 50.0),
     ).classify_notice(parse(GENERIC))
-    assert c.ambiguous and {s.value for s in c.candidates} == FOUR
+    assert c.ambiguous
+    assert {s.value for s in c.candidates} == FOUR
 
 
 def test_an_unsupported_cancellation_stays_capped_with_a_combiner() -> None:
@@ -152,7 +159,8 @@ def test_an_unsupported_cancellation_stays_capped_with_a_combiner() -> None:
         model=Fixed({Kind.PROVIDER_ACCESS_CANCELLED: 0.99, Kind.UNRELATED: 0.01}),
         combiner=trusting("m:access_cancelled", Situation.ACCESS_CANCELLED, 50.0),
     ).classify_notice(parse("您的业务已处理完毕。"))
-    assert c.situation is Situation.ACCESS_CANCELLED and c.confidence <= 0.85
+    assert c.situation is Situation.ACCESS_CANCELLED
+    assert c.confidence <= 0.85
 
 
 def test_default_combiner_refuses_another_model_and_bad_files(
@@ -179,14 +187,17 @@ def test_shipped_combiner_fits_the_shipped_model_and_is_used_by_default() -> Non
     assert cb.default_path().exists(), "run `icp-notify calibrate` after training"
     model = default_model()
     shipped = cb.default_combiner(model.version)
-    assert shipped is not None and set(shipped.classes) == set(Situation)
+    assert shipped is not None
+    assert set(shipped.classes) == set(Situation)
     assert Classifier.default().combiner == shipped
     c = icp_notify.classify(
         "【示例云】您的网站 qingmu-demo.cn 接入备案已通过管局审核，已成功接入示例云。"
     )
-    assert c.situation is Situation.ACCESS_DOMAIN and c.confidence >= 0.9
+    assert c.situation is Situation.ACCESS_DOMAIN
+    assert c.confidence >= 0.9
     generic = icp_notify.classify(GENERIC)
-    assert generic.ambiguous and {s.value for s in generic.candidates} == FOUR
+    assert generic.ambiguous
+    assert {s.value for s in generic.candidates} == FOUR
 
 
 def test_classify_with_the_combiner_never_imports_sklearn() -> None:
