@@ -106,6 +106,13 @@ def combiner_features(
     -------
     dict of str to float
         Feature name → value.
+
+    Examples
+    --------
+    >>> f = combiner_features([], {Kind.PROGRESS: 0.8, Kind.PROVIDER_NEW_DOMAIN: 0.2},
+    ...     text="Your filing is under review", subject=None, channel="email")
+    >>> round(f["m:other"], 2), round(f["lm:new_domain"], 2), "agree" in f, f["ch:email"]
+    (0.8, -1.6, False, 1.0)
     """
     sit = dict.fromkeys(_SITUATIONS, 0.0)
     generic = 0.0
@@ -182,8 +189,8 @@ class Combiner(BaseModel):
     --------
     >>> c = Combiner(model_version="m", classes=("other", "new_domain"), features=("x",),
     ...     coef=((0.0,), (2.0,)), intercept=(0.0, 0.0))
-    >>> {s.value: round(p, 3) for s, p in c.probabilities({"x": 1.0, "unknown": 5.0}).items()}
-    {'other': 0.119, 'new_domain': 0.881}
+    >>> {s.value: round(p, 3) for s, p in c.probabilities({"x": 1.0, "unknown": 5.0}).items() if p}
+    {'new_domain': 0.881, 'other': 0.119}
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -219,7 +226,13 @@ class Combiner(BaseModel):
         return self
 
     def model_post_init(self, __context: Any) -> None:
-        """Index the weights by feature (one tuple of per-class weights per name)."""
+        """Index the weights by feature (one tuple of per-class weights per name).
+
+        Parameters
+        ----------
+        __context : Any
+            Pydantic's validation context (unused).
+        """
         self._columns = {
             name: tuple(row[j] for row in self.coef) for j, name in enumerate(self.features)
         }

@@ -383,6 +383,11 @@ def combiner_samples(folds: Sequence[WriterFold]) -> list[tuple[dict[str, float]
     Returns
     -------
     list of tuple
+
+    Examples
+    --------
+    >>> combiner_samples([WriterFold("generator", 0)])  # not a hand: never fitted on
+    []
     """
     from icp_notify.classifier import sure_rule
     from icp_notify.combiner import HARD_KINDS, combiner_features
@@ -446,7 +451,14 @@ def combine_folds(
     Returns
     -------
     dict of str to Combiner
-        The combiner each writer was answered with.
+        The combiner each writer was answered with (none when the others' answers hold fewer
+        than two situations; that fold keeps its ``policy`` answers).
+
+    Examples
+    --------
+    >>> from icp_notify.rules import default_rules
+    >>> combine_folds([WriterFold("w01", 0), WriterFold("w02", 0)], default_rules())
+    {}
     """
     from icp_notify.classifier import Classifier
     from icp_notify.combiner import COMBINER_C, fit_combiner
