@@ -34,16 +34,13 @@ Examples
 from __future__ import annotations
 
 import bisect
-import functools
-import json
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from icp_notify.errors import ModelArtifactError
+from icp_notify.artefacts import load_pinned
 from icp_notify.models import Classification, Decider, Evidence, Kind, Situation
 
 __all__ = [
@@ -425,9 +422,6 @@ def _isotonic(points: Sequence[tuple[float, bool]]) -> _Points:
     return tuple(mono)
 
 
-_lock = threading.Lock()
-
-
 def default_path() -> Path:
     """Where the shipped table lives (``icp_notify/data/calibration.json``).
 
@@ -441,17 +435,6 @@ def default_path() -> Path:
     'calibration.json'
     """
     return Path(__file__).resolve().parent / "data" / "calibration.json"
-
-
-@functools.cache
-def _load(path: str) -> CalibrationTable:
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-        return CalibrationTable.model_validate(raw)
-    except OSError as exc:
-        raise ModelArtifactError(path, f"unreadable ({exc.strerror})") from None
-    except (ValueError, ValidationError) as exc:
-        raise ModelArtifactError(path, f"invalid calibration table ({exc})") from None
 
 
 def default_table(model_version: str | None) -> CalibrationTable | None:
@@ -477,15 +460,6 @@ def default_table(model_version: str | None) -> CalibrationTable | None:
     >>> table is None or 0.0 <= table.threshold <= 1.0
     True
     """
-    path = default_path()
-    if not path.exists():
-        return None
-    with _lock:
-        table = _load(str(path))
-    if model_version is not None and table.model_version != model_version:
-        raise ModelArtifactError(
-            str(path),
-            f"fitted for model {table.model_version}, not {model_version};"
-            " run `icp-notify calibrate` after training",
-        )
-    return table
+    return load_pinned(
+        CalibrationTable, default_path(), what="calibration table", model_version=model_version
+    )

@@ -35,18 +35,15 @@ Examples
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 import re
-import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from icp_notify.errors import ModelArtifactError
+from icp_notify.artefacts import load_pinned
 from icp_notify.models import KIND_SITUATION, Evidence, Kind, Situation
 
 __all__ = [
@@ -334,9 +331,6 @@ def fit_combiner(
     )
 
 
-_lock = threading.Lock()
-
-
 def default_path() -> Path:
     """Where the shipped combiner lives (``icp_notify/data/combiner.json``).
 
@@ -350,17 +344,6 @@ def default_path() -> Path:
     'combiner.json'
     """
     return Path(__file__).resolve().parent / "data" / "combiner.json"
-
-
-@functools.cache
-def _load(path: str) -> Combiner:
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-        return Combiner.model_validate(raw)
-    except OSError as exc:
-        raise ModelArtifactError(path, f"unreadable ({exc.strerror})") from None
-    except (ValueError, ValidationError) as exc:
-        raise ModelArtifactError(path, f"invalid combiner ({exc})") from None
 
 
 def default_combiner(model_version: str | None) -> Combiner | None:
@@ -386,15 +369,4 @@ def default_combiner(model_version: str | None) -> Combiner | None:
     >>> c is None or len(c.classes) == 5
     True
     """
-    path = default_path()
-    if not path.exists():
-        return None
-    with _lock:
-        combiner = _load(str(path))
-    if model_version is not None and combiner.model_version != model_version:
-        raise ModelArtifactError(
-            str(path),
-            f"fitted for model {combiner.model_version}, not {model_version};"
-            " run `icp-notify calibrate` after training",
-        )
-    return combiner
+    return load_pinned(Combiner, default_path(), what="combiner", model_version=model_version)
