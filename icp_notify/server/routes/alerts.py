@@ -1,7 +1,8 @@
-"""``GET /v1/alerts``: the alert outbox (an :class:`~fastapi.APIRouter` included by ``create_app``).
+"""``GET /v1/alerts``: the alert outbox (see :mod:`icp_notify.server.outbox`).
 
-The route reads the store of the application (``request.app.state.store``); ``create_app``
-adds the bearer-token dependency of the other ``/v1`` routes when it includes the router.
+Unlike the other route modules, whose ``router(rt)`` builds a router for one service, this
+router is built once: the route reads the store of the application (``request.app.state.store``),
+and ``create_app`` adds the bearer-token dependency and the error responses when it includes it.
 """
 
 from __future__ import annotations
