@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from icp_notify.errors import InputError
 from icp_notify.models import Channel, Context, Report
-from icp_notify.server.schemas import Source, StoredNotice
+from icp_notify.server.schemas import NoticeIn, Source, StoredNotice
 from icp_notify.server.store import NewNotice, NoticeQuery, NoticeStore, dedupe_key
 
 if TYPE_CHECKING:
@@ -143,6 +143,31 @@ class NoticeService:
             received_at=received_at,
             context=context,
             lang=lang,
+        )
+
+    def post(self, notice: NoticeIn) -> tuple[StoredNotice, bool]:
+        """Store and classify a posted notice: what ``POST /v1/notices`` and the page's notice
+        form do (:meth:`ingest` with ``source="api"``).
+
+        Parameters
+        ----------
+        notice : NoticeIn
+            The validated body.
+
+        Returns
+        -------
+        tuple of (StoredNotice, bool)
+            The record and whether it was created now.
+        """
+        return self.ingest(
+            filing=notice.filing,
+            source="api",
+            text=notice.text,
+            channel=notice.channel,
+            sender=notice.sender,
+            received_at=notice.received_at,
+            message_id=notice.message_id,
+            lang=notice.lang,
         )
 
     def ingest(

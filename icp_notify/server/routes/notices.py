@@ -66,16 +66,7 @@ def router(rt: Runtime) -> APIRouter:
         201 with the new record; 200 with the existing one when the same ``message_id`` (or
         sender + received_at + text) was stored before.
         """
-        record, created = rt.service().ingest(
-            filing=notice.filing,
-            source="api",
-            text=notice.text,
-            channel=notice.channel,
-            sender=notice.sender,
-            received_at=notice.received_at,
-            message_id=notice.message_id,
-            lang=notice.lang,
-        )
+        record, created = rt.service().post(notice)
         return json_response(record, 201 if created else 200)
 
     @routes.get(
