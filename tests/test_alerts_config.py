@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from _helpers import ROOT
 
 from icp_notify.alerts.channels import build_senders
 from icp_notify.alerts.config import AlertsConfig, load_config
@@ -88,7 +89,7 @@ def test_the_documented_example_loads_and_builds_every_sender() -> None:
 
 def test_docs_example_is_the_tested_one() -> None:
     # docs/server.md shows this file's EXAMPLE; keep them the same
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "server.md").read_text("utf-8")
+    docs = (ROOT / "docs" / "server.md").read_text("utf-8")
     assert EXAMPLE.strip() in docs
 
 

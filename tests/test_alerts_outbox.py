@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,11 @@ pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
 from _alert_receiver import receiver
-from test_server import FakePipeline, TestClient
+from _server_fakes import FakePipeline
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's httpx2 deprecation notice
+    from fastapi.testclient import TestClient
 
 from icp_notify.alerts.base import Delivery
 from icp_notify.alerts.card import AlertCard

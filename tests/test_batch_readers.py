@@ -8,6 +8,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from _helpers import ROOT
 
 from icp_notify.models import Channel, RawMessage, ReadError
 from icp_notify.readers import read_file, read_inputs
@@ -17,7 +18,7 @@ from icp_notify.readers.mail import read_eml, read_maildir, read_mbox
 from icp_notify.readers.smsxml import SurrogateRepairStream, read_sms_xml
 from icp_notify.readers.text import read_text
 
-ARCHIVES = Path(__file__).parent / "fixtures" / "archives"
+ARCHIVES = ROOT / "tests" / "fixtures" / "archives"
 GENERIC = "您的备案信息已被变更"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import logging
 import sqlite3
@@ -15,7 +14,8 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from _helpers import all_notices
+from _helpers import ROOT, all_notices
+from _server_fakes import GENERIC, PROVIDER_ACCESS, SECRET, TOKEN, FakePipeline
 
 pytest.importorskip("fastapi")
 with warnings.catch_warnings():
@@ -25,16 +25,9 @@ with warnings.catch_warnings():
 
 from icp_notify.errors import InputError
 from icp_notify.models import (
-    Action,
-    Advice,
-    Channel,
-    Classification,
     Context,
-    Kind,
-    Notice,
     Report,
     Situation,
-    Urgency,
 )
 from icp_notify.server import create_app
 from icp_notify.server.service import NoticeService
@@ -42,84 +35,9 @@ from icp_notify.server.settings import Settings
 from icp_notify.server.store import MIGRATIONS, SqliteStore
 from icp_notify.server.webhooks import smsforwarder_sign
 
-TOKEN = "s3cret-token"
-SECRET = "SECexample"
 VECTOR_TS = 1_700_000_000_000
 VECTOR_SIGN = "uroalHrWHORz59talE1o26b8HuX2kOp8WlAN91F9Pj0="
-GENERIC = "【工信部】尊敬的用户王**，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
-PROVIDER_ACCESS = "【云栈科技】尊敬的用户，您的网站 shop-demo.cn 接入备案已审核通过，已成功接入。"
 TEMPLATE = "12381\n{sms}\nSIM1_中国移动_138****0000\nSubId：1\n2025-06-24 09:41:07\nMi-Test-Phone"
-
-
-class FakePipeline:
-    """Keyword classifier standing in for the real pipeline; records the contexts it saw."""
-
-    def __init__(self, version: str = "fake-1") -> None:
-        self.version = version
-        self.contexts: list[Context | None] = []
-        self.threads: list[str] = []
-        self.lock = threading.Lock()
-
-    def analyze(
-        self,
-        data: str,
-        *,
-        channel: Channel | None = None,
-        sender: str | None = None,
-        received_at: dt.datetime | None = None,
-        context: Context | None = None,
-        now: dt.datetime | None = None,
-        lang: str = "zh",
-    ) -> Report:
-        with self.lock:
-            self.contexts.append(context)
-            self.threads.append(threading.current_thread().name)
-        text = data.split("\n")[1] if data.startswith("12381\n") else data
-        if "已被变更" in text:
-            ops = context.operations if context else ()
-            prior = context.previous_notices if context else ()
-            if any(o.kind == Situation.ACCESS_DOMAIN for o in ops) and any(
-                "接入备案已审核通过" in p.text for p in prior
-            ):
-                situation: Situation | None = Situation.ACCESS_CANCELLED
-            else:
-                situation = None
-            kind = Kind.CHANGE_NOTICE_GENERIC
-        elif "接入备案已审核通过" in text:
-            situation, kind = Situation.ACCESS_DOMAIN, Kind.PROVIDER_ACCESS_DOMAIN
-        else:
-            situation, kind = Situation.OTHER, Kind.UNRELATED
-        if situation is None:
-            cls = Classification(
-                situation=None,
-                ambiguous=True,
-                candidates=(Situation.ACCESS_CANCELLED, Situation.NEW_DOMAIN),
-                confidence=0.4,
-                probabilities=dict.fromkeys(Situation, 0.2),
-                kind=kind,
-                model_version=self.version,
-            )
-            urgency = Urgency.HIGH
-        else:
-            cls = Classification(
-                situation=situation,
-                ambiguous=False,
-                candidates=(situation,),
-                confidence=0.9,
-                probabilities={s: (0.9 if s == situation else 0.025) for s in Situation},
-                kind=kind,
-                model_version=self.version,
-            )
-            urgency = Urgency.CRITICAL if situation == Situation.ACCESS_CANCELLED else Urgency.INFO
-        notice = Notice(
-            raw_text=data,
-            text=text,
-            channel=channel or Channel.UNKNOWN,
-            sender=sender,
-            received_at=received_at,
-        )
-        advice = Advice(action=Action.NONE, urgency=urgency, lang=lang, summary="fake")  # type: ignore[arg-type]
-        return Report(notice=notice, classification=cls, advice=advice, version="test")
 
 
 class BrokenPipeline:
@@ -240,7 +158,7 @@ def test_settings_from_environment(tmp_path: Path) -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    doc = (Path(__file__).parents[1] / "docs" / "server.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "server.md").read_text(encoding="utf-8")
     for name in Settings.model_fields:
         assert f"ICP_NOTIFY_{name.upper()}" in doc, name
 

@@ -21,6 +21,7 @@ pytest.importorskip("schemathesis")
 
 
 import schemathesis
+from _server_fakes import SECRET, TOKEN, FakePipeline
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -29,7 +30,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from test_server import SECRET, TOKEN, FakePipeline
 
 from icp_notify.server import create_app
 from icp_notify.server.settings import Settings

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _helpers import all_notices
+from _helpers import ROOT, all_notices
 
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
@@ -27,8 +27,8 @@ HOST = "127.0.0.1"
 # used when the real classification pipeline cannot load (e.g. no model artefact): the
 # crash-safety property does not depend on the model, so the test's fake pipeline stands in
 FAKE_ENV = {
-    "ICP_NOTIFY_PIPELINE": "test_server:FakePipeline",
-    "PYTHONPATH": str(Path(__file__).parent),
+    "ICP_NOTIFY_PIPELINE": "_server_fakes:FakePipeline",
+    "PYTHONPATH": str(ROOT / "tests"),
 }  # e.g. ICP_NOTIFY_PIPELINE=<module:factory> when debugging
 
 

@@ -17,7 +17,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from test_server import GENERIC, PROVIDER_ACCESS, FakePipeline
+from _server_fakes import GENERIC, PROVIDER_ACCESS, FakePipeline
 
 from icp_notify.models import Operation
 from icp_notify.server import create_app
