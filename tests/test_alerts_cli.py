@@ -82,8 +82,7 @@ def test_alerts_test_names_a_missing_secret(
 def test_reclassify_with_alerts_enqueues_the_follow_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from test_alerts_outbox import ACCESS_OK, GENERIC
-    from test_server import FakePipeline
+    from _server_fakes import GENERIC, PROVIDER_ACCESS, FakePipeline
 
     from icp_notify.commands import reclassify
     from icp_notify.models import Operation, Situation
@@ -93,7 +92,7 @@ def test_reclassify_with_alerts_enqueues_the_follow_up(
     db = tmp_path / "n.sqlite3"
     store = SqliteStore(db)  # no alerts configured when these were stored
     svc = NoticeService(store, FakePipeline())
-    svc.ingest(filing="shop-example-cn", source="api", text=ACCESS_OK)
+    svc.ingest(filing="shop-example-cn", source="api", text=PROVIDER_ACCESS)
     svc.ingest(filing="shop-example-cn", source="api", text=GENERIC)
     store.add_operation(
         "shop-example-cn",

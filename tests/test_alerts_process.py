@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from _alert_receiver import OK, Received, receiver
-from test_server_process import FAKE_ENV, HOST, TOKEN, _free_port, _start, _wait_ready
+from _serve_process import FAKE_ENV, HOST, TOKEN, free_port, start, wait_ready
 
 httpx = pytest.importorskip("httpx")
 
@@ -74,11 +74,11 @@ min_urgency = "info"
             "ICP_NOTIFY_ALERTS": str(alerts_file),
             "ICPN_PROCESS_HOOK_SECRET": "whsec-process",
         }
-        port = _free_port()
+        port = free_port()
         base = f"http://{HOST}:{port}"
-        proc = _start(db, port, log, env)
+        proc = start(db, port, log, env)
         try:
-            assert _wait_ready(proc, base, log)
+            assert wait_ready(proc, base, log)
             with httpx.Client(
                 base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
             ) as client:
@@ -102,8 +102,8 @@ min_urgency = "info"
             assert "sending" in before.values()  # the alert in flight was not recorded
             assert len(delivered_before) == HOLD_AT - 1
 
-            proc = _start(db, port, log, env)
-            assert _wait_ready(proc, base, log)
+            proc = start(db, port, log, env)
+            assert wait_ready(proc, base, log)
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
                 after = _alerts(db)

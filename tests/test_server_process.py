@@ -5,83 +5,20 @@ Every notice that got a 2xx answer must be stored exactly once after a restart.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from _helpers import ROOT, all_notices
+from _helpers import all_notices
+from _serve_process import FAKE_ENV, HOST, TOKEN, free_port, start, wait_ready
 
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
-
-TOKEN = "process-test-token"
-HOST = "127.0.0.1"
-# used when the real classification pipeline cannot load (e.g. no model artefact): the
-# crash-safety property does not depend on the model, so the test's fake pipeline stands in
-FAKE_ENV = {
-    "ICP_NOTIFY_PIPELINE": "_server_fakes:FakePipeline",
-    "PYTHONPATH": str(ROOT / "tests"),
-}  # e.g. ICP_NOTIFY_PIPELINE=<module:factory> when debugging
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def _start(db: Path, port: int, log: Path, extra: dict[str, str]) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ICP_NOTIFY_TOKEN": TOKEN, **extra}
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "icp_notify.cli",
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--db",
-                str(db),
-                "--log-level",
-                "warning",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], base: str, log: Path, timeout: float = 25) -> bool:
-    """Wait for /readyz; ``False`` (process stopped) when the pipeline cannot load."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            r = httpx.get(f"{base}/readyz", timeout=1)
-        except httpx.HTTPError:
-            time.sleep(0.1)
-            continue
-        if r.status_code == 200:
-            return True
-        if r.status_code == 503 and not r.json()["pipeline_loaded"]:
-            proc.kill()
-            proc.wait()
-            return False
-        time.sleep(0.1)
-    proc.kill()
-    pytest.fail(f"server not ready after {timeout} s:\n{log.read_text(errors='replace')}")
 
 
 @pytest.fixture
@@ -103,15 +40,15 @@ def test_sigkill_during_a_burst_loses_and_duplicates_nothing(
     server_files: tuple[Path, Path],
 ) -> None:
     db, log = server_files
-    port = _free_port()
+    port = free_port()
     base = f"http://{HOST}:{port}"
     extra: dict[str, str] = {}
-    proc = _start(db, port, log, extra)
+    proc = start(db, port, log, extra)
     try:
-        if not _wait_ready(proc, base, log):
+        if not wait_ready(proc, base, log):
             extra = FAKE_ENV
-            proc = _start(db, port, log, extra)
-            assert _wait_ready(proc, base, log)
+            proc = start(db, port, log, extra)
+            assert wait_ready(proc, base, log)
         acknowledged: dict[int, int] = {}  # notice number → id
         lock = threading.Lock()
         counter = iter(range(1_000_000))
@@ -155,8 +92,8 @@ def test_sigkill_during_a_burst_loses_and_duplicates_nothing(
             t.join(timeout=15)
         assert len(acknowledged) >= 20, log.read_text(errors="replace")
 
-        proc = _start(db, port, log, extra)
-        assert _wait_ready(proc, base, log)
+        proc = start(db, port, log, extra)
+        assert wait_ready(proc, base, log)
         with httpx.Client(
             base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
         ) as client:
