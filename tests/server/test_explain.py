@@ -1,4 +1,4 @@
-"""Issue 10 in the service: the filing's timeline, and re-explanation on POST /v1/operations."""
+"""The filing's timeline over HTTP, and re-explanation of its stored notices on POST /v1/operations."""
 
 from __future__ import annotations
 
