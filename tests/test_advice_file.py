@@ -40,8 +40,25 @@ def overlay(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def test_there_are_fixtures() -> None:
-    assert len(OVERLAYS) >= 8
+def test_each_fixture_breaks_the_file_its_own_way() -> None:
+    # found where the README says (an empty parametrisation would pass silently) ...
+    assert [p.stem for p in OVERLAYS] == [
+        "bad_console_url",
+        "empty_steps",
+        "missing_entry",
+        "missing_language",
+        "steps_differ",
+        "sync_without_after",
+        "unknown_action",
+        "unknown_entry",
+        "unknown_field",
+        "unknown_placeholder",
+        "unknown_urgency",
+    ]
+    # ... and no two expect the same error
+    expected = [tomllib.loads(p.read_text(encoding="utf-8"))["_expect"] for p in OVERLAYS]
+    keys = [(e["item"], e.get("field"), e["message"]) for e in expected]
+    assert len(set(keys)) == len(keys)
 
 
 @pytest.mark.parametrize("path", OVERLAYS, ids=lambda p: p.stem)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -78,5 +79,23 @@ def test_discard_stdout_tolerates_a_stream_without_fileno(
 ) -> None:
     from icp_notify import cli
 
-    monkeypatch.setattr(sys, "stdout", types.SimpleNamespace())
-    cli._discard_stdout()  # must not raise
+    stream = types.SimpleNamespace()
+    monkeypatch.setattr(sys, "stdout", stream)
+    assert cli._discard_stdout() is None  # no exception, the stream left as it was
+    assert sys.stdout is stream
+    assert vars(stream) == {}
+
+
+def test_discard_stdout_sends_what_is_written_later_to_devnull(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from icp_notify import cli
+
+    target = tmp_path / "stdout.txt"
+    with target.open("w", encoding="utf-8") as stream:
+        stream.write("kept\n")
+        stream.flush()
+        monkeypatch.setattr(sys, "stdout", stream)
+        cli._discard_stdout()
+        stream.write("dropped\n")
+    assert target.read_text(encoding="utf-8") == "kept\n"
