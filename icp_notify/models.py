@@ -274,13 +274,11 @@ class SenderType(StrEnum):
 # --------------------------------------------------------------------------- input
 
 
+# Serialised by pydantic only: with every field inside a Notice (and so in a Report, the server's
+# stored reports and a batch row's notice), and without its None fields as a batch row's own
+# source (icp_notify.batch.rows.row_source). (Not in the docstring: it is the OpenAPI description.)
 class SourceRef(_Frozen):
-    """Where a message came from, for tracing a result back to its input.
-
-    Serialised by pydantic only: with every field inside a :class:`Notice` (and so in a
-    ``Report``, the server's stored reports and a batch row's ``notice``), and without its
-    ``None`` fields as a batch row's own ``source`` (``icp_notify.batch.rows.row_source``).
-    """
+    """Where a message came from, for tracing a result back to its input."""
 
     file: str | None = None
     line: int | None = Field(default=None, ge=1)
