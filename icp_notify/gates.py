@@ -3,7 +3,7 @@
 :func:`literal_gate` reads a rule pattern with the standard library's parser and derives a cheap
 necessary condition (one of these lower-cased strings occurs in the text); :class:`icp_notify.rules.RuleSet`
 skips the search of a pattern whose gate fails on a notice, so results are unchanged and most
-searches never run. ``docs/performance.md`` has the figures; ``tests/test_rules_gates.py`` proves
+searches never run. ``docs/performance.md`` has the figures; ``tests/test_gates.py`` proves
 on the corpus and on random text that gated and ungated matching agree.
 
 Examples

@@ -23,13 +23,11 @@ from typing import Any
 
 import regex
 
+from icp_notify.boundary import coerce_time
 from icp_notify.decoding import MAX_EMAIL_BYTES, decode_bytes
 from icp_notify.entities import extract, extract_recipient
 from icp_notify.errors import InputError
 from icp_notify.models import (
-    DATETIME_MAX,
-    DATETIME_MIN,
-    SHANGHAI,
     Channel,
     Defect,
     Entities,
@@ -37,7 +35,6 @@ from icp_notify.models import (
     Notice,
     RawMessage,
     SenderType,
-    in_datetime_range,
 )
 from icp_notify.normalize import looks_like_html, normalize, strip_subject_prefixes
 from icp_notify.providers import (
@@ -96,36 +93,6 @@ def _channel(value: Channel | str | None) -> Channel | None:
             where="channel",
             hint="use one of: " + ", ".join(c.value for c in Channel),
         ) from None
-
-
-def _received_at(value: dt.datetime | str | None) -> dt.datetime | None:
-    if value is None:
-        return value
-    if isinstance(value, dt.datetime):
-        when = value
-    else:
-        text = str(value).strip()
-        try:
-            when = dt.datetime.fromisoformat(
-                text.replace("Z", "+00:00") if text.endswith("Z") else text
-            )
-        except ValueError:
-            raise InputError(
-                "invalid_field",
-                f"cannot read {value!r} as a date and time",
-                where="received_at",
-                hint="use ISO 8601, e.g. 2025-03-01T10:00:00+08:00 (no zone = Asia/Shanghai)",
-            ) from None
-    aware = when if when.utcoffset() is not None else when.replace(tzinfo=SHANGHAI)
-    if not in_datetime_range(aware):
-        raise InputError(
-            "invalid_field",
-            f"{when.isoformat()} is outside the supported range "
-            f"{DATETIME_MIN.date().isoformat()} to {DATETIME_MAX.date().isoformat()} (UTC)",
-            where="received_at",
-            hint="check the date; a year like 0001 or 9999 is a placeholder, not a time",
-        )
-    return when
 
 
 def _sender_type(
@@ -264,7 +231,11 @@ def parse(
 
     given_channel = _channel(channel)
     sender = sender if sender is not None else raw.sender
-    when = _received_at(received_at) if received_at is not None else raw.received_at
+    when = (
+        coerce_time(received_at, field="received_at")
+        if received_at is not None
+        else raw.received_at
+    )
     chan = given_channel or _infer_channel(raw, sender)
 
     text = raw.text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from icp_notify.models import Notice
+from icp_notify.models import Notice, Report, Situation
 from icp_notify.rules import RuleSet, default_rules, has_link
 
 GENERIC = "尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
@@ -63,7 +63,10 @@ def test_analyze_finishes_on_pathological_text(name: str) -> None:
     import icp_notify
 
     result = icp_notify.analyze(PATHOLOGICAL[name])
-    assert result.classification.probabilities
+    probabilities = result.classification.probabilities
+    assert set(probabilities) == set(Situation)
+    assert sum(probabilities.values()) == pytest.approx(1.0)
+    assert Report.model_validate_json(result.model_dump_json()) == result
 
 
 @pytest.mark.timeout(20)
@@ -72,7 +75,9 @@ def test_classify_and_parse_finish_on_pathological_text(name: str) -> None:
     import icp_notify
 
     notice = icp_notify.parse(PATHOLOGICAL[name])
-    assert icp_notify.classify(notice).kind is not None
+    classification = icp_notify.classify(notice)
+    assert classification == icp_notify.classify(PATHOLOGICAL[name])
+    assert sum(classification.probabilities.values()) == pytest.approx(1.0)
 
 
 @pytest.mark.timeout(20)

@@ -32,7 +32,15 @@ from icp_notify._version import __version__
 from icp_notify.batch.jsontext import ModelText, dumps, fields_text
 from icp_notify.batch.rows import LabelledRow, Row, error_row, row_source
 from icp_notify.errors import IcpNotifyError, InputError
-from icp_notify.models import Advice, Classification, Context, Notice, RawMessage, Report
+from icp_notify.models import (
+    Advice,
+    Classification,
+    Context,
+    Notice,
+    RawMessage,
+    Report,
+    SourceRef,
+)
 
 __all__ = [
     "ADVICE_MEMO",
@@ -424,15 +432,13 @@ class Labeller:
     def _line(
         self,
         seq: int,
-        source: dict[str, Any] | None,
+        source: SourceRef | None,
         report: Report,
         report_text: str,
         own: tuple[dict[str, Any], Advice] | None = None,
     ) -> LabelledLine:
-        """The row: ``seq`` and ``source`` (its fields that are not ``None``), then the report."""
-        if source is not None:
-            source = {k: v for k, v in source.items() if v is not None}
-        line = f'{{"seq": {seq}, "source": {dumps(source)}, {report_text[1:]}'
+        """The row: ``seq`` and ``source`` (:func:`row_source`), then the report."""
+        line = f'{{"seq": {seq}, "source": {dumps(row_source(source))}, {report_text[1:]}'
         if own is None:
             return LabelledLine(seq, line, report)
         return LabelledLine(seq, line, report, *own)
@@ -452,7 +458,7 @@ class Labeller:
                 notice=notice, classification=classification, advice=advice, version=__version__
             )
         data = report.model_dump(mode="json")
-        return self._line(seq, data["notice"]["source"], report, dumps(data))
+        return self._line(seq, report.notice.source, report, dumps(data))
 
     def _classification(self, entry: _Entry) -> tuple[Classification, str]:
         """The classification of a notice without context, and its JSON text."""
@@ -531,7 +537,7 @@ class Labeller:
             },
         )
         row_own = ({"received_at": received_at, "source": source}, advice)
-        return self._line(seq, own["source"], entry.report, report_text, row_own)
+        return self._line(seq, source, entry.report, report_text, row_own)
 
 
 def _iso(value: dt.datetime | None) -> str | None:

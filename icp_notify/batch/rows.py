@@ -146,6 +146,9 @@ class Summary(BaseModel):
 def row_source(source: SourceRef | None) -> dict[str, Any] | None:
     """A row's ``source``: the source's JSON form without its ``None`` fields.
 
+    The one way a row writes where its message came from (labelled rows and error rows alike);
+    the notice inside a labelled row keeps pydantic's full form, ``None`` fields included.
+
     Parameters
     ----------
     source : SourceRef or None
