@@ -81,11 +81,18 @@ _LAUNCHER = (
 )
 
 
-CHILD_ENV: dict[str, str] | None = None
-"""The children's environment (``None``: this process's); set by ``main`` from ``--no-bytecode``."""
+def child_env(no_bytecode: bool) -> dict[str, str]:
+    """The children's environment: bytecode allowed (as pip installs), or compiled from source."""
+    env = dict(os.environ)
+    if no_bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="no-pyc-")  # ignore existing .pyc
+    else:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
-def run_child(cmd: Sequence[str]) -> tuple[float, float]:
+def run_child(cmd: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
     """Run a new process; return (wall seconds, its peak RSS in MB).
 
     A small launcher process starts and waits for ``cmd``, so the child's peak RSS is its own
@@ -97,7 +104,7 @@ def run_child(cmd: Sequence[str]) -> tuple[float, float]:
         text=True,
         check=True,
         cwd=tempfile.gettempdir(),
-        env=CHILD_ENV,
+        env=env,
     ).stdout.split()
     wall, rss, code = float(out[0]), float(out[1]), int(out[2])
     if code != 0:
@@ -105,10 +112,10 @@ def run_child(cmd: Sequence[str]) -> tuple[float, float]:
     return wall, rss
 
 
-def cold(cmd: Sequence[str], repeat: int) -> tuple[float, float]:
+def cold(cmd: Sequence[str], repeat: int, env: dict[str, str]) -> tuple[float, float]:
     """Median wall time and max RSS over ``repeat`` runs, after one warm-up run."""
-    run_child(cmd)
-    runs = [run_child(cmd) for _ in range(repeat)]
+    run_child(cmd, env)
+    runs = [run_child(cmd, env) for _ in range(repeat)]
     return statistics.median(w for w, _ in runs), max(r for _, r in runs)
 
 
@@ -153,14 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="cold start without .pyc files (every module compiled from source)",
     )
     args = p.parse_args(argv)
-    global CHILD_ENV
-    env = dict(os.environ)
-    if args.no_bytecode:
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="no-pyc-")  # ignore existing .pyc
-    else:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-    CHILD_ENV = env
+    env = child_env(args.no_bytecode)
 
     from baseline import Baseline
 
@@ -195,8 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         baseline.save(Path(tmp))
         base_cmd = [sys.executable, str(ROOT / "bench" / "baseline.py"), "--model", tmp, GENERIC]
-        base_wall, base_rss = cold(base_cmd, args.repeat)
-    ours_wall, ours_rss = cold(ours_cmd, args.repeat)
+        base_wall, base_rss = cold(base_cmd, args.repeat, env)
+    ours_wall, ours_rss = cold(ours_cmd, args.repeat, env)
     how = "modules compiled from source" if args.no_bytecode else "bytecode as pip installs it"
     print(f"\n== cold start (new process, median of {args.repeat} after a warm-up; {how})")
     print(f"baseline: {base_wall:.3f} s   (peak RSS {base_rss:.0f} MB)")
