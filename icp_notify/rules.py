@@ -551,6 +551,17 @@ class RuleSet:
         RuleFileError
             An unknown key, an unsupported version, a bad timeout, no rules, an invalid or
             duplicate rule, or a pattern that does not compile.
+
+        Examples
+        --------
+        >>> from icp_notify.models import Notice
+        >>> rules = RuleSet.from_dict({"timeout": 0.01, "rule": [{"id": "demo.first_review",
+        ...     "kind": "progress", "situation": "other", "patterns": ["初审通过"],
+        ...     "weight": 0.6, "examples": {"match": ["初审通过"]}}]})
+        >>> [e.id for e in rules.match(Notice(raw_text="x", text="您的备案初审通过"))]
+        ['demo.first_review']
+        >>> rules["demo.first_review"].bounded  # a file's searches always run with its timeout
+        False
         """
         return cls(_compiled_rules(data, path, bounded=False), path=path)
 

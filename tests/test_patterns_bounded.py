@@ -56,8 +56,9 @@ _Pattern = re.Pattern[Any] | regex.Pattern[Any]
 FACTORIES = {
     "icp_notify.entities._patterns": "every value of the entity table",
     "icp_notify.providers._provider_pattern": "the provider pattern",
-    "icp_notify.providers._provider_subpattern": "the provider pattern cut to a few aliases: "
-    "its alternatives alone, and all of them (a subset tries less at each position)",
+    "icp_notify.providers._provider_subpattern": "the provider pattern cut to the aliases a "
+    "text holds: an alternation of some of its alternatives, in the same order, tries a subset "
+    "of what the whole pattern tries at each position, so the whole pattern's proof bounds it",
     "icp_notify.providers._provider_index": "the key-character class",
     "icp_notify.tokenize._EntityScanner._pattern": "every entity with every subset of its "
     "alternatives",
@@ -141,8 +142,6 @@ def shipped_patterns() -> dict[str, tuple[_Pattern, bool]]:
         add(f"entities._patterns()[{kind}]", pattern)
     add("providers._provider_pattern()", providers._provider_pattern())
     add("providers._provider_index()[0]", providers._provider_index()[0])
-    for i in range(len(providers._provider_parts()[1])):
-        add(f"providers._provider_subpattern(({i},))", providers._provider_subpattern((i,)))
     scanner = tokenize._ENTITY_RE
     for index, (entity, alternatives, _) in enumerate(scanner._entities):
         for mask in range(1, 1 << len(alternatives)):
