@@ -26,7 +26,7 @@ import regex
 __all__ = ["literal_gate", "pattern_gates"]
 # gate_index, present_strings and lowered serve RuleSet.match, not API.
 
-_QUANTIFIER_BRACES = regex.compile(r"\{\d*,?\d*\}")
+_QUANTIFIER_BRACES = regex.compile(r"\{\d*+,?\d*+\}")  # possessive: linear on a long digit run
 
 
 _UNSAFE_FOR_LOWER = frozenset("\u0130\u017f")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from icp_notify.bounded import PROVEN_CHARS
 from icp_notify.models import Notice, Report, Situation
 from icp_notify.rules import RuleSet, default_rules, has_link
 
@@ -89,6 +90,8 @@ def test_has_link_is_linear() -> None:
 
 
 def test_link_condition_timeout_is_evidence_not_an_exception() -> None:
+    # The link pattern is ours and proven bounded (tests/test_patterns_bounded.py): it runs with
+    # the timeout only on a text longer than the proof's length, as this one is.
     rules = RuleSet.from_dict(
         {
             "timeout": 1e-6,
@@ -105,7 +108,7 @@ def test_link_condition_timeout_is_evidence_not_an_exception() -> None:
             ],
         }
     )
-    text = "备案" + "a." * N
+    text = "备案" + "a." * (PROVEN_CHARS // 2 + 1)
     (evidence,) = rules.match(Notice(raw_text=text, text=text))
     assert evidence.timed_out
     assert evidence.weight == 0.0
