@@ -55,7 +55,7 @@ import tomllib
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -753,9 +753,9 @@ def _compiled_rules(data: dict[str, Any], path: str, *, bounded: bool) -> list[C
         compiled.append(
             CompiledRule(
                 spec,
-                _compile(path, spec.id, "patterns", spec.patterns),
-                _compile(path, spec.id, "unless", spec.unless),
-                _compile(path, spec.id, "senders", spec.senders),
+                _compile(path, spec.id, "patterns", spec.patterns, lazy=bounded),
+                _compile(path, spec.id, "unless", spec.unless, lazy=bounded),
+                _compile(path, spec.id, "senders", spec.senders, lazy=bounded),
                 float(timeout),
                 bounded=bounded,
             )
@@ -764,10 +764,14 @@ def _compiled_rules(data: dict[str, Any], path: str, *, bounded: bool) -> list[C
 
 
 def _compile(
-    path: str, rule_id: str, field: str, patterns: Sequence[str]
+    path: str, rule_id: str, field: str, patterns: Sequence[str], *, lazy: bool = False
 ) -> list[regex.Pattern[str]]:
+    """Compile a rule's patterns; ``lazy`` (the shipped rules only) defers each to its first use."""
     out = []
     for i, source in enumerate(patterns):
+        if lazy:
+            out.append(cast("regex.Pattern[str]", _LazyPattern(source, _FLAGS)))
+            continue
         try:
             out.append(regex.compile(source, _FLAGS))
         except regex.error as exc:
@@ -775,6 +779,56 @@ def _compile(
                 path, f"invalid regular expression: {exc}", item=rule_id, field=f"{field}[{i}]"
             ) from None
     return out
+
+
+class _LazyPattern:
+    """A shipped rule pattern compiled on its first use (most never run: their gates fail).
+
+    It stands in for the compiled :class:`regex.Pattern`: ``pattern`` is the source, and the
+    first ``search``/``fullmatch``/``finditer`` compiles it and puts the compiled pattern's own
+    bound methods on the instance, so later calls go straight to them. Only :func:`default_rules`
+    makes these: every shipped pattern is compiled by the tests (``tests/test_patterns_bounded.py``,
+    the rule examples), so a pattern that does not compile cannot ship; a user's rules file is
+    compiled, and so validated, when it is loaded.
+    """
+
+    def __init__(self, source: str, flags: int) -> None:
+        self.pattern = source
+        self.flags = flags
+
+    @property
+    def compiled(self) -> regex.Pattern[str]:
+        """The compiled pattern (compiled now if it was not yet)."""
+        found = self.__dict__.get("_compiled")
+        if found is None:
+            found = regex.compile(self.pattern, self.flags)
+            self.__dict__.update(
+                _compiled=found,
+                search=found.search,
+                fullmatch=found.fullmatch,
+                finditer=found.finditer,
+                match=found.match,
+            )
+        return cast("regex.Pattern[str]", found)
+
+    def search(self, *args: Any, **kwargs: Any) -> regex.Match[str] | None:
+        """:meth:`regex.Pattern.search` (compiles first)."""
+        return self.compiled.search(*args, **kwargs)
+
+    def fullmatch(self, *args: Any, **kwargs: Any) -> regex.Match[str] | None:
+        """:meth:`regex.Pattern.fullmatch` (compiles first)."""
+        return self.compiled.fullmatch(*args, **kwargs)
+
+    def match(self, *args: Any, **kwargs: Any) -> regex.Match[str] | None:
+        """:meth:`regex.Pattern.match` (compiles first)."""
+        return self.compiled.match(*args, **kwargs)
+
+    def finditer(self, *args: Any, **kwargs: Any) -> Any:
+        """:meth:`regex.Pattern.finditer` (compiles first)."""
+        return self.compiled.finditer(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"_LazyPattern({self.pattern!r})"
 
 
 @functools.cache

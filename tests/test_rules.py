@@ -17,6 +17,7 @@ from icp_notify.models import (
     Evidence,
     Kind,
     Notice,
+    RawMessage,
     SenderType,
 )
 from icp_notify.normalize import normalize_text
@@ -405,3 +406,24 @@ def test_a_search_timeout_is_reported_on_the_fast_path() -> None:
     (evidence,) = rules.match(Notice(raw_text="x", text="a" * 30 + "审核"))
     assert evidence.timed_out
     assert evidence.weight == 0.0
+
+
+def test_shipped_patterns_compiled_on_first_use_match_as_compiled_up_front() -> None:
+    """default_rules() compiles each pattern on its first search (cold start); the same file
+    loaded with RuleSet.load compiles every pattern at once. Both give the same evidence on every
+    corpus record, and every shipped pattern compiles."""
+    shipped = default_rules()
+    eager = RuleSet.load(shipped.path)
+    for rule in shipped.rules:
+        for p in (*rule.patterns, *rule.unless, *rule.senders):
+            assert p.pattern == getattr(p, "compiled", p).pattern
+    for record in load_corpus():
+        notice = parse(
+            RawMessage(
+                text=record.text,
+                channel=record.channel,
+                sender=record.sender,
+                subject=record.subject,
+            )
+        )
+        assert shipped.match(notice) == eager.match(notice), record.id
