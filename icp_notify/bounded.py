@@ -12,7 +12,7 @@ project's rule:
   Those of :mod:`~icp_notify.normalize`, :mod:`~icp_notify.entities`, :mod:`~icp_notify.parse`,
   :mod:`~icp_notify.providers`, :mod:`~icp_notify.tokenize`, the ``url`` condition of the rules
   and the shipped rules file (:func:`~icp_notify.rules.default_rules`) are proven bounded by
-  ``tests/test_patterns_bounded.py``: it collects every pattern of every module the classify path
+  ``tests/test_bounded.py``: it collects every pattern of every module the classify path
   loads (and fails on a pattern it does not reach), feeds each adversarial inputs of
   :data:`PROVEN_CHARS` characters derived from the pattern's own quantifiers and alternatives
   (long runs of what each quantifier accepts, near misses, alternating separators, CJK and ASCII
@@ -38,6 +38,6 @@ __all__ = ["PROVEN_CHARS"]
 PROVEN_CHARS: Final = 64 * 1024
 """Texts up to this many characters are searched by our own patterns without a timeout.
 
-``tests/test_patterns_bounded.py`` proves each pattern bounded on inputs of this length; it is
+``tests/test_bounded.py`` proves each pattern bounded on inputs of this length; it is
 at least :data:`icp_notify.parse.MAX_TEXT_CHARS`, the default cap on a text (a test pins it).
 """

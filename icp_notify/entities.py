@@ -2,7 +2,7 @@
 
 Every pattern is compiled once (lazily, on first use) with the :mod:`regex` module. On a text of
 at most :data:`~icp_notify.bounded.PROVEN_CHARS` characters it runs without a timeout (each pattern
-is proven bounded there by ``tests/test_patterns_bounded.py``); on a longer text with ``timeout=``,
+is proven bounded there by ``tests/test_bounded.py``); on a longer text with ``timeout=``,
 and a timeout becomes a :class:`~icp_notify.models.Defect`, never an exception.
 Providers and MIIT sender markers come from ``data/providers.toml`` (see :mod:`icp_notify.providers`;
 its public names are importable from here too).
@@ -390,7 +390,7 @@ def _finditer(
     if gate is not None and not gate(text):
         return found
     pat = pattern if pattern is not None else _patterns()[name]
-    if len(text) <= PROVEN_CHARS:  # proven bounded: no timeout (tests/test_patterns_bounded.py)
+    if len(text) <= PROVEN_CHARS:  # proven bounded: no timeout (tests/test_bounded.py)
         return list(pat.finditer(text))
     try:
         for m in pat.finditer(text, timeout=REGEX_TIMEOUT):
@@ -769,7 +769,7 @@ def extract_recipient(text: str) -> Recipient | None:
     head = text[:300]
     if not _may_address(head):
         return None
-    # 300 characters, within the proven length: no timeout (tests/test_patterns_bounded.py)
+    # 300 characters, within the proven length: no timeout (tests/test_bounded.py)
     m = _patterns()["recipient"].search(head)
     if m is None:
         return None

@@ -46,7 +46,7 @@ __all__ = [
 
 REGEX_TIMEOUT = 0.5
 """Seconds one pattern may spend on a text longer than :data:`~icp_notify.bounded.PROVEN_CHARS`
-(shorter ones need none: ``tests/test_patterns_bounded.py`` proves every pattern here bounded on
+(shorter ones need none: ``tests/test_bounded.py`` proves every pattern here bounded on
 them); :func:`normalize` turns a timeout into a defect."""
 
 

@@ -58,7 +58,7 @@ inferred from the sender (long concatenated SMS run to a few hundred characters)
 
 # Single character classes (no backtracking) stay with the stdlib; the others use ``regex``. They
 # run on at most 16 KiB of an e-mail's head or a 40-character sender, within the length on which
-# tests/test_patterns_bounded.py proves them bounded (icp_notify.bounded): no timeout.
+# tests/test_bounded.py proves them bounded (icp_notify.bounded): no timeout.
 _SURROGATE = re.compile(r"[\ud800-\udfff]+")
 # possessive continuation lines: a header line never starts with a space or tab, so giving one
 # back cannot help, and a long run of them is not backtracked one by one

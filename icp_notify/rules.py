@@ -33,7 +33,7 @@ Patterns are compiled once with the :mod:`regex` module (``V1`` flags off, case-
 (:meth:`RuleSet.load`, :meth:`RuleSet.from_dict`) runs with the file's ``timeout``, and a pattern
 that times out is reported as an :class:`~icp_notify.models.Evidence` with ``timed_out=True``,
 never raised. The shipped rules (:func:`default_rules`) and the ``url`` condition's link pattern
-are ours: ``tests/test_patterns_bounded.py`` proves each of their patterns bounded on adversarial
+are ours: ``tests/test_bounded.py`` proves each of their patterns bounded on adversarial
 text of :data:`~icp_notify.bounded.PROVEN_CHARS` characters, so on a text up to that length they
 run without the per-call timeout (two clock system calls per search, more than most searches
 cost); on a longer text they keep it. A rules file cannot switch its timeout off.
@@ -104,7 +104,7 @@ _LINK = regex.compile(r"(?:https?://|www\.)[^\s，。]|[a-z0-9-]\.[a-z]{2,}+/[\w
 """The start of a link as the ``url`` condition sees it (also a bare ``host/path`` such as
 ``t.cn/Ab12``). Linear: no nested or overlapping quantifiers, the one repeat is possessive, so a
 search costs O(len(text)) whatever the text (``"a." * n`` included); proven bounded with the other
-patterns of the package (``tests/test_patterns_bounded.py``)."""
+patterns of the package (``tests/test_bounded.py``)."""
 
 
 def has_link(notice: Notice, timeout: float = DEFAULT_TIMEOUT) -> bool:
@@ -229,7 +229,7 @@ class CompiledRule:
     timeout : float
         Seconds allowed per search.
     bounded : bool, default False
-        The patterns are proven bounded (``tests/test_patterns_bounded.py``): searches of texts up
+        The patterns are proven bounded (``tests/test_bounded.py``): searches of texts up
         to :data:`~icp_notify.bounded.PROVEN_CHARS` characters run without ``timeout``. Only
         :func:`default_rules` sets it, for the shipped rules; a rules file cannot.
 
@@ -787,7 +787,7 @@ class _LazyPattern:
     It stands in for the compiled :class:`regex.Pattern`: ``pattern`` is the source, and the
     first ``search``/``fullmatch``/``finditer`` compiles it and puts the compiled pattern's own
     bound methods on the instance, so later calls go straight to them. Only :func:`default_rules`
-    makes these: every shipped pattern is compiled by the tests (``tests/test_patterns_bounded.py``,
+    makes these: every shipped pattern is compiled by the tests (``tests/test_bounded.py``,
     the rule examples), so a pattern that does not compile cannot ship; a user's rules file is
     compiled, and so validated, when it is loaded.
     """
@@ -847,6 +847,6 @@ def default_rules() -> RuleSet:
     """
     ref = resources.files("icp_notify") / "data" / "rules.toml"
     with resources.as_file(ref) as path:
-        # ours, and proven bounded by tests/test_patterns_bounded.py: no per-call timeout on
+        # ours, and proven bounded by tests/test_bounded.py: no per-call timeout on
         # texts up to PROVEN_CHARS (a file loaded with RuleSet.load keeps it, even this one)
         return RuleSet(_compiled_rules(_read(path), str(path), bounded=True), path=str(path))

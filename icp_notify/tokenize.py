@@ -67,7 +67,7 @@ MAX_CHARS: Final = 10_000
 _REGEX_TIMEOUT: Final = 0.25
 """Seconds the entity scan may take on a text longer than :data:`~icp_notify.bounded.PROVEN_CHARS`
 before it is abandoned (then no placeholders); shorter texts (NFKC can lengthen the first
-:data:`MAX_CHARS`) are scanned without a timeout: ``tests/test_patterns_bounded.py`` proves the
+:data:`MAX_CHARS`) are scanned without a timeout: ``tests/test_bounded.py`` proves the
 patterns bounded on them."""
 
 _HMM: Final = False

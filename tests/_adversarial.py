@@ -1,6 +1,6 @@
 """Adversarial inputs for a regular expression, derived from its own parse tree.
 
-Used by ``tests/test_patterns_bounded.py``. A pattern is read with the standard library's parser
+Used by ``tests/test_bounded.py``. A pattern is read with the standard library's parser
 (after the :mod:`regex` module's ``\\p{…}`` classes are rewritten into ranges it reads); from the
 tree come
 

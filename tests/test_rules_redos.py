@@ -90,7 +90,7 @@ def test_has_link_is_linear() -> None:
 
 
 def test_link_condition_timeout_is_evidence_not_an_exception() -> None:
-    # The link pattern is ours and proven bounded (tests/test_patterns_bounded.py): it runs with
+    # The link pattern is ours and proven bounded (tests/test_bounded.py): it runs with
     # the timeout only on a text longer than the proof's length, as this one is.
     rules = RuleSet.from_dict(
         {

@@ -1,7 +1,7 @@
 """Who searches with a timeout (icp_notify.bounded): a user's rules file always does; our own proven
 patterns do only on texts longer than ``PROVEN_CHARS``; neither can be switched by a rules file.
 
-The proof itself is ``tests/test_patterns_bounded.py``. Here: the switch. A timeout of 1e-9 s
+The proof itself is ``tests/test_bounded.py``. Here: the switch. A timeout of 1e-9 s
 makes every timed search fail at once, so whether a call ran with a timeout shows in its result.
 """
 
