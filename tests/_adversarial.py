@@ -8,8 +8,8 @@ tree come
   repeated up to the length (many matches), without their last character (many near misses), and
   with a separator between them;
 * *pumps*: for every quantifier that may repeat more than once, the text before it, then its body
-  repeated up to the length, with and without a near miss of what follows, and the body at its
-  maximum count followed by a near miss, repeated — the classic inputs of catastrophic
+  repeated up to the length, with and without a near miss of what follows, and for a bounded one
+  its body at the maximum count followed by a near miss, repeated — the classic inputs of catastrophic
   backtracking (``\\s*`` meeting ``\\s*``, a run scanned again from each of its characters, nested
   repeats);
 * *generic* inputs shared by all patterns: runs of single characters, alternating separators
@@ -257,10 +257,10 @@ def derived(source: str, flags: int, length: int) -> Iterator[str]:
         before, body, after = sampler.sample(path, id(node))
         if not body:
             continue
-        most = node[1][1] if node[1][1] <= 64 else 2
         yield fill(body, length, head=before)  # the body to the end: what follows never comes
         yield fill(body, length, head=before, tail=after[:-1])  # ... then a near miss
-        yield fill(before + body * most + after[:-1], length)  # at its maximum, near misses
+        if node[1][1] < _parser.MAXREPEAT:  # a bounded repeat at its maximum, near misses
+            yield fill(before + body * min(node[1][1], 64) + after[:-1], length)
 
 
 def generic(length: int) -> list[str]:

@@ -17,12 +17,13 @@ character, alternating separators, CJK and ASCII mixes).
 
 **What must hold.** ``finditer`` over the whole input (it makes every attempt a ``search``,
 ``match``, ``sub`` or ``split`` would: at each position, after each match), a ``search`` from a
-third of the way in for a pattern with ``\\G`` (whose match may start where a search starts), and
-``fullmatch`` for the patterns used with it, each finish within :data:`PROOF_TIMEOUT` seconds of CPU (the
-``regex`` module's own timeout, so a catastrophic pattern fails the test instead of hanging it;
-the standard library's ``re`` patterns are single character classes, bounded by the suite's
-``--timeout``). The budget is generous on purpose: it separates linear from quadratic at this
-length (a quadratic pattern needs billions of steps here), it is not a speed measurement.
+third of the way in for a pattern with ``\\G`` (whose match may start where a search starts),
+and ``fullmatch`` for the patterns used with it, each finish within :data:`PROOF_TIMEOUT`
+seconds of CPU (the ``regex`` module's own timeout, so a catastrophic pattern fails the test
+instead of hanging it; the standard library's ``re`` patterns are single character classes,
+bounded by the suite's ``--timeout``). The budget is generous on purpose: it separates linear
+from quadratic at this length (a quadratic pattern needs billions of steps here), it is not a
+speed measurement.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ FACTORIES = {
     "icp_notify.entities._patterns": "every value of the entity table",
     "icp_notify.providers._provider_pattern": "the provider pattern",
     "icp_notify.providers._provider_subpattern": "the provider pattern cut to the aliases a "
-    "text holds: an alternation of some of its alternatives, in the same order, tries a subset "
-    "of what the whole pattern tries at each position, so the whole pattern's proof bounds it",
+    "text holds: an alternation of some of its alternatives, none of which repeats anything "
+    "(test_provider_alternatives_repeat_nothing), so each attempt is bounded by the aliases' "
+    "length; the whole pattern is proven like the others",
     "icp_notify.providers._provider_index": "the key-character class",
     "icp_notify.tokenize._EntityScanner._pattern": "every entity with every subset of its "
     "alternatives",
@@ -302,3 +304,33 @@ def test_the_site_check_finds_what_it_looks_for() -> None:
         ("icp_notify.demo.C", 7, "re.compile"),
         ("icp_notify.demo.g", 9, "re.search"),
     ]
+
+
+def test_provider_alternatives_repeat_nothing() -> None:
+    """Each alias alternative of the provider pattern is literal text, optional spaces and
+    lookarounds: no quantifier repeats more than once, so any alternation of some of them (what
+    ``provider_gate`` compiles for a text) costs at most their total length per position."""
+    from _adversarial import translate
+
+    from icp_notify.providers import _provider_parts
+
+    parser: Any = importlib.import_module("re._parser")
+    constants: Any = importlib.import_module("re._constants")
+
+    def repeats(items: Any) -> Iterator[int]:
+        for op, av in items:
+            if op.name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                yield av[1]
+                yield from repeats(av[2])
+            elif op is constants.SUBPATTERN:
+                yield from repeats(av[3])
+            elif op in (constants.ASSERT, constants.ASSERT_NOT):
+                yield from repeats(av[1])
+            elif op is constants.BRANCH:
+                for alt in av[1]:
+                    yield from repeats(alt)
+
+    parts = _provider_parts()[1]
+    assert len(parts) > 50
+    for part in parts:
+        assert all(most <= 1 for most in repeats(parser.parse(translate(part), 2).data)), part
