@@ -42,12 +42,13 @@ if TYPE_CHECKING:
     from icp_notify.corpus import CorpusRecord
     from icp_notify.models import Classification, Kind, Situation
     from icp_notify.rules import RuleSet
-    from icp_notify.training import Candidate, Gold, Prediction
+    from icp_notify.training import Candidate, Example, Gold, Prediction
 
 __all__ = [
     "WriterFold",
     "combine_folds",
     "combiner_samples",
+    "fold_key",
     "gold_of",
     "independent",
     "leave_one_writer_out",
@@ -235,6 +236,7 @@ def leave_one_writer_out(
     writers: Sequence[str] | None = None,
     threshold: float | None = None,
     combine: bool = True,
+    fold_cache: Path | None = None,
     log: Callable[[str], None] = lambda _msg: None,
 ) -> tuple[list[WriterFold], dict[str, Any]]:
     """Train without each writer, classify that writer's records, and pool the predictions.
@@ -255,6 +257,10 @@ def leave_one_writer_out(
         Decide with a combiner (:mod:`icp_notify.combiner`) fitted, for each writer, on the
         other independent writers' out-of-fold answers (:func:`combine_folds`); ``False``
         keeps the hand-written policy.
+    fold_cache : Path, optional
+        A directory that keeps each fold's exported model under :func:`fold_key` (the fold's
+        training examples, the settings and the training code): a rule or combiner experiment
+        then re-uses the models instead of re-fitting them. Default: no cache.
     log : callable
         Receives a progress line per fold.
 
@@ -308,7 +314,12 @@ def leave_one_writer_out(
             t0 = time.perf_counter()
             held = set(groups[writer])
             train = [e for i, e in enumerate(examples) if i not in held]
-            model_dir = export(fit(train, cand), Path(tmp) / writer, {"fold": writer})
+            if fold_cache is None:
+                model_dir = export(fit(train, cand), Path(tmp) / writer, {"fold": writer})
+            else:
+                model_dir = fold_cache / f"{writer}-{fold_key(train, cand)}"
+                if not (model_dir / "model.json").is_file():
+                    export(fit(train, cand), model_dir, {"fold": writer})
             recording = _Recording(TextModel.load(model_dir))
             classifier = Classifier(rules, recording)
             fold = WriterFold(writer, len(train))
@@ -339,6 +350,45 @@ def leave_one_writer_out(
         for k in ("macro_f1", "explicit_change_recall", "ece", "coverage", "confident_errors")
     }
     return folds, pooled
+
+
+def fold_key(train: Sequence[Example], candidate: Candidate) -> str:
+    """The name under which a fold's model is cached: what the fit depends on, hashed.
+
+    Parameters
+    ----------
+    train : sequence of Example
+        The fold's training examples, in order (their ids, tokens and kinds count).
+    candidate : Candidate
+        The model settings.
+
+    Returns
+    -------
+    str
+        16 hex digits over the examples, the settings, the scikit-learn version and the source of
+        :mod:`icp_notify.training` (a change to how models are fitted or exported is a new key).
+
+    Examples
+    --------
+    >>> from icp_notify.training import GRID, Example
+    >>> from icp_notify.models import Kind
+    >>> ex = Example("w01-0001", ("已", "取消", "接入"), Kind.PROVIDER_ACCESS_CANCELLED, "train", "x")
+    >>> len(fold_key([ex], GRID[0])), fold_key([ex], GRID[0]) == fold_key([ex, ex], GRID[0])
+    (16, False)
+    """
+    import hashlib
+
+    import sklearn
+
+    from icp_notify import training
+
+    digest = hashlib.sha256()
+    digest.update(candidate.label().encode())
+    digest.update(sklearn.__version__.encode())
+    digest.update(Path(training.__file__).read_bytes())
+    for e in train:
+        digest.update(json.dumps([e.id, e.kind.value, e.tokens], ensure_ascii=False).encode())
+    return digest.hexdigest()[:16]
 
 
 class _Recording:

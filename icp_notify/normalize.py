@@ -36,6 +36,7 @@ from icp_notify.bounded import PROVEN_CHARS
 from icp_notify.models import Defect, ForwardInfo
 
 __all__ = [
+    "PINYIN_TERMS",
     "NormalizedText",
     "html_to_text",
     "looks_like_html",
@@ -100,6 +101,34 @@ TRADITIONAL_TO_SIMPLIFIED: dict[str, str] = {
 }
 # fmt: on
 _TRAD_TABLE = str.maketrans(TRADITIONAL_TO_SIMPLIFIED)
+
+#: Filing terms written in pinyin by people typing English or on a phone without Chinese input
+#: (``the jieru at xinnet is unlinked``, ``quxiao jieru``, ``xzwz 已生效``), glossed to the
+#: characters the rules and the text model read. Only terms that are not also common names or
+#: English words; ``beian`` stays (the model reads it as it is). A term inside a host name, an
+#: e-mail address or a longer Latin word is left alone; a space, ``_`` or ``-`` may split a
+#: two-word term.
+PINYIN_TERMS: dict[str, str] = {
+    "quxiaojieru": "取消接入", "qxjr": "取消接入", "xinzengwangzhan": "新增网站", "xzwz": "新增网站",
+    "jieru": "接入", "xinzeng": "新增", "biangeng": "变更", "guanju": "管局", "zhuxiao": "注销",
+    "kongke": "空壳", "hecha": "核查", "zhenggai": "整改", "chushen": "初审",
+}
+_PINYIN_SPLIT = {"quxiaojieru": "quxiao jieru", "xinzengwangzhan": "xinzeng wangzhan"}
+_PINYIN = re.compile(
+    r"(?<![A-Za-z0-9_@/\-])(?<![A-Za-z0-9]\.)(?:"
+    + "|".join(
+        _PINYIN_SPLIT.get(t, t).replace(" ", r"[ \t_-]?")
+        for t in sorted(PINYIN_TERMS, key=len, reverse=True)
+    )
+    + r")(?![A-Za-z0-9_@/\-]|\.[A-Za-z0-9])",
+    re.IGNORECASE,
+)
+_PINYIN_SEPARATORS = str.maketrans("", "", " \t_-")
+
+
+def _gloss_pinyin(m: re.Match[str]) -> str:
+    """The characters of one pinyin filing term."""
+    return PINYIN_TERMS[m.group(0).lower().translate(_PINYIN_SEPARATORS)]
 
 #: Characters that end a line (besides ``\n``); folded to ``\n`` before controls are removed.
 _LINE_BREAKS = str.maketrans(
@@ -224,7 +253,8 @@ def normalize_text(text: str) -> str:
     spaced-out line (three CJK characters each standing alone: OCR, ``接 入 备 案``) the spaces
     between two CJK characters (Han, CJK punctuation) are removed, and so are those between a
     Han character and the punctuation next to it. Spaces between Latin words, digits and
-    domains stay.
+    domains stay. Filing terms typed in pinyin (:data:`PINYIN_TERMS`: ``jieru``, ``quxiao
+    jieru``, ``guanju`` …) become their characters.
 
     Parameters
     ----------
@@ -242,6 +272,8 @@ def normalize_text(text: str) -> str:
     '粤ICP备12345678号\\n\\n网站 已接入'
     >>> normalize_text("取 消 接 入 成 功 ， 网 站 : demo-site.cn , Dear user, see a.cn")
     '取消接入成功,网站: demo-site.cn , Dear user, see a.cn'
+    >>> normalize_text("old IDC did the quxiao jieru, guanju OK. see jieru.example.com")
+    'old IDC did the 取消接入, 管局 OK. see jieru.example.com'
     """
     # Removing an invisible character can put two code points side by side that NFKC then
     # composes (and NFKC can yield a new line break); repeat until nothing changes (≤ 4 rounds).
@@ -261,6 +293,8 @@ def normalize_text(text: str) -> str:
         if folded == text:
             break
         text = folded
+    if _PINYIN.search(text) is not None:
+        text = _PINYIN.sub(_gloss_pinyin, text)
     lines: list[str] = []
     for line in text.split("\n"):
         folded = _join_cjk_spaces(" ".join(line.split()))  # one space; none between CJK
@@ -481,6 +515,51 @@ _EMAIL_IN = regex.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _FILING_VOCABULARY = regex.compile(
     r"备案|ICP|接入|工信部|工业和信息化部|通信管理局|管局|beian|miit|12381|filing", regex.I
 )
+
+# A reply thread, newest message on top: where the quoted history starts. A reply header
+# ("-----原始邮件-----", "Original Message"; not a "Forwarded message": a forward carries the
+# notice), a "在 … 写道" / "On … wrote:" line, the first ">" line, or a separator line naming the
+# earlier message ("-------- 8月1日 顾婷 --------").
+_HISTORY_START = regex.compile(
+    r"^-{3,}\s*(?:Original Message|原始邮件|原始信息|邮件原文)\s*-*$"
+    r"|^(?:在\s*.{1,80}?写道\s*[:：]?|On .{1,120}? wrote:|.{0,80}于\s*.{1,60}写道\s*[:：]?)$"
+    r"|^>"
+    r"|^-{4,}[^-|\n]{1,40}-{4,}$",
+    regex.I | regex.M,
+)
+# The newest message states what happened to a filing (an outcome or a step), not a question.
+_OUTCOME_WORDS = regex.compile(
+    r"通过|生效|已完成|完成了|办结|办好|已提交|提交至|提交到|驳回|退回|取消接入|已取消|已注销|下号|批了|批下来|审核中"
+    r"|approved|granted|submitted|rejected|declined|cancell?ed|completed|took effect|taken effect"
+    r"|went live|pending",
+    regex.I,
+)
+_QUESTION = regex.compile(r"[?？]|吗(?!啡)")
+# A forward: what is under the comment is the notice being passed on, not older news.
+_FORWARDING = regex.compile(r"^\s*(?:fwd?|fw|转发|转)\s*[:：]|转发|转一下|转给|forward", regex.I | regex.M)
+
+
+def _newest_reply(text: str) -> tuple[str, str] | None:
+    """The newest message of a reply thread and the quoted history under it, when the newest
+    message itself states what happened to a filing (the history then tells older news)."""
+    if not any(c in text for c in ">-写") and "wrote:" not in text:
+        return None
+    m = _search(_HISTORY_START, text)
+    if m is None or m.start() == 0:
+        return None
+    top = text[: m.start()].strip()
+    history = text[m.start() :]
+    if history.startswith(">") and _search(_FILING_VOCABULARY, history) is None:
+        return None  # a bare quote line that is no filing message (an mbox ">From" escape …)
+    if (
+        _search(_FORWARDING, top) is not None
+        or _search(_FILING_VOCABULARY, top) is None
+        or _search(_OUTCOME_WORDS, top) is None
+        or _search(_QUESTION, top) is not None
+    ):
+        return None
+    return top, history
+
 
 #: JSON keys that hold the message text / the sender / the receive time, in order of preference.
 JSON_TEXT_KEYS = ("content", "text", "body", "message", "msg", "sms", "smsContent", "sms_content")
@@ -821,6 +900,16 @@ def _normalize(text: str, html: bool) -> NormalizedText:
         before = body
         unwrapped: tuple[str, ForwardInfo] | None = _unwrap_json(body) or _unwrap_smsforwarder(body)
         note = ""
+        if unwrapped is None and (thread := _newest_reply(body)) is not None:
+            body = normalize_text(thread[0])
+            defects.append(
+                Defect(
+                    code="quoted_history_dropped",
+                    message=f"read the newest message of a reply thread; dropped {len(thread[1])}"
+                    " characters of quoted history under it",
+                )
+            )
+            continue
         if unwrapped is None:
             three = _unwrap_email_block(body) or _unwrap_quoted(body)
             if three is not None:

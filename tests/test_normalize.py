@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import regex
 from _helpers import corpus_texts
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import icp_notify
@@ -232,6 +232,7 @@ def _ref_normalize_text(text: str) -> str:
         if folded == text:
             break
         text = folded
+    text = nz._PINYIN.sub(nz._gloss_pinyin, text)  # ungated
     lines: list[str] = []
     for line in text.split("\n"):
         folded = " ".join(line.split())
@@ -407,6 +408,7 @@ def test_spaced_han_is_joined(chars: list[str], spaces: list[str]) -> None:
 def test_latin_spacing_is_kept(words: list[str]) -> None:
     """Spaces between Latin words, numbers and domains are never removed."""
     text = " ".join(words)
+    assume(nz._PINYIN.search(text) is None)  # filing terms in pinyin become characters
     assert normalize_text(text) == text
 
 
@@ -507,3 +509,55 @@ def test_mbox_message_with_quoted_from_line_stays_access_cancelled(tmp_path: Pat
     assert ">From the console" in raw.text
     report = icp_notify.analyze(raw)
     assert report.classification.situation == "access_cancelled"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the jieru at xinnet is unlinked, done", "the 接入 at xinnet is unlinked, done"),
+        ("old host did the quxiao jieru (cancel access)", "old host did the 取消接入 (cancel access)"),
+        ("Quxiao_Jieru done", "取消接入 done"),
+        ("xzwz✅ 已生效 号尾-2", "新增网站✅ 已生效 号尾-2"),
+        ("the beian biangeng passed guanju.", "the beian 变更 passed 管局."),
+        # inside a host name, an address or a longer word: left alone
+        ("see jieru.example.com or mail jieru@example.cn", "see jieru.example.com or mail jieru@example.cn"),
+        ("www.guanju-demo.cn and the guanjus", "www.guanju-demo.cn and the guanjus"),
+        ("beian stays", "beian stays"),
+    ],
+)
+def test_pinyin_filing_terms_become_characters(text: str, expected: str) -> None:
+    assert nz.normalize_text(text) == expected
+    assert nz.normalize_text(expected) == expected
+
+
+_THREAD = (
+    "您好，您提交的主体负责人变更已通过我司初审，今日已提交至河南省通信管理局，请注意接收核验短信。\n\n"
+    "-----原始邮件-----\n发件人：某某网络 备案专员\n主题：新增网站审核结果\n"
+    "您好，您主体下新增网站 zhongyuan-demo.example 已于2025年1月9日审核通过。"
+)
+
+
+def test_a_reply_that_states_an_outcome_is_read_without_the_quoted_history() -> None:
+    n = nz.normalize(_THREAD)
+    assert n.body.startswith("您好,您提交的主体负责人变更")
+    assert "zhongyuan-demo" not in n.body
+    assert n.forward is None
+    assert [d.code for d in n.defects] == ["quoted_history_dropped"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the newest message only thanks: the quoted notice is read (as before)
+        "收到，谢谢！\n\n在 2022-04-07 18:33，宋老师 写道：\n> 新增网站 muye-demo.example 今天管局审核通过了。",
+        # a forward: the comment passes the notice on
+        "FW: 取消接入完成\n\n> 您好，网站 hongyan-demo.example 在我司的接入已取消。",
+        "王总，转一下，备案已经通过。\n\n-----原始邮件-----\n主题：新增网站审核通过\n您好，您的新增网站已审核通过。",
+        # a question on top
+        "备案通过了吗？\n\n> 您好，您的新增网站已审核通过。",
+    ],
+)
+def test_forwards_thanks_and_questions_keep_the_quoted_notice(text: str) -> None:
+    n = nz.normalize(text)
+    assert "quoted_history_dropped" not in [d.code for d in n.defects]
+    assert "审核通过" in n.body or "已取消" in n.body

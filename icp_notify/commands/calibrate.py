@@ -37,6 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the hand-written policy: fit no combiner (and remove the shipped one)",
     )
+    parser.add_argument(
+        "--fold-cache",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep each fold's model here and re-use it when the fold's examples and"
+        " settings are unchanged (rule and combiner experiments then skip the fits)",
+    )
     parser.add_argument("--report", type=Path, default=None, help="also write an HTML report here")
     parser.add_argument(
         "--threshold",
@@ -76,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
         print(msg, file=sys.stderr)
 
     combine = not args.no_combiner
-    folds, pooled = leave_one_writer_out(args.corpus, threshold=threshold, combine=combine, log=log)
+    folds, pooled = leave_one_writer_out(
+        args.corpus, threshold=threshold, combine=combine, fold_cache=args.fold_cache, log=log
+    )
     where = args.combiner_out if args.combiner_out is not None else combiner_path()
     if combine:
         samples = combiner_samples(folds)

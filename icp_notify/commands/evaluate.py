@@ -57,6 +57,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --by writer: leave out only this writer (repeatable)",
     )
     parser.add_argument(
+        "--fold-cache",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with --by writer: keep each fold's model here and re-use it when the fold's examples and"
+        " settings are unchanged (rule and combiner experiments then skip the fits)",
+    )
+    parser.add_argument(
         "--no-combiner",
         action="store_true",
         help="with --by writer: decide by the hand-written policy, without the learned combiner",
@@ -139,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("usage", "--writer goes with --by writer", where="--writer")
     if args.no_combiner:
         raise InputError("usage", "--no-combiner goes with --by writer", where="--no-combiner")
+    if args.fold_cache is not None:
+        raise InputError("usage", "--fold-cache goes with --by writer", where="--fold-cache")
     if not args.file:
         raise InputError("usage", "name at least one FILE.jsonl (or use --by writer)", where="file")
     records = load_corpus(args.file)
@@ -177,7 +187,11 @@ def _run_by_writer(args: argparse.Namespace) -> int:
     need_training_extra("eval --by writer")
     log = (lambda msg: print(msg, file=sys.stderr)) if not args.json else (lambda _m: None)
     folds, pooled = leave_one_writer_out(
-        args.file or None, writers=args.writer, combine=not args.no_combiner, log=log
+        args.file or None,
+        writers=args.writer,
+        combine=not args.no_combiner,
+        fold_cache=args.fold_cache,
+        log=log,
     )
     pooled["evaluated"] = "full classifier, leave-one-writer-out (model trained without the writer)"
     pooled["files"] = [str(p) for p in args.file] or ["corpus/*.jsonl"]
