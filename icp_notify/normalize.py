@@ -38,6 +38,7 @@ from icp_notify.models import Defect, ForwardInfo
 __all__ = [
     "PINYIN_TERMS",
     "NormalizedText",
+    "decode_quoted_printable",
     "html_to_text",
     "looks_like_html",
     "normalize",
@@ -109,9 +110,19 @@ _TRAD_TABLE = str.maketrans(TRADITIONAL_TO_SIMPLIFIED)
 #: e-mail address or a longer Latin word is left alone; a space, ``_`` or ``-`` may split a
 #: two-word term.
 PINYIN_TERMS: dict[str, str] = {
-    "quxiaojieru": "取消接入", "qxjr": "取消接入", "xinzengwangzhan": "新增网站", "xzwz": "新增网站",
-    "jieru": "接入", "xinzeng": "新增", "biangeng": "变更", "guanju": "管局", "zhuxiao": "注销",
-    "kongke": "空壳", "hecha": "核查", "zhenggai": "整改", "chushen": "初审",
+    "quxiaojieru": "取消接入",
+    "qxjr": "取消接入",
+    "xinzengwangzhan": "新增网站",
+    "xzwz": "新增网站",
+    "jieru": "接入",
+    "xinzeng": "新增",
+    "biangeng": "变更",
+    "guanju": "管局",
+    "zhuxiao": "注销",
+    "kongke": "空壳",
+    "hecha": "核查",
+    "zhenggai": "整改",
+    "chushen": "初审",
 }
 _PINYIN_SPLIT = {"quxiaojieru": "quxiao jieru", "xinzengwangzhan": "xinzeng wangzhan"}
 _PINYIN = re.compile(
@@ -129,6 +140,7 @@ _PINYIN_SEPARATORS = str.maketrans("", "", " \t_-")
 def _gloss_pinyin(m: re.Match[str]) -> str:
     """The characters of one pinyin filing term."""
     return PINYIN_TERMS[m.group(0).lower().translate(_PINYIN_SEPARATORS)]
+
 
 #: Characters that end a line (besides ``\n``); folded to ``\n`` before controls are removed.
 _LINE_BREAKS = str.maketrans(
@@ -301,6 +313,60 @@ def normalize_text(text: str) -> str:
         if folded or (lines and lines[-1]):
             lines.append(folded)  # keep at most one blank line in a row
     return "\n".join(lines).strip()
+
+
+# --------------------------------------------------------------------------- MIME leftovers
+
+_QP_RUN = regex.compile(r"(?:=[0-9A-F]{2}){3}")
+_QP_HEADER = regex.compile(
+    r"^content-transfer-encoding\s*:\s*quoted-printable\s*$", regex.I | regex.M
+)
+_MIME_HEADERS = regex.compile(
+    r"\A(?:(?:content-type|content-transfer-encoding|mime-version|content-disposition)\s*:[^\n]*\n)+\s*",
+    regex.I,
+)
+
+
+def decode_quoted_printable(text: str) -> str | None:
+    """Decode a body pasted with its quoted-printable transfer encoding still on it.
+
+    Mail archives and copy-paste accidents leave ``=E5=B0=8A…`` runs, soft line breaks (``=`` at a
+    line end) and ``=3D`` in the text. When the text names the encoding (a ``Content-Transfer-Encoding:
+    quoted-printable`` line) or holds a run of three encoded bytes, it is decoded with the standard
+    library's :mod:`quopri` (UTF-8, then GB18030) and leading MIME header lines are dropped.
+
+    Parameters
+    ----------
+    text : str
+        A notice as received.
+
+    Returns
+    -------
+    str or None
+        The decoded text, or ``None`` when the text shows no such encoding or does not decode
+        (the caller keeps it as it is).
+
+    Examples
+    --------
+    >>> pasted = "Content-Transfer-Encoding: quoted-printable\\n\\n=E5=A4=87=E6=A1=88=\\n=E5=B7=B2=E9=80=9A=E8=BF=87"
+    >>> decode_quoted_printable(pasted)
+    '备案已通过'
+    >>> decode_quoted_printable("a=b and x=1") is None
+    True
+    """
+    if "=" not in text or (_QP_RUN.search(text) is None and _QP_HEADER.search(text) is None):
+        return None
+    import quopri
+
+    raw = quopri.decodestring(text.encode("utf-8"))
+    for charset in ("utf-8", "gb18030"):
+        try:
+            decoded = raw.decode(charset)
+        except UnicodeDecodeError:
+            continue
+        decoded = _MIME_HEADERS.sub("", decoded.replace("\r\n", "\n"))
+        return decoded if decoded != text else None
+    return None
 
 
 # --------------------------------------------------------------------------- HTML
@@ -536,7 +602,9 @@ _OUTCOME_WORDS = regex.compile(
 )
 _QUESTION = regex.compile(r"[?？]|吗(?!啡)")
 # A forward: what is under the comment is the notice being passed on, not older news.
-_FORWARDING = regex.compile(r"^\s*(?:fwd?|fw|转发|转)\s*[:：]|转发|转一下|转给|forward", regex.I | regex.M)
+_FORWARDING = regex.compile(
+    r"^\s*(?:fwd?|fw|转发|转)\s*[:：]|转发|转一下|转给|forward", regex.I | regex.M
+)
 
 
 def _newest_reply(text: str) -> tuple[str, str] | None:

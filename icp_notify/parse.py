@@ -36,7 +36,12 @@ from icp_notify.models import (
     RawMessage,
     SenderType,
 )
-from icp_notify.normalize import looks_like_html, normalize, strip_subject_prefixes
+from icp_notify.normalize import (
+    decode_quoted_printable,
+    looks_like_html,
+    normalize,
+    strip_subject_prefixes,
+)
 from icp_notify.providers import (
     provider_for_alias,
     provider_for_sender,
@@ -262,6 +267,14 @@ def parse(
             )
         )
 
+    if (qp := decode_quoted_printable(text)) is not None:
+        text = qp
+        defects.append(
+            Defect(
+                code="quoted_printable_decoded",
+                message="the text still carried its quoted-printable transfer encoding; decoded it",
+            )
+        )
     html = looks_like_html(text)
     norm = normalize(text, html=html)
     subject: str | None = None

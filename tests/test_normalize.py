@@ -515,12 +515,18 @@ def test_mbox_message_with_quoted_from_line_stays_access_cancelled(tmp_path: Pat
     ("text", "expected"),
     [
         ("the jieru at xinnet is unlinked, done", "the 接入 at xinnet is unlinked, done"),
-        ("old host did the quxiao jieru (cancel access)", "old host did the 取消接入 (cancel access)"),
+        (
+            "old host did the quxiao jieru (cancel access)",
+            "old host did the 取消接入 (cancel access)",
+        ),
         ("Quxiao_Jieru done", "取消接入 done"),
         ("xzwz✅ 已生效 号尾-2", "新增网站✅ 已生效 号尾-2"),
         ("the beian biangeng passed guanju.", "the beian 变更 passed 管局."),
         # inside a host name, an address or a longer word: left alone
-        ("see jieru.example.com or mail jieru@example.cn", "see jieru.example.com or mail jieru@example.cn"),
+        (
+            "see jieru.example.com or mail jieru@example.cn",
+            "see jieru.example.com or mail jieru@example.cn",
+        ),
         ("www.guanju-demo.cn and the guanjus", "www.guanju-demo.cn and the guanjus"),
         ("beian stays", "beian stays"),
     ],
@@ -561,3 +567,27 @@ def test_forwards_thanks_and_questions_keep_the_quoted_notice(text: str) -> None
     n = nz.normalize(text)
     assert "quoted_history_dropped" not in [d.code for d in n.defects]
     assert "审核通过" in n.body or "已取消" in n.body
+
+
+def test_a_pasted_quoted_printable_body_is_decoded_by_parse() -> None:
+    text = (
+        "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+        "=E5=B0=8A=E6=95=AC=E7=9A=84=E7=94=A8=E6=88=B7=EF=BC=9A=E6=82=A8=E7=9A=84=E6=96=B0=E5=A2=9E"
+        "=E7=BD=91=E7=AB=99=\n备案已审核通过，备案号京=\nICP备14022761号-2。"
+    )
+    notice = parse(text)
+    assert notice.text == "尊敬的用户:您的新增网站备案已审核通过,备案号京ICP备14022761号-2。"
+    assert "quoted_printable_decoded" in [d.code for d in notice.defects]
+    assert [n.text for n in notice.entities.icp_numbers] == ["京ICP备14022761号-2"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您的网站已接入,详见 https://console.demo.cn/?a=1&b=E5F",  # "=E5" once: a query string
+        "x=1, y=2, 备案已通过",
+        "价格=AB=CD=EF",  # three runs that decode to no text in any charset: kept
+    ],
+)
+def test_text_without_a_transfer_encoding_is_left_alone(text: str) -> None:
+    assert nz.decode_quoted_printable(text) is None

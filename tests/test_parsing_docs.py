@@ -60,6 +60,8 @@ def _render(check: str, text: str, opts: dict[str, str]) -> str:
         subject, forwarded = strip_subject_prefixes(text)
         return f"{subject} forward={forwarded}"
     notice = parse(text, sender=opts.get("sender"), received_at=opts.get("received_at"))
+    if check == "text":
+        return notice.text
     if check == "recipient":
         r = notice.recipient
         return "None" if r is None else r.name + (" (masked)" if r.masked else "")
