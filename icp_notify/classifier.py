@@ -69,8 +69,12 @@ MODEL_THRESHOLD = 0.45
 CONTEXT_CONFIDENCE = 0.95
 """Confidence of a generic notice settled by a context rule (the rules are exact, the data may not be)."""
 
-CAPPED_CONFIDENCE = 0.85
-"""Highest confidence of an ``access_cancelled`` no rule supports (never "confident", i.e. ≥ 0.9)."""
+CAPPED_CONFIDENCE = 0.89
+"""Highest confidence of an ``access_cancelled`` no rule supports (never "confident", i.e. ≥ 0.9).
+
+The same value as :data:`icp_notify.calibration.SINGLE_SOURCE_CAP`: a cap sits just below the
+confident threshold, because any lower value under-states answers that are right ~98 % of the time
+on unseen writers without making anything safer (it was 0.85 until 2026-12-07; docs/model.md)."""
 
 OTHER_GUARD = 0.3
 """Model mass on ``other`` above which an unsupported ``access_cancelled`` stays ambiguous with ``other``."""
@@ -424,7 +428,7 @@ def decide(
      #    when                                        result
     ===  ==========================================  ===========================================
      1    a sure rule (weight ≥ 0.9, not timed        that kind's situation; confidence = the
-          out, highest weight) names an explicit      rule's weight, capped at 0.85 for a change
+          out, highest weight) names an explicit      rule's weight, capped at 0.89 for a change
           kind — unless it is a side topic            situation when a caution is present;
           (``SIDE_TOPIC_KINDS``) and the model's      ``decided_by`` = rules (+ model when the
           top situation is a change situation         model agrees)
@@ -444,7 +448,7 @@ def decide(
           ``other`` ≥ 0.3
      5    no sure rule, the top situation has         that situation, kind = the model's top kind
           probability ≥ 0.45                          of it; confidence = its probability, capped
-                                                      at 0.85 for an unsupported
+                                                      at 0.89 for an unsupported
                                                       ``access_cancelled`` and for any change
                                                       situation under a caution;
                                                       ``decided_by`` = model

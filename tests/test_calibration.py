@@ -185,19 +185,19 @@ def test_an_unsure_explicit_answer_is_advised_as_a_check_not_as_the_generic_noti
 
 def test_calibration_keeps_the_policy_cap_on_an_unsupported_cancellation() -> None:
     generous = cal.CalibrationTable(
-        model_version="m", routes={"model": ((0.5, 0.9), (0.85, 0.999))}, fallback=((0.0, 0.5),)
+        model_version="m", routes={"model": ((0.5, 0.9), (0.89, 0.999))}, fallback=((0.0, 0.5),)
     )
     c = Classification(
         situation="access_cancelled",
         ambiguous=False,
         candidates=["access_cancelled"],
-        confidence=0.85,  # the policy's cap: no rule supports the cancellation
-        probabilities={"access_cancelled": 0.85, "other": 0.15},
+        confidence=0.89,  # the policy's cap: no rule supports the cancellation
+        probabilities={"access_cancelled": 0.89, "other": 0.11},
         kind="provider_access_cancelled",
         decided_by=["model"],
     )
     out = cal.apply(c, generous)
-    assert out.confidence == 0.85
+    assert out.confidence == 0.89
     assert sum(out.probabilities.values()) == pytest.approx(1.0, abs=1e-12)
     shipped = icp_notify.classify("您的取消接入申请已撤回。")
     assert not (shipped.situation is Situation.ACCESS_CANCELLED and shipped.confidence >= 0.9)

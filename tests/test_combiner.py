@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 import icp_notify
 from icp_notify import combiner as cb
-from icp_notify.classifier import Classifier
+from icp_notify.classifier import CAPPED_CONFIDENCE, Classifier
 from icp_notify.errors import ModelArtifactError
 from icp_notify.models import Evidence, Kind, Situation
 from icp_notify.parse import parse
@@ -160,7 +160,7 @@ def test_an_unsupported_cancellation_stays_capped_with_a_combiner() -> None:
         combiner=trusting("m:access_cancelled", Situation.ACCESS_CANCELLED, 50.0),
     ).classify_notice(parse("您的业务已处理完毕。"))
     assert c.situation is Situation.ACCESS_CANCELLED
-    assert c.confidence <= 0.85
+    assert c.confidence <= CAPPED_CONFIDENCE
 
 
 def test_default_combiner_refuses_another_model_and_bad_files(
