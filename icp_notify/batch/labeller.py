@@ -32,10 +32,17 @@ from icp_notify._version import __version__
 from icp_notify.batch.jsontext import ModelText, dumps, fields_text
 from icp_notify.batch.rows import LabelledRow, Row, error_row, row_source
 from icp_notify.errors import IcpNotifyError, InputError
-from icp_notify.models import Advice, Classification, Context, Notice, RawMessage, Report
+from icp_notify.models import (
+    Advice,
+    Classification,
+    Context,
+    Notice,
+    RawMessage,
+    Report,
+    SourceRef,
+)
 
 __all__ = [
-    "ADVICE_MEMO",
     "CACHE_SIZE",
     "LabelledLine",
     "Labeller",
@@ -47,9 +54,6 @@ __all__ = [
 
 CACHE_SIZE = 2048
 """Entries kept in each per-run cache (least recently used dropped first); bounds memory."""
-
-ADVICE_MEMO = 4
-"""Advices kept per parse entry (by timing); a time-independent advice is composed once."""
 
 
 class PipelineLike(Protocol):
@@ -267,20 +271,48 @@ class LabelledLine:
         return row
 
 
-class _Entry:
-    """A parse cache entry: the notice, its report once labelled, and their JSON texts."""
+class _Advised:
+    """An advice of a parse entry for one side of the sync wait and deadline, with its texts."""
 
-    __slots__ = ("advice_text", "advices", "ckey", "classified", "notice", "notice_text", "report")
+    __slots__ = ("advice", "tail", "text", "timing", "whole")
+
+    def __init__(self, advice: Advice, timing: Any, tail: tuple[str, str]) -> None:
+        self.advice = advice
+        self.timing = timing
+        self.text = ModelText(advice)
+        self.whole = self.text.text()
+        self.tail = tail[0] + self.whole + tail[1]  # the row's text after the notice's source
+
+
+class _Entry:
+    """A parse cache entry: the notice, its report once labelled, and the texts of its rows."""
+
+    __slots__ = (
+        "advised",
+        "ckey",
+        "classified",
+        "dated",
+        "notice",
+        "notice_text",
+        "pieces",
+        "report",
+        "tail",
+        "timed",
+    )
 
     def __init__(self, notice: Notice) -> None:
         self.notice = notice
         self.notice_text = ModelText(notice)
         self.ckey = classification_inputs(notice)
+        self.dated = bool(notice.entities.dates)  # the arrival time resolved their years
         self.classified: tuple[Classification, str] | None = None
         self.report: Report | None = None
-        self.advice_text: ModelText | None = None  # the first advice's, shared by the others
-        # advice (and its JSON text) by timing; a handful of timings repeat, the rest vary
-        self.advices: dict[tuple[Any, ...], tuple[Advice, str]] = {}
+        self.timed = False  # the advice reads the arrival time (Advisor.arrival_matters)
+        # the advices by (after the sync wait, deadline passed): re-timed per row
+        self.advised: dict[tuple[bool, bool], _Advised] = {}
+        # the row's text is pieces[0] + received_at + pieces[1] + source + <after the source>
+        self.pieces: tuple[str, str] = ("", "")
+        self.tail: tuple[str, str] = ("", "")  # around the advice's text, after the source
 
 
 class Labeller:
@@ -470,73 +502,102 @@ class Labeller:
         entry.classified = cached
         return cached  # type: ignore[no-any-return]
 
+    def _new_entry(self, msg: RawMessage) -> _Entry:
+        """Parse a message and classify it (through the classification cache)."""
+        entry = _Entry(self.parse(msg))
+        classification_text = self._classification(entry)[1]
+        # the row: {"seq": N, "source": S, "notice": {… "received_at": R, … "source": S′ …},
+        # "classification": …, "advice": A, "version": …}
+        between, order = entry.notice_text.segments(("received_at", "source"))
+        if order != ("received_at", "source"):  # Notice's field order (a test pins it)
+            raise AssertionError(f"unexpected Notice field order: {order}")
+        notice_at, after_source = fields_text(
+            Report,
+            {
+                "notice": "\x00",  # JSON text holds no raw control character
+                "classification": classification_text,
+                "advice": "\x01",
+                "version": self._version,
+            },
+        ).split("\x00")
+        entry.pieces = (", " + notice_at[1:] + between[0], between[1])
+        advice_at, version = after_source.split("\x01")
+        entry.tail = (between[2] + advice_at, version)
+        return entry
+
     def _cached_line(self, seq: int, msg: RawMessage, advisor: Any, now: Any) -> LabelledLine:
         """Label a message without context through the caches (the path of most rows)."""
         key = (msg.text, msg.channel, msg.sender, msg.subject, msg.defects)
         received_at = msg.received_at
         entry: _Entry | None = self._parsed.get(key)
         # the arrival time only resolves the year of dates: reuse when there are none
-        if entry is None or not (
-            entry.notice.received_at == received_at or not entry.notice.entities.dates
-        ):
-            entry = _Entry(self.parse(msg))
+        if entry is None or (entry.dated and entry.notice.received_at != received_at):
+            entry = self._new_entry(msg)
             self._parsed.put(key, entry)
+        else:
+            self.cache_hits += 1
         notice = entry.notice
-        classification, classification_text = self._classification(entry)
-        lang = self.lang
-        # the notice's own fields (received_at, source) are the row's: Advisor.timing takes the
-        # arrival time, and the notice copy is made only when the row's report is asked for
-        timing = advisor.timing(classification, notice, now=now, received_at=received_at)
-        texts = timing.texts(lang)
-        advice_key = (
-            timing.key,
-            timing.after,
-            timing.deadline_passed,
-            texts,
-            _iso(timing.reachable_after),
-            _iso(timing.deadline),
-            timing.wait,
-        )
-        known = entry.advices.get(advice_key)
-        if known is None:
-            # compose reads the classification, the language, the timing and the notice's
-            # provider, domains and numbers (not its arrival time): Advisor.advise's two halves
-            advice = advisor.compose(classification, notice, lang, timing, texts)
-            if entry.advice_text is None:
-                entry.advice_text = ModelText(advice)
-                known = (advice, entry.advice_text.text())
-            else:  # pydantic serialises the fields the timing can change (Advisor.TIMED_FIELDS)
-                timed = advice.model_dump(mode="json", include=set(advisor.TIMED_FIELDS))
-                known = (advice, entry.advice_text.splice(timed))
-            if len(entry.advices) >= ADVICE_MEMO:
-                entry.advices.clear()
-            entry.advices[advice_key] = known
-        advice, advice_text = known
+        classification = entry.classified[0]  # type: ignore[index]
+        advised = None
+        if entry.advised and not entry.timed:
+            # the advice is the same for every arrival time (Advisor.arrival_matters)
+            advised = entry.advised[False, False]
+            advice, tail = advised.advice, advised.tail
+        else:
+            # the notice's own fields (received_at, source) are the row's: Advisor.timing
+            # takes the arrival time, and the notice copy is made only when the row's report
+            # is asked for
+            timing = advisor.timing(classification, notice, now=now, received_at=received_at)
+            if not entry.advised:
+                entry.timed = advisor.arrival_matters(classification, notice)
+            side = (timing.after, timing.deadline_passed) if entry.timed else (False, False)
+            advised = entry.advised.get(side)
+            if advised is None:
+                advice = advisor.compose(
+                    classification, notice, self.lang, timing, timing.texts(self.lang)
+                )
+                advised = entry.advised[side] = _Advised(advice, timing, entry.tail)
+                tail = advised.tail
+            else:  # Advisor.retime: the cached advice for this arrival time
+                base = advised.advice
+                advice = advisor.retime(base, advised.timing, timing, classification, notice)
+                if advice is base:
+                    tail = advised.tail
+                else:  # pydantic serialises the fields re-timing changed
+                    changed = {
+                        n for n in _ADVICE_FIELDS if getattr(advice, n) is not getattr(base, n)
+                    }
+                    text = advised.text.splice(advice.model_dump(mode="json", include=changed))
+                    tail = entry.tail[0] + text + entry.tail[1]
         if entry.report is None:
             entry.report = Report(
                 notice=notice, classification=classification, advice=advice, version=__version__
             )
+        # the row's own fields, serialised by pydantic
         source = msg.source
-        own = {
-            "received_at": to_jsonable_python(received_at),
-            "source": None if source is None else source.model_dump(mode="json"),
-        }
-        report_text = fields_text(
-            Report,
-            {
-                "notice": entry.notice_text.splice(own),
-                "classification": classification_text,
-                "advice": advice_text,
-                "version": self._version,
-            },
+        if source is None:
+            source_text = row_source_text = "null"
+        else:
+            source_json = _SOURCE_JSON(source, mode="json")
+            source_text = dumps(source_json)
+            row_source_text = (
+                source_text
+                if None not in source_json.values()
+                else dumps({k: v for k, v in source_json.items() if v is not None})
+            )
+        at_text = dumps(to_jsonable_python(received_at))
+        pieces = entry.pieces
+        line = (
+            f'{{"seq": {seq}, "source": {row_source_text}{pieces[0]}{at_text}{pieces[1]}'
+            f"{source_text}{tail}"
         )
-        row_own = ({"received_at": received_at, "source": source}, advice)
-        return self._line(seq, own["source"], entry.report, report_text, row_own)
+        return LabelledLine(
+            seq, line, entry.report, {"received_at": received_at, "source": source}, advice
+        )
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    """A time as its ISO text (with its offset: equal instants in two zones differ)."""
-    return None if value is None else value.isoformat()
+_ADVICE_FIELDS = tuple(Advice.model_fields)
+_SOURCE_JSON = SourceRef.__pydantic_serializer__.to_python
 
 
 _LABEL_MESSAGE = Labeller.label_message

@@ -1,8 +1,11 @@
 """Batch labelling in worker processes (``--workers N``), rows still in input order.
 
-Chunks of :data:`CHUNK_SIZE` messages travel to the workers as JSON text; each worker labels
+Chunks of :data:`CHUNK_SIZE` messages travel to the workers as text, one line per message:
+``seq``, a kind letter and the message's JSON as pydantic writes it (``model_dump_json``, read
+back with ``model_validate_json``: one C call each way; a text pydantic cannot write as UTF-8,
+with a lone surrogate, goes as ``json.dumps`` of its ``model_dump`` instead). Each worker labels
 with its own :class:`~icp_notify.batch.labeller.Labeller` (the pipeline loaded once, before
-forking) and returns the rows' JSON lines.
+forking, and shared copy-on-write) and returns the rows' JSON lines.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import json
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
+
+from pydantic_core import PydanticSerializationError
 
 from icp_notify.batch.labeller import LabelledLine, Labeller, line_labeller
 from icp_notify.batch.rows import LabelledRow, Row, read_error_row
@@ -33,7 +38,7 @@ def _worker_init(lang: str, now: str | None) -> None:
 
 
 def _worker_run(chunk: str) -> str:
-    """Label one chunk (JSON text of ``[seq, kind, payload]`` items).
+    """Label one chunk (lines of :func:`_item_line`).
 
     Returns one line of JSON, ``[[seq, situation, urgency] or [seq], ...]`` (what the summary
     counts; ``[seq]`` for an error row), then the rows' JSON lines (JSON text holds no newline).
@@ -41,12 +46,24 @@ def _worker_run(chunk: str) -> str:
     label_one = line_labeller(_WORKER["labeller"])
     heads: list[list[Any]] = []
     lines = []
-    for seq, kind, payload in json.loads(chunk):
+    for item in chunk.split("\n"):
+        seq_text, kind, payload = item.split(" ", 2)
+        seq = int(seq_text)
         row: LabelledLine | Row
-        if kind == "error":
-            row = read_error_row(seq, ReadError.model_validate(payload))
+        if kind in _ERRORS:
+            error = (
+                ReadError.model_validate_json(payload)
+                if kind == _ERROR
+                else ReadError.model_validate(json.loads(payload))
+            )
+            row = read_error_row(seq, error)
         else:
-            row = label_one(seq, RawMessage.model_validate(payload))
+            msg = (
+                RawMessage.model_validate_json(payload)
+                if kind == _MESSAGE
+                else RawMessage.model_validate(json.loads(payload))
+            )
+            row = label_one(seq, msg)
         if isinstance(row, LabelledLine):
             heads.append([seq, row.situation, row.urgency])
         else:
@@ -55,16 +72,31 @@ def _worker_run(chunk: str) -> str:
     return "\n".join([json.dumps(heads), *lines])
 
 
+_MESSAGE, _ERROR = "m", "e"
+"""Kinds of a chunk line whose item pydantic wrote (upper case: ``json.dumps`` wrote it)."""
+_ERRORS = frozenset({_ERROR, _ERROR.upper()})
+
+
+def _item_line(seq: int, item: RawMessage | ReadError) -> str:
+    """One chunk line: ``seq``, the kind, the item's JSON (JSON text holds no newline)."""
+    kind = _ERROR if isinstance(item, ReadError) else _MESSAGE
+    try:
+        payload = type(item).__pydantic_serializer__.to_json(item, exclude_defaults=True)
+        return f"{seq} {kind} {payload.decode()}"
+    except PydanticSerializationError:  # a lone surrogate is not UTF-8: json.dumps escapes it
+        text = json.dumps(item.model_dump(mode="json", exclude_defaults=True))
+        return f"{seq} {kind.upper()} {text}"
+
+
 def _chunks(numbered: Iterator[tuple[int, RawMessage | ReadError]]) -> Iterator[str]:
-    batch: list[tuple[int, str, Any]] = []
+    batch: list[str] = []
     for seq, item in numbered:
-        kind = "error" if isinstance(item, ReadError) else "message"
-        batch.append((seq, kind, item.model_dump(mode="json", exclude_defaults=True)))
+        batch.append(_item_line(seq, item))
         if len(batch) >= CHUNK_SIZE:
-            yield json.dumps(batch, ensure_ascii=False)
+            yield "\n".join(batch)
             batch = []
     if batch:
-        yield json.dumps(batch, ensure_ascii=False)
+        yield "\n".join(batch)
 
 
 class WorkerLine(LabelledLine):
