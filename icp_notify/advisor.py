@@ -35,7 +35,6 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 import string
 import threading
@@ -72,6 +71,7 @@ from icp_notify.models import (
     Reference,
     Situation,
     Urgency,
+    construct_trusted,
     in_datetime_range,
 )
 
@@ -296,21 +296,32 @@ class _Plan(NamedTuple):
     steps: tuple[str, ...]
     why: str
     ambiguous: bool
+    timed: tuple[bool, frozenset[str], bool]
+    """Whether the summary, which steps and whether the why write a time."""
+
+    @classmethod
+    def of(
+        cls,
+        entry: AdviceEntry,
+        urgency: Urgency,
+        summary: str,
+        steps: tuple[str, ...],
+        why: str,
+        *,
+        ambiguous: bool,
+    ) -> _Plan:
+        """A plan, with the templates that write a time found."""
+        timed = (_reads_time(summary), frozenset(filter(_reads_time, steps)), _reads_time(why))
+        return cls(entry, urgency, summary, steps, why, ambiguous, timed)
 
     def time_texts(self, texts: tuple[str | None, str | None]) -> tuple[str | None, str | None]:
         """The time texts the templates are filled with (an ambiguous advice names no deadline)."""
         return (texts[0], None) if self.ambiguous else texts
 
-    @property
-    def timed(self) -> tuple[bool, ...]:
-        """Whether the summary, each step and the why write a time, in that order."""
-        return tuple(map(_reads_time, (self.summary, *self.steps, self.why)))
-
 
 _TIME_PLACEHOLDERS = frozenset({"reachable_after", "deadline"})
 
 
-@functools.lru_cache(maxsize=4096)
 def _reads_time(template: str) -> bool:
     """Whether a template has a ``{reachable_after}`` or ``{deadline}`` placeholder."""
     return any(f in _TIME_PLACEHOLDERS for _, f, _, _ in string.Formatter().parse(template))
@@ -369,6 +380,8 @@ class Advisor:
         # candidates tuple -> (most urgent first, all of them wait for sync); a pure function
         # of the tuple and the file, at most a few hundred tuples (orderings of 5 situations)
         self._orderings: dict[tuple[Situation, ...], tuple[tuple[Situation, ...], bool]] = {}
+        # (entry, language, side of the wait and deadline[, candidates]) -> the texts to fill
+        self._plans: dict[tuple[Any, ...], _Plan] = {}
 
     # ------------------------------------------------------------------ loading
 
@@ -617,7 +630,17 @@ class Advisor:
         AdviceTiming
         """
         arrived = notice.received_at if received_at is False else received_at
-        key = self.entry_key(classification)
+        return self._timing(self.entry_key(classification), classification, notice, now, arrived)
+
+    def _timing(
+        self,
+        key: str,
+        classification: Classification,
+        notice: Notice,
+        now: dt.datetime | None,
+        arrived: dt.datetime | None,
+    ) -> AdviceTiming:
+        """:meth:`timing` for the entry ``key`` (:meth:`entry_key` of the classification)."""
         if key == AMBIGUOUS:
             ordered, sync_all = self._ordering(classification)
             reachable_after, wait, _after = (
@@ -721,21 +744,24 @@ class Advisor:
         self,
         advice: Advice,
         was: AdviceTiming,
-        timing: AdviceTiming,
         classification: Classification,
         notice: Notice,
-    ) -> Advice:
-        """Another arrival time's advice, made from an advice already composed for the notice.
+        *,
+        now: dt.datetime | None,
+        received_at: dt.datetime | None,
+    ) -> tuple[Advice, AdviceTiming]:
+        """The advice for another arrival time, made from an advice composed for the notice.
 
-        ``advice`` must be ``compose(classification, notice, lang, was, was.texts(lang))``; the
-        result is ``compose(classification, notice, lang, timing, timing.texts(lang))`` (``lang``
-        = ``advice.lang``), where ``was`` and ``timing`` are :meth:`timing` of the same
-        classification and notice at two arrival times (or clocks). When both timings choose
-        the same texts (same entry, same side of the sync wait and of the deadline), only the
-        texts that write a time (``{reachable_after}``, ``{deadline}``) are filled again and
-        the time fields replaced — a ``model_copy`` of ``advice``, the other fields shared;
-        ``advice`` itself when nothing changes. Otherwise the advice is composed anew.
-        ``icp-notify batch`` re-times one cached advice for each row's arrival time this way.
+        ``advice`` must be ``compose(classification, notice, lang, was, was.texts(lang))``, with
+        ``was`` a :meth:`timing` of this classification and notice at the clock ``now``; the
+        result is the advice and timing :meth:`advise` gives for the notice arriving at
+        ``received_at`` (in ``lang`` = ``advice.lang``, at ``now``): ``compose`` of
+        ``timing(classification, notice, now=now, received_at=received_at)``. When both timings
+        choose the same texts (same side of the sync wait and of the deadline) only the texts
+        that write a time (``{reachable_after}``, ``{deadline}``) are filled again and the
+        time fields replaced, the other fields shared with ``advice`` (``advice`` itself when
+        nothing changes); otherwise the advice is composed anew. ``icp-notify batch`` re-times
+        one cached advice for each row's arrival time this way.
 
         Parameters
         ----------
@@ -743,16 +769,19 @@ class Advisor:
             The advice composed for ``was``.
         was : AdviceTiming
             The timing ``advice`` was composed for.
-        timing : AdviceTiming
-            The timing wanted.
         classification : Classification
             The classifier's result for ``notice``.
         notice : Notice
             The parsed notice (its provider, domains and filing numbers fill the texts).
+        now : datetime, optional
+            The clock ``was`` was computed at (aware, as :func:`parse_now` returns it).
+        received_at : datetime, optional
+            The arrival time wanted (aware).
 
         Returns
         -------
-        Advice
+        (Advice, AdviceTiming)
+            The advice and its timing.
 
         Examples
         --------
@@ -763,56 +792,68 @@ class Advisor:
         >>> n = parse("【工信部】您的短信核验码为123456，由示例云发起的新增网站已提交，24小时内有效。")
         >>> c = classify(n)
         >>> now = dt.datetime(2025, 3, 5, 12, tzinfo=SHANGHAI)
-        >>> day = [dt.datetime(2025, 3, 5, h, tzinfo=SHANGHAI) for h in (9, 10)]
-        >>> was, timing = (advisor.timing(c, n, now=now, received_at=d) for d in day)
+        >>> nine, ten = (dt.datetime(2025, 3, 5, h, tzinfo=SHANGHAI) for h in (9, 10))
+        >>> was = advisor.timing(c, n, now=now, received_at=nine)
         >>> first = advisor.compose(c, n, "en", was, was.texts("en"))
-        >>> again = advisor.retime(first, was, timing, c, n)
-        >>> again == advisor.compose(c, n, "en", timing, timing.texts("en"))
+        >>> again, timing = advisor.retime(first, was, c, n, now=now, received_at=ten)
+        >>> again == advisor.advise(c, n.model_copy(update={"received_at": ten}), now=now, lang="en")
         True
         >>> again.deadline.isoformat(), again.references is first.references
         ('2025-03-06T10:00:00+08:00', True)
         """
         language: Literal["zh", "en"] = advice.lang
-        if (
-            was.key != timing.key
-            or was.after != timing.after
-            or was.deadline_passed != timing.deadline_passed
-        ):
-            return self.compose(classification, notice, language, timing, timing.texts(language))
+        # the classification decides the entry: the key of ``was`` is this timing's key
+        timing = self._timing(was.key, classification, notice, now, received_at)
+        if was.after != timing.after or was.deadline_passed != timing.deadline_passed:
+            texts = timing.texts(language)
+            return self.compose(classification, notice, language, timing, texts), timing
+        values = advice.__dict__
         update: dict[str, Any] = {}
         if not _same_time(was.reachable_after, timing.reachable_after):
             update["reachable_after"] = timing.reachable_after
         if timing.wait != was.wait:
             update["wait"] = timing.wait
         plan = self._plan(classification, language, timing)
-        deadline_moved = not _same_time(was.deadline, timing.deadline)
-        if deadline_moved and not plan.ambiguous:  # an ambiguous advice has no deadline
-            update["deadline"] = timing.deadline
+        if not plan.ambiguous and not _same_time(was.deadline, timing.deadline):
+            update["deadline"] = timing.deadline  # (an ambiguous advice has no deadline)
         if not update:
-            return advice
-        timed = plan.timed
-        if any(timed):
-            values = self._values(notice, language, plan.time_texts(timing.texts(language)))
-            summary_timed, *steps_timed, why_timed = timed
+            return advice, timing
+        summary_timed, steps_timed, why_timed = plan.timed
+        if summary_timed or steps_timed or why_timed:
+            filled = self._values(notice, language, plan.time_texts(timing.texts(language)))
             if summary_timed:
-                update["summary"] = _fill(plan.summary, values, language)
-            if any(steps_timed):
+                update["summary"] = _fill(plan.summary, filled, language)
+            if steps_timed:
                 update["steps"] = tuple(
-                    _fill(template, values, language) if reads_time else text
-                    for template, text, reads_time in zip(
-                        plan.steps, advice.steps, steps_timed, strict=True
-                    )
+                    _fill(template, filled, language) if template in steps_timed else text
+                    for template, text in zip(plan.steps, values["steps"], strict=True)
                 )
             if why_timed:
-                update["why"] = self._with_chain(
-                    classification, language, _fill(plan.why, values, language)
-                )
-        return advice.model_copy(update=update)
+                why = _fill(plan.why, filled, language)
+                update["why"] = self._with_chain(classification, language, why)
+        # what compose would build: the same field values (validated when ``advice`` was
+        # built, or made by this advisor: aware times in range, a wait of zero or more)
+        return construct_trusted(Advice, {**values, **update}), timing
 
     def _plan(
         self, classification: Classification, language: Literal["zh", "en"], timing: AdviceTiming
     ) -> _Plan:
-        """The entry and the templates :meth:`compose` fills for a timing."""
+        """The entry and the templates :meth:`compose` fills for a timing (memoised)."""
+        key: tuple[Any, ...] = (timing.key, language, timing.after, timing.deadline_passed)
+        if timing.key == AMBIGUOUS:
+            generic = classification.kind is Kind.CHANGE_NOTICE_GENERIC
+            key = (*key, generic, classification.candidates)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._new_plan(classification, language, timing)
+            if len(self._plans) < 4096:  # entries × languages × sides, and candidate orders
+                self._plans[key] = plan
+        return plan
+
+    def _new_plan(
+        self, classification: Classification, language: Literal["zh", "en"], timing: AdviceTiming
+    ) -> _Plan:
+        """:meth:`_plan`, computed."""
         if timing.key != AMBIGUOUS:
             entry = self._data.entry[timing.key]
             texts: LangEntry = getattr(entry, language)
@@ -821,7 +862,7 @@ class Advisor:
                 summary, steps = texts.after_sync.summary, texts.after_sync.steps
             if timing.deadline_passed:
                 steps = (self._data.phrases[language].deadline_passed, *steps)
-            return _Plan(entry, entry.urgency, summary, steps, texts.why, False)
+            return _Plan.of(entry, entry.urgency, summary, steps, texts.why, ambiguous=False)
         # the ambiguous advice walks through the candidates, most urgent first (the unsure
         # entry's words for an explicit notice the classifier would not decide)
         entry = self._data.entry[AMBIGUOUS]
@@ -832,7 +873,7 @@ class Advisor:
         lines = (getattr(self._data.entry[s.value], language).if_candidate for s in ordered)
         steps = (*(line for line in lines if line), *texts.steps)
         urgency = self._data.entry[ordered[0].value].urgency
-        return _Plan(entry, urgency, texts.summary, steps, texts.why, True)
+        return _Plan.of(entry, urgency, texts.summary, steps, texts.why, ambiguous=True)
 
     def chain_sentence(
         self, classification: Classification, lang: Literal["zh", "en"] = "zh"

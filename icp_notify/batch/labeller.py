@@ -272,7 +272,7 @@ class LabelledLine:
 
 
 class _Advised:
-    """An advice of a parse entry for one side of the sync wait and deadline, with its texts."""
+    """A parse entry's advice with its timing and texts."""
 
     __slots__ = ("advice", "tail", "text", "timing", "whole")
 
@@ -308,8 +308,7 @@ class _Entry:
         self.classified: tuple[Classification, str] | None = None
         self.report: Report | None = None
         self.timed = False  # the advice reads the arrival time (Advisor.arrival_matters)
-        # the advices by (after the sync wait, deadline passed): re-timed per row
-        self.advised: dict[tuple[bool, bool], _Advised] = {}
+        self.advised: _Advised | None = None  # the advice last composed, re-timed per row
         # the row's text is pieces[0] + received_at + pieces[1] + source + <after the source>
         self.pieces: tuple[str, str] = ("", "")
         self.tail: tuple[str, str] = ("", "")  # around the advice's text, after the source
@@ -538,37 +537,36 @@ class Labeller:
             self.cache_hits += 1
         notice = entry.notice
         classification = entry.classified[0]  # type: ignore[index]
-        advised = None
-        if entry.advised and not entry.timed:
-            # the advice is the same for every arrival time (Advisor.arrival_matters)
-            advised = entry.advised[False, False]
-            advice, tail = advised.advice, advised.tail
-        else:
+        advised = entry.advised
+        if advised is None:
             # the notice's own fields (received_at, source) are the row's: Advisor.timing
             # takes the arrival time, and the notice copy is made only when the row's report
             # is asked for
             timing = advisor.timing(classification, notice, now=now, received_at=received_at)
-            if not entry.advised:
-                entry.timed = advisor.arrival_matters(classification, notice)
-            side = (timing.after, timing.deadline_passed) if entry.timed else (False, False)
-            advised = entry.advised.get(side)
-            if advised is None:
-                advice = advisor.compose(
-                    classification, notice, self.lang, timing, timing.texts(self.lang)
-                )
-                advised = entry.advised[side] = _Advised(advice, timing, entry.tail)
+            advice = advisor.compose(
+                classification, notice, self.lang, timing, timing.texts(self.lang)
+            )
+            entry.timed = advisor.arrival_matters(classification, notice)
+            entry.advised = advised = _Advised(advice, timing, entry.tail)
+            tail = advised.tail
+        elif not entry.timed:  # the same advice for every arrival time
+            advice, tail = advised.advice, advised.tail
+        else:  # the cached advice re-timed for this arrival time (Advisor.retime)
+            base = advised.advice
+            was = advised.timing
+            advice, timing = advisor.retime(
+                base, was, classification, notice, now=now, received_at=received_at
+            )
+            if advice is base:
                 tail = advised.tail
-            else:  # Advisor.retime: the cached advice for this arrival time
-                base = advised.advice
-                advice = advisor.retime(base, advised.timing, timing, classification, notice)
-                if advice is base:
-                    tail = advised.tail
-                else:  # pydantic serialises the fields re-timing changed
-                    changed = {
-                        n for n in _ADVICE_FIELDS if getattr(advice, n) is not getattr(base, n)
-                    }
-                    text = advised.text.splice(advice.model_dump(mode="json", include=changed))
-                    tail = entry.tail[0] + text + entry.tail[1]
+            elif timing.after != was.after or timing.deadline_passed != was.deadline_passed:
+                # the other side of the sync wait or the deadline: the entry's advice now
+                entry.advised = advised = _Advised(advice, timing, entry.tail)
+                tail = advised.tail
+            else:  # pydantic serialises the fields re-timing changed
+                changed = {n for n in _ADVICE_FIELDS if getattr(advice, n) is not getattr(base, n)}
+                text = advised.text.splice(advice.model_dump(mode="json", include=changed))
+                tail = entry.tail[0] + text + entry.tail[1]
         if entry.report is None:
             entry.report = Report(
                 notice=notice, classification=classification, advice=advice, version=__version__
