@@ -379,7 +379,14 @@ class Labeller:
         self.now = now
         self.cache = cache
         self.parse = parse
-        self._classify = getattr(getattr(pipeline, "classifier", None), "classify_notice", None)
+        classifier = getattr(pipeline, "classifier", None)
+        self._classify = getattr(classifier, "classify_notice", None)
+        # the cached path: the text model's answers kept per tokens (batch/memo.py)
+        self._classify_cached = self._classify
+        if cache and self._classify is not None:
+            from icp_notify.batch.memo import memo_classifier
+
+            self._classify_cached = memo_classifier(classifier).classify_notice
         self._advisor = getattr(pipeline, "advisor", None)
         self._parsed = LruCache(CACHE_SIZE)
         self._classified = LruCache(CACHE_SIZE)
@@ -490,12 +497,12 @@ class Labeller:
         if entry.classified is not None:
             self.cache_hits += 1
             return entry.classified
-        assert self._classify is not None
+        assert self._classify_cached is not None
         cached = self._classified.get(entry.ckey)
         if cached is not None:
             self.cache_hits += 1
         else:
-            result = self._classify(entry.notice, None)
+            result = self._classify_cached(entry.notice, None)
             cached = (result, dumps(result.model_dump(mode="json")))
             self._classified.put(entry.ckey, cached)
         entry.classified = cached
