@@ -13,13 +13,15 @@ Then, side by side in one run, it times ``icp-notify batch ARCHIVE -o OUT`` end 
 parsing, classifying, advising, writing JSONL) in a fresh process pinned to one core
 (``taskset -c 0``, ``--workers 1``), with that process's peak RSS, on the repeats archive at
 N/10, N/2 and N notices (peak RSS at three sizes: memory must be flat) and on the no-repeats
-archive (also with ``--workers 2``, unpinned). The baseline (``jieba.lcut`` + ``TfidfVectorizer``
-+ ``LogisticRegression``, one call per message, classification only, in this process) is timed
-on the first ``--baseline-sample`` messages of each archive and extrapolated to the archive's
-size. Timed cases are run ``--runs`` times and the median is reported. Run::
+archive (also with ``--workers 2``, unpinned); with ``--million``, also a 1,000,000-notice
+archive of the same mix with ``--workers 2`` (issue 14: ≤ 90 s). The baseline (``jieba.lcut`` +
+``TfidfVectorizer`` + ``LogisticRegression``, one call per message, classification only, in this
+process) is timed on the first ``--baseline-sample`` messages of each archive and extrapolated
+to the archive's size. Timed cases are run ``--runs`` times and the median is reported. Run::
 
     .venv/bin/python bench/batch_bench.py                  # 200k + 10k, 3 runs each
     .venv/bin/python bench/batch_bench.py --n 20000 --runs 1 --tracemalloc   # quicker
+    .venv/bin/python bench/batch_bench.py --runs 1 --million --code /tmp/before --code .
 
 All names, domains and numbers are made up.
 """
@@ -226,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the N-notice repeats and the no-repeats archive, one core",
     )
+    parser.add_argument(
+        "--million",
+        action="store_true",
+        help="also 1,000,000 notices (the repeats mix) with --workers 2, one run",
+    )
     args = parser.parse_args(argv)
     codes: list[Path] = args.code or [ROOT]
     work = args.workdir or Path(tempfile.mkdtemp(prefix="icp_batch_bench_"))
@@ -243,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if args.quick:
         cases = [cases[2], cases[3]]
+    if args.million:
+        cases.append(("repeats, 2 workers", 1_000_000, False, 1, 2))
     lines = []
     archives: dict[tuple[int, bool], tuple[Path, int]] = {}
     for name, n, unique, runs, workers in cases:

@@ -2,10 +2,13 @@
 
 A repeated message reuses the cached :class:`~icp_notify.models.Report` of its parse entry:
 ``report.model_copy(update=...)`` with the row's own notice (``received_at``, ``source``) and
-its advice, whose time-dependent parts come from the advisor's public
-:meth:`~icp_notify.advisor.Advisor.timing` and :meth:`~icp_notify.advisor.Advisor.compose`.
-Pydantic serialises the row; :class:`~icp_notify.batch.jsontext.ModelText` keeps each cached
-model's JSON per field, so a repeat serialises only the fields it changes.
+its advice. The advice is composed once per entry (:meth:`~icp_notify.advisor.Advisor.timing`
+and :meth:`~icp_notify.advisor.Advisor.compose`, what ``Advisor.advise`` does); when the
+advisor says it reads the arrival time (:meth:`~icp_notify.advisor.Advisor.arrival_matters`),
+each row gets it re-timed by :meth:`~icp_notify.advisor.Advisor.retime`. Pydantic serialises
+the row: :class:`~icp_notify.batch.jsontext.ModelText` keeps each cached model's JSON per
+field, so a repeat serialises only its own fields (source, arrival time) and the advice fields
+re-timing changed; the rest of the row's text is joined once per entry.
 
 Examples
 --------
@@ -21,7 +24,6 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -30,7 +32,7 @@ from pydantic_core import to_jsonable_python
 
 from icp_notify._version import __version__
 from icp_notify.batch.jsontext import ModelText, dumps, fields_text
-from icp_notify.batch.rows import LabelledRow, Row, error_row, row_source
+from icp_notify.batch.rows import LabelledLine, Row, error_row
 from icp_notify.errors import IcpNotifyError, InputError
 from icp_notify.models import (
     Advice,
@@ -189,88 +191,6 @@ def classification_inputs(notice: Notice) -> tuple[Any, ...]:
     )
 
 
-class LabelledLine:
-    """A labelled row as its :class:`~icp_notify.models.Report` and JSON line (no dicts built).
-
-    :meth:`row` gives the :class:`~icp_notify.batch.rows.LabelledRow` (``json.loads`` of the
-    line) that :func:`~icp_notify.batch.label` yields; the CLI writes :attr:`json` and counts
-    from :attr:`report`.
-
-    Parameters
-    ----------
-    seq : int
-        The row's ``seq``.
-    line : str
-        The row's JSON line.
-    report : Report
-        The row's report, or the cached report it is a copy of.
-    notice : dict, optional
-        The row's own notice fields (``received_at``, ``source``); with ``advice``, the row's
-        :attr:`report` is the cached report's copy with them, made when first read.
-    advice : Advice, optional
-        The row's advice.
-
-    Examples
-    --------
-    >>> from icp_notify.models import RawMessage
-    >>> line = Labeller(lang="en").label_line(
-    ...     1, RawMessage(text="【示例云】您的网站 qingmu-demo.cn 已完成取消接入。"))
-    >>> line.seq, line.report.classification.situation.value, line.row()["seq"]
-    (1, 'access_cancelled', 1)
-    """
-
-    __slots__ = ("_advice", "_notice", "_report", "json", "seq")
-
-    def __init__(
-        self,
-        seq: int,
-        line: str,
-        report: Report,
-        notice: dict[str, Any] | None = None,
-        advice: Advice | None = None,
-    ) -> None:
-        self.seq = seq
-        self.json = line
-        self._report = report
-        self._notice = notice
-        self._advice = advice
-
-    @property
-    def report(self) -> Report:
-        """The row's report: the cached report's ``model_copy`` with the row's own fields."""
-        if self._notice is not None:
-            notice = self._report.notice.model_copy(update=self._notice)
-            self._report = self._report.model_copy(
-                update={"notice": notice, "advice": self._advice}
-            )
-            self._notice = None
-        return self._report
-
-    @property
-    def source(self) -> dict[str, Any] | None:
-        """The row's ``source`` (its fields that are not ``None``; the progress bar reads it)."""
-        own = self._notice
-        return row_source(self._report.notice.source if own is None else own["source"])
-
-    @property
-    def situation(self) -> str:
-        """The situation as the summary counts it (``ambiguous`` when undecided)."""
-        situation = self._report.classification.situation
-        return "ambiguous" if situation is None else situation.value
-
-    @property
-    def urgency(self) -> str:
-        """The advice's urgency."""
-        advice = self._report.advice if self._advice is None else self._advice
-        return str(advice.urgency.value)
-
-    def row(self) -> LabelledRow:
-        """The row as a fresh dict (nothing shared with the caches), keeping its line."""
-        row = LabelledRow(json.loads(self.json))
-        row.json = self.json
-        return row
-
-
 class _Advised:
     """A parse entry's advice with its timing and texts."""
 
@@ -325,10 +245,14 @@ class Labeller:
       dates' years);
     * classification, on :func:`classification_inputs`; never for a message with context.
 
+    The classifications go through the pipeline classifier with its text model behind a
+    :class:`~icp_notify.batch.memo.ModelMemo` (answers kept per token sequence, so notices
+    that differ only in entity values share the model's pass; the rules still run for each).
+
     A repeat reuses its parse entry's ``Report`` through ``model_copy(update=...)`` with its own
     notice fields and advice. The advice is :meth:`Advisor.compose` of :meth:`Advisor.timing`
-    (what ``Advisor.advise`` does); per entry, the advices of the last few timings are kept
-    (:data:`ADVICE_MEMO`), so an advice that does not depend on the arrival time is composed once.
+    (what ``Advisor.advise`` does), once per entry; when :meth:`Advisor.arrival_matters`, each
+    row's is :meth:`Advisor.retime` of it for the row's arrival time.
 
     Parameters
     ----------

@@ -130,6 +130,14 @@ def memo_classifier(classifier: Any) -> Any:
     Returns
     -------
     Classifier
+
+    Examples
+    --------
+    >>> from icp_notify.classifier import Classifier
+    >>> plain = Classifier.default()
+    >>> memo = memo_classifier(plain)
+    >>> type(memo.model).__name__, memo.rules is plain.rules, memo_classifier(Classifier(model=None)).model
+    ('ModelMemo', True, None)
     """
     model = getattr(classifier, "model", None)
     if not all(callable(getattr(model, name, None)) for name in ("predict_proba", "top_features")):
