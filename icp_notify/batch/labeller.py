@@ -313,6 +313,7 @@ class Labeller:
             self._classify_cached = memo_classifier(classifier).classify_notice
         self._advisor = getattr(pipeline, "advisor", None)
         self._parsed = LruCache(CACHE_SIZE)
+        self._parsed_data = self._parsed._data
         self._classified = LruCache(CACHE_SIZE)
         self._version = dumps(__version__)
         self.cache_hits = 0
@@ -459,7 +460,10 @@ class Labeller:
         """Label a message without context through the caches (the path of most rows)."""
         key = (msg.text, msg.channel, msg.sender, msg.subject, msg.defects)
         received_at = msg.received_at
-        entry: _Entry | None = self._parsed.get(key)
+        parsed = self._parsed_data  # (LruCache.get, inlined: the path of every row)
+        entry: _Entry | None = parsed.get(key)
+        if entry is not None:
+            parsed.move_to_end(key)
         # the arrival time only resolves the year of dates: reuse when there are none
         if entry is None or (entry.dated and entry.notice.received_at != received_at):
             entry = self._new_entry(msg)
@@ -494,8 +498,11 @@ class Labeller:
                 # the other side of the sync wait or the deadline: the entry's advice now
                 entry.advised = advised = _Advised(advice, timing, entry.tail)
                 tail = advised.tail
-            else:  # pydantic serialises the fields re-timing changed
-                changed = {n for n in _ADVICE_FIELDS if getattr(advice, n) is not getattr(base, n)}
+            else:  # pydantic serialises the fields re-timing changed (on one side of the
+                # wait and deadline, only Advisor.TIMED_FIELDS can change)
+                changed = {
+                    n for n in advisor.TIMED_FIELDS if getattr(advice, n) is not getattr(base, n)
+                }
                 text = advised.text.splice(advice.model_dump(mode="json", include=changed))
                 tail = entry.tail[0] + text + entry.tail[1]
         if entry.report is None:
@@ -525,7 +532,6 @@ class Labeller:
         )
 
 
-_ADVICE_FIELDS = tuple(Advice.model_fields)
 _SOURCE_JSON = SourceRef.__pydantic_serializer__.to_python
 
 
