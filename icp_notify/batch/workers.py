@@ -1,11 +1,13 @@
 """Batch labelling in worker processes (``--workers N``), rows still in input order.
 
-Chunks of :data:`CHUNK_SIZE` messages travel to the workers as text, one line per message:
+Chunks of :data:`CHUNK_SIZE` messages travel to the workers as bytes, one line per message:
 ``seq``, a kind letter and the message's JSON as pydantic writes it (``model_dump_json``, read
 back with ``model_validate_json``: one C call each way; a text pydantic cannot write as UTF-8,
 with a lone surrogate, goes as ``json.dumps`` of its ``model_dump`` instead). Each worker labels
 with its own :class:`~icp_notify.batch.labeller.Labeller` (the pipeline loaded once, before
-forking, and shared copy-on-write) and returns the rows' JSON lines.
+forking, and shared copy-on-write) and returns the rows' JSON lines encoded as UTF-8, so the
+parent passes them to the output file without decoding and encoding them again
+(:func:`~icp_notify.batch.writers.write_rows`).
 """
 
 from __future__ import annotations
@@ -37,17 +39,18 @@ def _worker_init(lang: str, now: str | None) -> None:
     _WORKER["labeller"] = Labeller(pipeline, lang=lang, now=now)
 
 
-def _worker_run(chunk: str) -> str:
+def _worker_run(chunk: bytes) -> bytes:
     """Label one chunk (lines of :func:`_item_line`).
 
-    Returns one line of JSON, ``[[seq, situation, urgency] or [seq], ...]`` (what the summary
-    counts; ``[seq]`` for an error row), then the rows' JSON lines (JSON text holds no newline).
+    Returns one line of JSON, ``[[seq, situation, urgency, utf8] or [seq, utf8], ...]`` (what
+    the summary counts; ``utf8`` is 0 for a line with a lone surrogate, sent with
+    ``surrogatepass``), then the rows' JSON lines, as UTF-8 (JSON text holds no newline).
     """
     label_one = line_labeller(_WORKER["labeller"])
     heads: list[list[Any]] = []
-    lines = []
-    for item in chunk.split("\n"):
-        seq_text, kind, payload = item.split(" ", 2)
+    lines: list[bytes] = []
+    for item in chunk.split(b"\n"):
+        seq_text, kind, payload = item.split(b" ", 2)
         seq = int(seq_text)
         row: LabelledLine | Row
         if kind in _ERRORS:
@@ -64,69 +67,91 @@ def _worker_run(chunk: str) -> str:
                 else RawMessage.model_validate(json.loads(payload))
             )
             row = label_one(seq, msg)
+        text = row_json(row)
+        try:
+            lines.append(text.encode())
+            utf8 = 1
+        except UnicodeEncodeError:  # a lone surrogate: kept exactly, written by the text layer
+            lines.append(text.encode("utf-8", "surrogatepass"))
+            utf8 = 0
         if isinstance(row, LabelledLine):
-            heads.append([seq, row.situation, row.urgency])
+            heads.append([seq, row.situation, row.urgency, utf8])
         else:
-            heads.append([seq])
-        lines.append(row_json(row))
-    return "\n".join([json.dumps(heads), *lines])
+            heads.append([seq, utf8])
+    return b"\n".join([json.dumps(heads).encode(), *lines])
 
 
-_MESSAGE, _ERROR = "m", "e"
+_MESSAGE, _ERROR = b"m", b"e"
 """Kinds of a chunk line whose item pydantic wrote (upper case: ``json.dumps`` wrote it)."""
 _ERRORS = frozenset({_ERROR, _ERROR.upper()})
 
 
-def _item_line(seq: int, item: RawMessage | ReadError) -> str:
+def _item_line(seq: int, item: RawMessage | ReadError) -> bytes:
     """One chunk line: ``seq``, the kind, the item's JSON (JSON text holds no newline)."""
     kind = _ERROR if isinstance(item, ReadError) else _MESSAGE
     try:
         payload = type(item).__pydantic_serializer__.to_json(item, exclude_defaults=True)
-        return f"{seq} {kind} {payload.decode()}"
     except PydanticSerializationError:  # a lone surrogate is not UTF-8: json.dumps escapes it
-        text = json.dumps(item.model_dump(mode="json", exclude_defaults=True))
-        return f"{seq} {kind.upper()} {text}"
+        payload = json.dumps(item.model_dump(mode="json", exclude_defaults=True)).encode()
+        kind = kind.upper()
+    return b"%d %s %s" % (seq, kind, payload)
 
 
-def _chunks(numbered: Iterator[tuple[int, RawMessage | ReadError]]) -> Iterator[str]:
-    batch: list[str] = []
+def _chunks(numbered: Iterator[tuple[int, RawMessage | ReadError]]) -> Iterator[bytes]:
+    batch: list[bytes] = []
     for seq, item in numbered:
         batch.append(_item_line(seq, item))
         if len(batch) >= CHUNK_SIZE:
-            yield "\n".join(batch)
+            yield b"\n".join(batch)
             batch = []
     if batch:
-        yield "\n".join(batch)
+        yield b"\n".join(batch)
 
 
 class WorkerLine(LabelledLine):
-    """A labelled row from a worker process: its JSON line and what the summary counts.
+    """A labelled row from a worker process: its JSON line as UTF-8 and what the summary counts.
 
-    Nothing is parsed in this process unless asked (:meth:`row`, :attr:`report`,
-    :attr:`source`); the CLI writes :attr:`json` as it came.
+    Nothing is decoded or parsed in this process unless asked (:attr:`json`, :meth:`row`,
+    :attr:`report`, :attr:`source`): :func:`~icp_notify.batch.writers.write_rows` writes
+    :attr:`raw` to a UTF-8 file as it came.
 
     Parameters
     ----------
     seq : int
         The row's ``seq``.
-    line : str
-        The row's JSON line.
+    line : bytes
+        The row's JSON line, UTF-8 (``surrogatepass`` when ``utf8`` is false).
     situation, urgency : str
         As :attr:`LabelledLine.situation` and :attr:`LabelledLine.urgency` give them.
+    utf8 : bool
+        Whether ``line`` is valid UTF-8 (false when the row holds a lone surrogate).
 
     Examples
     --------
-    >>> w = WorkerLine(3, '{"seq": 3, "source": null}', "other", "info")
-    >>> w.situation, w.urgency, w.source is None
-    ('other', 'info', True)
+    >>> w = WorkerLine(3, b'{"seq": 3, "source": null}', "other", "info")
+    >>> w.situation, w.urgency, w.source is None, w.json
+    ('other', 'info', True, '{"seq": 3, "source": null}')
     """
 
-    __slots__ = ("_counts",)
+    __slots__ = ("_counts", "_line", "_utf8")
 
-    def __init__(self, seq: int, line: str, situation: str, urgency: str) -> None:
+    def __init__(
+        self, seq: int, line: bytes, situation: str, urgency: str, utf8: bool = True
+    ) -> None:
         self.seq = seq
-        self.json = line
+        self._line = line
+        self._utf8 = utf8
         self._counts = (situation, urgency)
+
+    @property
+    def json(self) -> str:  # type: ignore[override]  # (LabelledLine keeps it as a str)
+        """The row's JSON line."""
+        return self._line.decode("utf-8", "surrogatepass")
+
+    @property
+    def raw(self) -> bytes | None:
+        """The row's JSON line as UTF-8, ``None`` when it holds a lone surrogate."""
+        return self._line if self._utf8 else None
 
     @property
     def report(self) -> Report:
@@ -151,15 +176,16 @@ class WorkerLine(LabelledLine):
         return self._counts[1]
 
 
-def _rows_of(text: str) -> Iterator[WorkerLine | Row]:
+def _rows_of(data: bytes) -> Iterator[WorkerLine | Row]:
     """The rows of a worker's answer (see :func:`_worker_run`), in order."""
-    head, *lines = text.split("\n")
+    head, *lines = data.split(b"\n")
     for counts, line in zip(json.loads(head), lines, strict=True):
-        if len(counts) == 3:
-            yield WorkerLine(counts[0], line, counts[1], counts[2])
+        if len(counts) == 4:
+            yield WorkerLine(counts[0], line, counts[1], counts[2], bool(counts[3]))
         else:  # an error row: a dict, as the summary and the CSV writer read it
-            row = LabelledRow(json.loads(line))
-            row.json = line
+            text = line.decode("utf-8", "surrogatepass")
+            row = LabelledRow(json.loads(text))
+            row.json = text
             yield row
 
 

@@ -47,14 +47,13 @@ def _items() -> list[RawMessage | ReadError]:
 
 def test_chunk_lines_read_back_as_the_same_items() -> None:
     items = _items()
-    text = "\n".join(_chunks(iter(enumerate(items))))
-    lines = text.split("\n")
+    data = b"\n".join(_chunks(iter(enumerate(items))))
+    lines = data.split(b"\n")
     assert len(lines) == len(items)  # one line per item: JSON text holds no newline
-    kinds = [line.split(" ", 2)[1] for line in lines]
-    assert kinds == ["m", "M", "M", "E", "e", "m", "m"]  # upper case: json.dumps wrote it
-
+    kinds = [line.split(b" ", 2)[1] for line in lines]
+    assert kinds == [b"m", b"M", b"M", b"E", b"e", b"m", b"m"]  # upper case: json.dumps wrote it
     for item, line in zip(items, lines, strict=True):
-        _seq, kind, payload = line.split(" ", 2)
+        _seq, kind, payload = line.split(b" ", 2)
         cls = type(item)
         back = (
             cls.model_validate_json(payload)
