@@ -220,10 +220,12 @@ class _Entry:
         "timed",
     )
 
-    def __init__(self, notice: Notice) -> None:
+    def __init__(self, notice: Notice, sender_read: bool) -> None:
         self.notice = notice
         self.notice_text = ModelText(notice)
-        self.ckey = classification_inputs(notice)
+        key = classification_inputs(notice)
+        # the sender itself is read only by rules with sender patterns (its type is kept)
+        self.ckey = key if sender_read else (*key[:3], None, *key[4:])
         self.dated = bool(notice.entities.dates)  # the arrival time resolved their years
         self.classified: tuple[Classification, str] | None = None
         self.report: Report | None = None
@@ -243,7 +245,8 @@ class Labeller:
     * parsing, on the raw text, channel, sender, subject and reader defects; reused for another
       arrival time only when the notice has no date mention (the arrival time only resolves
       dates' years);
-    * classification, on :func:`classification_inputs`; never for a message with context.
+    * classification, on :func:`classification_inputs` (without the sender itself when no
+      rule has sender patterns: then only its type is read); never for a message with context.
 
     The classifications go through the pipeline classifier with its text model behind a
     :class:`~icp_notify.batch.memo.ModelMemo` (answers kept per token sequence, so notices
@@ -311,6 +314,7 @@ class Labeller:
             from icp_notify.batch.memo import memo_classifier
 
             self._classify_cached = memo_classifier(classifier).classify_notice
+        self._sender_read = _reads_sender(classifier)
         self._advisor = getattr(pipeline, "advisor", None)
         self._parsed = LruCache(CACHE_SIZE)
         self._parsed_data = self._parsed._data
@@ -435,7 +439,7 @@ class Labeller:
 
     def _new_entry(self, msg: RawMessage) -> _Entry:
         """Parse a message and classify it (through the classification cache)."""
-        entry = _Entry(self.parse(msg))
+        entry = _Entry(self.parse(msg), self._sender_read)
         classification_text = self._classification(entry)[1]
         # the row: {"seq": N, "source": S, "notice": {… "received_at": R, … "source": S′ …},
         # "classification": …, "advice": A, "version": …}
@@ -533,6 +537,22 @@ class Labeller:
 
 
 _SOURCE_JSON = SourceRef.__pydantic_serializer__.to_python
+
+
+def _reads_sender(classifier: Any) -> bool:
+    """Whether a classification can depend on the sender itself, not only on its type.
+
+    ``Classifier.classify_notice`` without context reads ``notice.sender`` only in the
+    condition of rules with sender patterns (``senders``); a classifier of another kind, or rules
+    of another kind, count as reading it.
+    """
+    from icp_notify.classifier import Classifier
+    from icp_notify.rules import RuleSet
+
+    rules = getattr(classifier, "rules", None)
+    if type(classifier) is not Classifier or not isinstance(rules, RuleSet):
+        return True
+    return any(rule.senders for rule in rules.rules)
 
 
 _LABEL_MESSAGE = Labeller.label_message
