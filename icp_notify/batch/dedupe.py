@@ -183,12 +183,15 @@ class SeenSet:
             self._db.executemany(
                 "INSERT INTO seen VALUES (?)", ((k,) for k in sorted(self._memory))
             )
-        for key in self._memory:
+        mask, shift = _BLOOM_MASK, _BLOOM_SHIFT
+        for key in self._memory:  # the four bits of each key (as add reads them)
             h = _bloom_hash(key)
-            for _ in range(4):
-                bit = h & _BLOOM_MASK
-                bloom[bit >> 3] |= 1 << (bit & 7)
-                h >>= _BLOOM_SHIFT
+            a, b = h & mask, h >> shift & mask
+            c, d = h >> 2 * shift & mask, h >> 3 * shift & mask
+            bloom[a >> 3] |= 1 << (a & 7)
+            bloom[b >> 3] |= 1 << (b & 7)
+            bloom[c >> 3] |= 1 << (c & 7)
+            bloom[d >> 3] |= 1 << (d & 7)
         self._memory.clear()
 
     def close(self) -> None:

@@ -276,6 +276,9 @@ class LabelledLine:
 
     __slots__ = ("_advice", "_notice", "_report", "json", "seq")
 
+    raw: bytes | None = None
+    """The line as UTF-8 bytes when it arrived so (a worker's row); ``None`` here."""
+
     def __init__(
         self,
         seq: int,

@@ -133,25 +133,20 @@ class WorkerLine(LabelledLine):
     ('other', 'info', True, '{"seq": 3, "source": null}')
     """
 
-    __slots__ = ("_counts", "_line", "_utf8")
+    __slots__ = ("_counts", "_line", "raw")
 
     def __init__(
         self, seq: int, line: bytes, situation: str, urgency: str, utf8: bool = True
     ) -> None:
         self.seq = seq
         self._line = line
-        self._utf8 = utf8
+        self.raw = line if utf8 else None  # (a lone surrogate: written by the text layer)
         self._counts = (situation, urgency)
 
     @property
     def json(self) -> str:  # type: ignore[override]  # (LabelledLine keeps it as a str)
         """The row's JSON line."""
         return self._line.decode("utf-8", "surrogatepass")
-
-    @property
-    def raw(self) -> bytes | None:
-        """The row's JSON line as UTF-8, ``None`` when it holds a lone surrogate."""
-        return self._line if self._utf8 else None
 
     @property
     def report(self) -> Report:
