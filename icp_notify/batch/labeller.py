@@ -196,12 +196,20 @@ class _Advised:
 
     __slots__ = ("advice", "tail", "text", "timing", "whole")
 
-    def __init__(self, advice: Advice, timing: Any, tail: tuple[str, str]) -> None:
+    def __init__(self, advice: Advice, timing: Any, entry: _Entry) -> None:
         self.advice = advice
         self.timing = timing
         self.text = ModelText(advice)
         self.whole = self.text.text()
-        self.tail = tail[0] + self.whole + tail[1]  # the row's text after the notice's source
+        self.tail = entry.tail_of(self.whole)  # the row after the notice's source
+
+
+def _utf8(text: str) -> bytes | None:
+    """``text`` as UTF-8, ``None`` when it holds a lone surrogate (then rows are made as text)."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return None
 
 
 class _Entry:
@@ -218,6 +226,7 @@ class _Entry:
         "report",
         "tail",
         "timed",
+        "utf8",
     )
 
     def __init__(self, notice: Notice, sender_read: bool) -> None:
@@ -231,9 +240,19 @@ class _Entry:
         self.report: Report | None = None
         self.timed = False  # the advice reads the arrival time (Advisor.arrival_matters)
         self.advised: _Advised | None = None  # the advice last composed, re-timed per row
-        # the row's text is pieces[0] + received_at + pieces[1] + source + <after the source>
+        # the row is pieces[0] + received_at + pieces[1] + source + <after the source>, made
+        # as UTF-8 bytes (the CLI writes them as they are) unless a text holds a lone surrogate
         self.pieces: tuple[str, str] = ("", "")
         self.tail: tuple[str, str] = ("", "")  # around the advice's text, after the source
+        self.utf8: tuple[bytes, bytes, bytes, bytes] | None = None  # the four, as UTF-8
+
+    def tail_of(self, advice_text: str) -> tuple[str, bytes | None]:
+        """The row after the notice's source, with this advice text: as text and as UTF-8."""
+        tail = self.tail[0] + advice_text + self.tail[1]
+        if self.utf8 is None:
+            return tail, None
+        advice = _utf8(advice_text)
+        return tail, None if advice is None else self.utf8[2] + advice + self.utf8[3]
 
 
 class Labeller:
@@ -458,6 +477,9 @@ class Labeller:
         entry.pieces = (", " + notice_at[1:] + between[0], between[1])
         advice_at, version = after_source.split("\x01")
         entry.tail = (between[2] + advice_at, version)
+        utf8 = [_utf8(text) for text in (*entry.pieces, *entry.tail)]
+        if None not in utf8:
+            entry.utf8 = tuple(utf8)  # type: ignore[assignment]
         return entry
 
     def _cached_line(self, seq: int, msg: RawMessage, advisor: Any, now: Any) -> LabelledLine:
@@ -486,7 +508,7 @@ class Labeller:
                 classification, notice, self.lang, timing, timing.texts(self.lang)
             )
             entry.timed = advisor.arrival_matters(classification, notice)
-            entry.advised = advised = _Advised(advice, timing, entry.tail)
+            entry.advised = advised = _Advised(advice, timing, entry)
             tail = advised.tail
         elif not entry.timed:  # the same advice for every arrival time
             advice, tail = advised.advice, advised.tail
@@ -500,7 +522,7 @@ class Labeller:
                 tail = advised.tail
             elif timing.after != was.after or timing.deadline_passed != was.deadline_passed:
                 # the other side of the sync wait or the deadline: the entry's advice now
-                entry.advised = advised = _Advised(advice, timing, entry.tail)
+                entry.advised = advised = _Advised(advice, timing, entry)
                 tail = advised.tail
             else:  # pydantic serialises the fields re-timing changed (on one side of the
                 # wait and deadline, only Advisor.TIMED_FIELDS can change)
@@ -508,7 +530,7 @@ class Labeller:
                     n for n in advisor.TIMED_FIELDS if getattr(advice, n) is not getattr(base, n)
                 }
                 text = advised.text.splice(advice.model_dump(mode="json", include=changed))
-                tail = entry.tail[0] + text + entry.tail[1]
+                tail = entry.tail_of(text)
         if entry.report is None:
             entry.report = Report(
                 notice=notice, classification=classification, advice=advice, version=__version__
@@ -526,11 +548,18 @@ class Labeller:
                 else dumps({k: v for k, v in source_json.items() if v is not None})
             )
         at_text = dumps(to_jsonable_python(received_at))
-        pieces = entry.pieces
-        line = (
-            f'{{"seq": {seq}, "source": {row_source_text}{pieces[0]}{at_text}{pieces[1]}'
-            f"{source_text}{tail}"
-        )
+        head = f'{{"seq": {seq}, "source": {row_source_text}'
+        line: str | bytes | None = None
+        utf8 = entry.utf8
+        if utf8 is not None and tail[1] is not None:  # the row as UTF-8 bytes
+            try:
+                own = (head.encode(), at_text.encode(), source_text.encode())
+                line = b"".join((own[0], utf8[0], own[1], utf8[1], own[2], tail[1]))
+            except UnicodeEncodeError:  # a lone surrogate in the row's own fields
+                line = None
+        if line is None:
+            pieces = entry.pieces
+            line = f"{head}{pieces[0]}{at_text}{pieces[1]}{source_text}{tail[0]}"
         return LabelledLine(
             seq, line, entry.report, {"received_at": received_at, "source": source}, advice
         )

@@ -254,8 +254,9 @@ class LabelledLine:
     ----------
     seq : int
         The row's ``seq``.
-    line : str
-        The row's JSON line.
+    line : str or bytes
+        The row's JSON line, as text or as UTF-8 bytes (then :attr:`raw`, and :attr:`json`
+        is decoded when first read).
     report : Report
         The row's report, or the cached report it is a copy of.
     notice : dict, optional
@@ -274,24 +275,36 @@ class LabelledLine:
     (1, 'access_cancelled', 1)
     """
 
-    __slots__ = ("_advice", "_notice", "_report", "json", "seq")
+    __slots__ = ("_advice", "_json", "_notice", "_report", "raw", "seq")
 
-    raw: bytes | None = None
-    """The line as UTF-8 bytes when it arrived so (a worker's row); ``None`` here."""
+    raw: bytes | None
+    """The line as UTF-8 bytes when it was made so (``None`` when made as text): what
+    :func:`~icp_notify.batch.write_rows` writes to a UTF-8 file as it is."""
 
     def __init__(
         self,
         seq: int,
-        line: str,
+        line: str | bytes,
         report: Report,
         notice: dict[str, Any] | None = None,
         advice: Advice | None = None,
     ) -> None:
         self.seq = seq
-        self.json = line
+        if isinstance(line, bytes):
+            self.raw, self._json = line, None
+        else:
+            self.raw, self._json = None, line
         self._report = report
         self._notice = notice
         self._advice = advice
+
+    @property
+    def json(self) -> str:
+        """The row's JSON line (``json.dumps(row, ensure_ascii=False)``)."""
+        text = self._json
+        if text is None:
+            text = self._json = self.raw.decode()  # type: ignore[union-attr]
+        return text
 
     @property
     def report(self) -> Report:

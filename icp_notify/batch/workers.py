@@ -67,13 +67,16 @@ def _worker_run(chunk: bytes) -> bytes:
                 else RawMessage.model_validate(json.loads(payload))
             )
             row = label_one(seq, msg)
-        text = row_json(row)
-        try:
-            lines.append(text.encode())
-            utf8 = 1
-        except UnicodeEncodeError:  # a lone surrogate: kept exactly, written by the text layer
-            lines.append(text.encode("utf-8", "surrogatepass"))
-            utf8 = 0
+        raw = getattr(row, "raw", None)
+        utf8 = 1
+        if raw is None:
+            text = row_json(row)
+            try:
+                raw = text.encode()
+            except UnicodeEncodeError:  # a lone surrogate: kept exactly, written as text
+                raw = text.encode("utf-8", "surrogatepass")
+                utf8 = 0
+        lines.append(raw)
         if isinstance(row, LabelledLine):
             heads.append([seq, row.situation, row.urgency, utf8])
         else:
@@ -133,20 +136,17 @@ class WorkerLine(LabelledLine):
     ('other', 'info', True, '{"seq": 3, "source": null}')
     """
 
-    __slots__ = ("_counts", "_line", "raw")
+    __slots__ = ("_counts",)
 
     def __init__(
         self, seq: int, line: bytes, situation: str, urgency: str, utf8: bool = True
     ) -> None:
         self.seq = seq
-        self._line = line
-        self.raw = line if utf8 else None  # (a lone surrogate: written by the text layer)
+        if utf8:
+            self.raw, self._json = line, None
+        else:  # a lone surrogate: kept as text, written by the text layer
+            self.raw, self._json = None, line.decode("utf-8", "surrogatepass")
         self._counts = (situation, urgency)
-
-    @property
-    def json(self) -> str:  # type: ignore[override]  # (LabelledLine keeps it as a str)
-        """The row's JSON line."""
-        return self._line.decode("utf-8", "surrogatepass")
 
     @property
     def report(self) -> Report:

@@ -80,3 +80,30 @@ def test_text_and_binary_rows_stay_in_order() -> None:
     assert lines[2] == '{"seq": 2, "x": "\\ud800"}'
     assert json.loads(lines[2])["x"] == "\ud800"
     assert WorkerLine(2, b"{}", "a", "b", False).raw is None
+
+
+def test_cached_rows_are_utf8_bytes_unless_a_surrogate_is_in_them() -> None:
+    from icp_notify.batch import Labeller
+    from icp_notify.models import RawMessage, SourceRef
+
+    fast, slow = Labeller(now=NOW), Labeller(now=NOW, cache=False)
+    as_text = 0
+    messages = [
+        RawMessage(text=GENERIC, sender="12381", source=SourceRef(file="a.jsonl", line=1)),
+        RawMessage(text=GENERIC, sender="12381", source=SourceRef(message_id="x\ud800")),
+        RawMessage(text=GENERIC, sender="1\udcff", source=SourceRef(file="a.jsonl", line=3)),
+        RawMessage(text=GENERIC + "\ud800", sender="12381"),
+        RawMessage(text=GENERIC, sender="12381", source=SourceRef(file="目录/文件.jsonl")),
+    ]
+    for rep in range(2):
+        for seq, msg in enumerate(messages):
+            line = fast.label_line(seq, msg)
+            expected = slow.label_message(seq, msg)
+            assert line.json == expected.json  # type: ignore[union-attr, attr-defined]
+            assert line.row() == expected  # type: ignore[union-attr]
+            utf8 = "\ud800" not in line.json and "\udcff" not in line.json  # type: ignore[union-attr]
+            assert (line.raw is not None) == utf8, (rep, seq)  # type: ignore[union-attr]
+            as_text += not utf8
+            if line.raw is not None:  # type: ignore[union-attr]
+                assert line.raw == line.json.encode()  # type: ignore[union-attr]
+    assert as_text >= 4  # the message id and the sender keep their surrogates, twice each
