@@ -463,7 +463,7 @@ class Labeller:
         # the row: {"seq": N, "source": S, "notice": {… "received_at": R, … "source": S′ …},
         # "classification": …, "advice": A, "version": …}
         between, order = entry.notice_text.segments(("received_at", "source"))
-        if order != ("received_at", "source"):  # Notice's field order (a test pins it)
+        if order != ("received_at", "source"):  # Notice's field order, which models.py fixes
             raise AssertionError(f"unexpected Notice field order: {order}")
         notice_at, after_source = fields_text(
             Report,
