@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import httpx  # noqa: E402
 from _alert_receiver import OK, Received, receiver  # noqa: E402
-from test_server_process import HOST, TOKEN, _free_port  # noqa: E402
+from _serve_process import HOST, TOKEN, free_port  # noqa: E402
 
 TEXT = (
     "【阿里云】尊敬的用户，您的网站 shop{i}.example.cn 已在阿里云完成取消接入。"
@@ -78,7 +78,7 @@ def run(count: int, alerts: bool, tmp: Path) -> None:
                 encoding="utf-8",
             )
             env["ICP_NOTIFY_ALERTS"] = str(cfg)
-        port = _free_port()
+        port = free_port()
         base = f"http://{HOST}:{port}"
         proc = _serve(tmp / f"bench-{alerts}.sqlite3", port, env)
         try:

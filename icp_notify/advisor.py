@@ -59,6 +59,7 @@ from icp_notify.advice_file import (
     check_structure,
     error_from_validation,
 )
+from icp_notify.boundary import coerce_time
 from icp_notify.errors import AdviceFileError, InputError
 from icp_notify.models import (
     SHANGHAI,
@@ -157,9 +158,7 @@ def format_time(value: dt.datetime, lang: Literal["zh", "en"]) -> str:
     >>> format_time(t, "zh"), format_time(t, "en")
     ('2025-03-05 02:40（北京时间）', '2025-03-05 02:40 (Beijing time, UTC+8)')
     """
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=SHANGHAI)
-    local = value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    local = coerce_time(value, field="time").astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
     return f"{local}（北京时间）" if lang == "zh" else f"{local} (Beijing time, UTC+8)"
 
 
@@ -213,31 +212,6 @@ def _number_of(notice: Notice) -> str | None:
     return numbers[0].canonical if numbers else None
 
 
-def _to_datetime(value: dt.datetime | str | None, name: str) -> dt.datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise InputError(
-                "invalid_field",
-                f"{name} is not an ISO 8601 date-time: {value!r}",
-                where=name,
-                hint="write e.g. 2025-03-04T09:12:00+08:00",
-            ) from None
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        value = value.replace(tzinfo=SHANGHAI)
-    if not in_datetime_range(value):
-        raise InputError(
-            "invalid_field",
-            f"{name} {value.isoformat()} is outside the supported range 1990-01-01 to 2100-01-01",
-            where=name,
-            hint="pass a real date-time, e.g. 2025-03-04T09:12:00+08:00",
-        )
-    return value
-
-
 def parse_now(now: dt.datetime | str | None) -> dt.datetime | None:
     """The clock ``now`` as :meth:`Advisor.advise` reads it, for :meth:`Advisor.timing`.
 
@@ -267,7 +241,7 @@ def parse_now(now: dt.datetime | str | None) -> dt.datetime | None:
     >>> parse_now(None) is None
     True
     """
-    return _to_datetime(now, "now")
+    return coerce_time(now, field="now")
 
 
 def _shift(start: dt.datetime, delta: dt.timedelta) -> dt.datetime | None:
@@ -597,7 +571,7 @@ class Advisor:
             For an unknown ``lang`` or a malformed ``now``.
         """
         language = _check_lang(lang)
-        timing = self.timing(classification, notice, now=_to_datetime(now, "now"))
+        timing = self.timing(classification, notice, now=coerce_time(now, field="now"))
         return self.compose(classification, notice, language, timing, timing.texts(language))
 
     def timing(

@@ -21,12 +21,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import ValidationError
-
 # imported here, not in the functions: an import statement costs ~1 µs on every call
+from icp_notify.boundary import coerce_context
 from icp_notify.calibration import apply as calibrate
+from icp_notify.combiner import HARD_KINDS, combiner_features
 from icp_notify.context import DEFAULT_ORDER, weigh
-from icp_notify.errors import InputError
 from icp_notify.models import (
     KIND_SITUATION,
     Channel,
@@ -46,6 +45,7 @@ from icp_notify.textmodel import model_text
 
 if TYPE_CHECKING:
     from icp_notify.calibration import CalibrationTable
+    from icp_notify.combiner import Combiner
     from icp_notify.context import ContextVerdict
 
 __all__ = [
@@ -594,12 +594,36 @@ def _decide(  # noqa: PLR0917
         )
 
     # Rows 4–7: the model, with the hint rules' weight added.
-    model_sit = _with_hints(model_sit, rule_ev)
-    evidence = (*rule_ev, *model_evidence)
-    ranked = sorted(_SITUATIONS, key=lambda s: (-model_sit[s], _SITUATION_RANK[s]))
+    return _by_probabilities(
+        _with_hints(model_sit, rule_ev),
+        kinds,
+        rule_ev,
+        caution,
+        (*rule_ev, *model_evidence),
+        model_version,
+        None,
+    )
+
+
+def _by_probabilities(  # noqa: PLR0917
+    sit_probs: dict[Situation, float],
+    kinds: Mapping[Kind, float],
+    rule_ev: tuple[Evidence, ...],
+    caution: tuple[Evidence, ...],
+    evidence: tuple[Evidence, ...],
+    model_version: str | None,
+    deciders_of: Callable[[Situation], tuple[Decider, ...]] | None,
+) -> dict[str, Any]:
+    """Rows 4–7 of :func:`decide` over situation probabilities (the model's with the hints, or
+    the combiner's); ``deciders_of(top)`` names the deciders (default: the model)."""
+    ranked = sorted(_SITUATIONS, key=lambda s: (-sit_probs[s], _SITUATION_RANK[s]))
     top = ranked[0]
+    deciders = deciders_of(top) if deciders_of is not None else (Decider.MODEL,)
 
     def top_kind_of(situation: Situation) -> Kind:
+        best = sure_rule(rule_ev) if deciders_of is not None else None
+        if best is not None and best.kind is not None and best.situation is situation:
+            return best.kind
         of = [k for k in kinds if KIND_SITUATION[k] is situation]
         return max(of, key=kinds.__getitem__) if of else Kind.UNRELATED
 
@@ -607,44 +631,83 @@ def _decide(  # noqa: PLR0917
         supported = not caution and any(
             e.situation is Situation.ACCESS_CANCELLED and not e.timed_out for e in rule_ev
         )
-        if not supported and model_sit[Situation.OTHER] >= OTHER_GUARD:
+        if not supported and sit_probs[Situation.OTHER] >= OTHER_GUARD:
             return _ambiguous(
                 (Situation.ACCESS_CANCELLED, Situation.OTHER),
-                model_sit,
+                sit_probs,
                 top_kind_of(top),
-                (Decider.MODEL,),
+                deciders,
                 evidence,
                 model_version,
             )
-        if model_sit[top] >= MODEL_THRESHOLD:
-            confidence = model_sit[top] if supported else min(model_sit[top], CAPPED_CONFIDENCE)
+        if sit_probs[top] >= MODEL_THRESHOLD:
+            confidence = sit_probs[top] if supported else min(sit_probs[top], CAPPED_CONFIDENCE)
             return _decided(
                 top,
                 confidence,
-                _blend(top, confidence, model_sit),
+                _blend(top, confidence, sit_probs),
                 top_kind_of(top),
-                (Decider.MODEL,),
+                deciders,
                 evidence,
                 model_version,
             )
-    elif model_sit[top] >= MODEL_THRESHOLD or top is Situation.OTHER:
-        confidence = model_sit[top]
+    elif sit_probs[top] >= MODEL_THRESHOLD or top is Situation.OTHER:
+        confidence = sit_probs[top]
         if top is not Situation.OTHER and caution:
             confidence = min(confidence, CAPPED_CONFIDENCE)
         return _decided(
             top,
             confidence,
-            model_sit,
+            sit_probs,
             top_kind_of(top),
-            (Decider.MODEL,),
+            deciders,
             evidence,
             model_version,
         )
 
-    close = [s for s in ranked if model_sit[s] >= 0.15][:3]
+    close = [s for s in ranked if sit_probs[s] >= 0.15][:3]
     if len(close) < 2:
         close = ranked[:2]
-    return _ambiguous(close, model_sit, top_kind_of(top), (Decider.MODEL,), evidence, model_version)
+    return _ambiguous(close, sit_probs, top_kind_of(top), deciders, evidence, model_version)
+
+
+def _combinable(values: Mapping[str, Any], best: Evidence | None) -> bool:
+    """Whether the combiner decides this answer: not the generic notice, not a context
+    decision, not a hard veto (:data:`icp_notify.combiner.HARD_KINDS`)."""
+    return (
+        values["kind"] is not Kind.CHANGE_NOTICE_GENERIC
+        and Decider.CONTEXT not in values["decided_by"]
+        and not (best is not None and best.kind in HARD_KINDS)
+    )
+
+
+def _combined(  # noqa: PLR0917
+    combiner: Combiner,
+    notice: Notice,
+    rule_ev: tuple[Evidence, ...],
+    kinds: dict[Kind, float],
+    best: Evidence | None,
+    model_version: str | None,
+) -> dict[str, Any]:
+    """The answer from the combiner's probabilities (rows 4–7 over them, the same caps)."""
+    channel = notice.channel.value if notice.channel is not None else None
+    feats = combiner_features(
+        rule_ev, kinds, text=notice.text, subject=notice.subject, channel=channel
+    )
+    probs = combiner.probabilities(feats)
+    model_sit = _situation_probs(kinds, DEFAULT_ORDER)
+    model_top = max(model_sit, key=model_sit.__getitem__)
+
+    def deciders_of(top: Situation) -> tuple[Decider, ...]:
+        by_rule = best is not None and best.situation is top
+        by_model = model_top is top
+        if by_rule and by_model:
+            return (Decider.RULES, Decider.MODEL)
+        return (Decider.RULES,) if by_rule else (Decider.MODEL,)
+
+    return _by_probabilities(
+        probs, kinds, rule_ev, cautions(rule_ev), rule_ev, model_version, deciders_of
+    )
 
 
 # --------------------------------------------------------------------------- the classifier
@@ -677,6 +740,11 @@ class Classifier:
         Maps raw confidences to measured ones and makes unsure answers ambiguous
         (:func:`icp_notify.calibration.apply`); ``None`` keeps the policy's raw confidence.
         :meth:`default` uses the shipped table, fitted for the shipped model.
+    combiner : Combiner, optional
+        The learned combination of rule evidence and model probabilities
+        (:mod:`icp_notify.combiner`); it decides every answer but the generic notice, context
+        decisions and the hard vetoes. ``None`` keeps the hand-written policy
+        (:func:`decide`). :meth:`default` uses the shipped one, fitted for the shipped model.
 
     Examples
     --------
@@ -699,6 +767,7 @@ class Classifier:
         *,
         tokenizer: Callable[[str], Sequence[str]] | None = None,
         calibration: CalibrationTable | None = None,
+        combiner: Combiner | None = None,
     ) -> None:
         if rules is None:
             rules = default_rules()
@@ -708,6 +777,7 @@ class Classifier:
         self.model = model
         self.tokenizer = tokenizer or _default_tokenizer
         self.calibration = calibration
+        self.combiner = combiner
 
     @classmethod
     def default(cls) -> Classifier:
@@ -722,11 +792,15 @@ class Classifier:
             with cls._lock:
                 if cls._default is None:
                     from icp_notify.calibration import default_table
+                    from icp_notify.combiner import default_combiner
                     from icp_notify.textmodel import default_model
 
                     model = default_model()
                     cls._default = cls(
-                        default_rules(), model, calibration=default_table(model.version)
+                        default_rules(),
+                        model,
+                        calibration=default_table(model.version),
+                        combiner=default_combiner(model.version),
                     )
         return cls._default
 
@@ -850,7 +924,7 @@ class Classifier:
         -------
         Classification
         """
-        ctx = _context(context)
+        ctx = coerce_context(context)
         rule_evidence = self.rules.match(notice) + self._signature_evidence(notice)
         rule_evidence += self._subject_evidence(notice, rule_evidence)
         probs, tokens, version = self._model_inputs(notice)
@@ -869,6 +943,8 @@ class Classifier:
         # _clean_probs(probs) is _clean_again(probs) here, built once with the explanation
         kinds = _clean_again(probs) if probs is not None else None
         values = _decide(rule_evidence, kinds, best, verdict, (), version)
+        if self.combiner is not None and kinds and _combinable(values, best):
+            values = _combined(self.combiner, notice, rule_evidence, kinds, best, version)
         if probs:
             explained = self._explain(tokens, probs, values)
             if explained:
@@ -878,22 +954,6 @@ class Classifier:
                 values["evidence"] = (*evidence[:n], *explained, *evidence[n:])
         result = _classification(values)
         return result if self.calibration is None else calibrate(result, self.calibration)
-
-
-def _context(context: Context | Mapping[str, Any] | None) -> Context | None:
-    if context is None or isinstance(context, Context):
-        return context
-    try:
-        return Context.model_validate(context)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise InputError(
-            "invalid_field",
-            f"invalid context: {err['msg']}",
-            where=f"context.{loc}" if loc else "context",
-            hint="context is {'operations': [{'kind', 'submitted_at', …}], 'previous_notices': [...]}",
-        ) from None
 
 
 def classify(
@@ -930,7 +990,7 @@ def classify(
     >>> c.ambiguous, c.kind.value, len(c.candidates)
     (True, 'change_notice_generic', 4)
     """
-    ctx = _context(context)
+    ctx = coerce_context(context)
     if isinstance(data, Notice):
         notice = data
     else:

@@ -13,8 +13,8 @@ not written for.
 
 Calibration (:mod:`icp_notify.calibration`) is nested the same way: each writer's answers are
 calibrated by a table fitted on the *other* writers' raw answers, so the calibrated figures are
-what a writer nobody measured would see. Template-generated records (writer ``generator``) are
-scored but never calibrated on: a template is not a hand.
+what a writer nobody measured would see. Only independent writers' answers are calibrated on:
+a template is not a hand, and the rules were written from the team's own notices.
 
 The headline figures pool the **independent** writers only — those who saw neither the corpus
 nor the rules (every writer but ``generator`` and the team's own ``team-*`` files).
@@ -38,12 +38,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from icp_notify.calibration import CalibrationTable
+    from icp_notify.combiner import Combiner
     from icp_notify.corpus import CorpusRecord
-    from icp_notify.models import Classification
+    from icp_notify.models import Classification, Kind, Situation
+    from icp_notify.rules import RuleSet
     from icp_notify.training import Candidate, Gold, Prediction
 
 __all__ = [
     "WriterFold",
+    "combine_folds",
+    "combiner_samples",
     "gold_of",
     "independent",
     "leave_one_writer_out",
@@ -86,7 +90,13 @@ class WriterFold:
         Aligned :class:`~icp_notify.training.Gold` / :class:`~icp_notify.training.Prediction`.
         ``preds`` are calibrated by a table fitted without this writer.
     raw : list of Classification
-        The classifier's answers before calibration.
+        The classifier's answers before calibration (with the nested combiner when one is used).
+    records : list of CorpusRecord
+        The fold's records, aligned with ``golds``.
+    kinds : list of dict
+        The fold model's kind probabilities of each record (out of fold).
+    policy : list of Classification
+        The hand-written policy's answers (no combiner), before calibration.
     metrics : dict
         :func:`icp_notify.training.evaluate` of this writer's records (calibrated).
     seconds : float
@@ -98,6 +108,9 @@ class WriterFold:
     golds: list[Gold] = field(default_factory=list)
     preds: list[Prediction] = field(default_factory=list)
     raw: list[Classification] = field(default_factory=list)
+    records: list[CorpusRecord] = field(default_factory=list)
+    kinds: list[dict[Kind, float]] = field(default_factory=list)
+    policy: list[Classification] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -221,6 +234,7 @@ def leave_one_writer_out(
     candidate: Candidate | None = None,
     writers: Sequence[str] | None = None,
     threshold: float | None = None,
+    combine: bool = True,
     log: Callable[[str], None] = lambda _msg: None,
 ) -> tuple[list[WriterFold], dict[str, Any]]:
     """Train without each writer, classify that writer's records, and pool the predictions.
@@ -237,6 +251,10 @@ def leave_one_writer_out(
         Calibration is then fitted on the chosen writers' answers only.
     threshold : float, optional
         The selective threshold of the nested calibration.
+    combine : bool
+        Decide with a combiner (:mod:`icp_notify.combiner`) fitted, for each writer, on the
+        other independent writers' out-of-fold answers (:func:`combine_folds`); ``False``
+        keeps the hand-written policy.
     log : callable
         Receives a progress line per fold.
 
@@ -291,18 +309,24 @@ def leave_one_writer_out(
             held = set(groups[writer])
             train = [e for i, e in enumerate(examples) if i not in held]
             model_dir = export(fit(train, cand), Path(tmp) / writer, {"fold": writer})
-            classifier = Classifier(rules, TextModel.load(model_dir))
+            recording = _Recording(TextModel.load(model_dir))
+            classifier = Classifier(rules, recording)
             fold = WriterFold(writer, len(train))
             for i in groups[writer]:
+                fold.records.append(records[i])
                 fold.golds.append(gold_of(records[i]))
-                fold.raw.append(predict_record(classifier, records[i]))
+                fold.policy.append(predict_record(classifier, records[i]))
+                fold.kinds.append(recording.last)
+            fold.raw = list(fold.policy)
             fold.seconds = round(time.perf_counter() - t0, 1)
             raw_metrics = evaluate(fold.golds, [to_prediction(c) for c in fold.raw])
             log(
                 f"  {writer:12s} n={len(held):4d} macro-F1 {raw_metrics['macro_f1']:.4f}"
-                f" (before calibration; {fold.seconds} s)"
+                f" (policy, before calibration; {fold.seconds} s)"
             )
             folds.append(fold)
+    if combine:
+        combine_folds(folds, rules)
     calibrate_folds(folds, threshold=threshold)
     kept = [f for f in folds if independent(f.writer)] or folds
     pooled = evaluate([g for f in kept for g in f.golds], [p for f in kept for p in f.preds])
@@ -315,6 +339,147 @@ def leave_one_writer_out(
         for k in ("macro_f1", "explicit_change_recall", "ece", "coverage", "confident_errors")
     }
     return folds, pooled
+
+
+class _Recording:
+    """A text model that remembers the kind probabilities of its last call."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.version = model.version
+        self.last: dict[Kind, float] = {}
+
+    def predict_proba(self, tokens: Sequence[str]) -> Mapping[Kind, float]:
+        self.last = dict(self.model.predict_proba(tokens))
+        return self.last
+
+    def top_features(self, tokens: Sequence[str], kind: Kind, n: int) -> Any:
+        return self.model.top_features(tokens, kind, n)
+
+
+class _Replay:
+    """A text model answering with recorded probabilities (set :attr:`kinds` before each call)."""
+
+    version = "leave-one-writer-out"
+
+    def __init__(self) -> None:
+        self.kinds: dict[Kind, float] = {}
+
+    def predict_proba(self, tokens: Sequence[str]) -> Mapping[Kind, float]:
+        del tokens
+        return self.kinds
+
+
+def combiner_samples(folds: Sequence[WriterFold]) -> list[tuple[dict[str, float], Situation]]:
+    """The combiner's training answers: ``(features, gold situation)`` of the records of the
+    independent writers' folds that the combiner decides (not the generic notice, not a context
+    decision, not a hard veto), computed from the out-of-fold model probabilities.
+
+    Parameters
+    ----------
+    folds : sequence of WriterFold
+        Folds with ``records``, ``kinds`` and ``policy``.
+
+    Returns
+    -------
+    list of tuple
+
+    Examples
+    --------
+    >>> combiner_samples([WriterFold("generator", 0)])  # not a hand: never fitted on
+    []
+    """
+    from icp_notify.classifier import sure_rule
+    from icp_notify.combiner import HARD_KINDS, combiner_features
+    from icp_notify.models import Decider, Kind, Situation
+
+    out: list[tuple[dict[str, float], Situation]] = []
+    for f in folds:
+        if not independent(f.writer):
+            continue
+        for record, kinds, answer in zip(f.records, f.kinds, f.policy, strict=True):
+            if record.ambiguous or record.situation is None or not kinds:
+                continue
+            rules = [e for e in answer.evidence if e.source == "rule"]
+            best = sure_rule(rules)
+            if (
+                answer.kind is Kind.CHANGE_NOTICE_GENERIC
+                or Decider.CONTEXT in answer.decided_by
+                or (best is not None and best.kind in HARD_KINDS)
+            ):
+                continue
+            channel = record.channel.value if record.channel is not None else None
+            feats = combiner_features(
+                rules, kinds, text=_answer_text(record), subject=record.subject, channel=channel
+            )
+            out.append((feats, Situation(record.situation)))
+    return out
+
+
+def _answer_text(record: CorpusRecord) -> str:
+    """``Notice.text`` of a corpus record, as the classifier sees it (parsed)."""
+    from icp_notify.models import RawMessage
+    from icp_notify.parse import parse
+
+    raw = RawMessage(
+        text=record.text,
+        channel=record.channel,
+        sender=record.sender,
+        received_at=record.received_at,
+        subject=record.subject,
+    )
+    return parse(raw).text
+
+
+def combine_folds(
+    folds: Sequence[WriterFold], rules: RuleSet, *, c: float | None = None
+) -> dict[str, Combiner]:
+    """Answer each fold with a combiner fitted on the *other* independent writers (in place).
+
+    Each fold's ``raw`` becomes the classifier's answers with that combiner and the fold's
+    recorded model probabilities (``policy`` keeps the hand-written policy's answers).
+
+    Parameters
+    ----------
+    folds : sequence of WriterFold
+        Folds with ``records``, ``kinds`` and ``policy``.
+    rules : RuleSet
+        The rules the folds were classified with.
+    c : float, optional
+        The combiner's regularisation (default :data:`icp_notify.combiner.COMBINER_C`).
+
+    Returns
+    -------
+    dict of str to Combiner
+        The combiner each writer was answered with (none when the others' answers hold fewer
+        than two situations; that fold keeps its ``policy`` answers).
+
+    Examples
+    --------
+    >>> from icp_notify.rules import default_rules
+    >>> combine_folds([WriterFold("w01", 0), WriterFold("w02", 0)], default_rules())
+    {}
+    """
+    from icp_notify.classifier import Classifier
+    from icp_notify.combiner import COMBINER_C, fit_combiner
+
+    per_fold = {f.writer: combiner_samples([f]) for f in folds}
+    combiners: dict[str, Combiner] = {}
+    replay = _Replay()
+    for f in folds:
+        samples = [s for w, ss in per_fold.items() if w != f.writer for s in ss]
+        if len({s for _, s in samples}) < 2:
+            continue
+        combiner = fit_combiner(
+            samples, model_version=replay.version, c=COMBINER_C if c is None else c
+        )
+        combiners[f.writer] = combiner
+        classifier = Classifier(rules, replay, combiner=combiner)
+        f.raw = []
+        for record, kinds in zip(f.records, f.kinds, strict=True):
+            replay.kinds = kinds
+            f.raw.append(predict_record(classifier, record))
+    return combiners
 
 
 def shipped_candidate() -> Candidate:
@@ -353,7 +518,9 @@ def calibration_samples(folds: Sequence[WriterFold]) -> list[tuple[str, float, b
     Parameters
     ----------
     folds : sequence of WriterFold
-        Folds with raw answers; ``generator`` folds are skipped.
+        Folds with raw answers; only independent writers' folds count (:func:`independent`:
+        the template generator is not a hand, and the team's own notices are where the rules
+        were written from, so their answers are right more often than a new hand's).
 
     Returns
     -------
@@ -363,7 +530,7 @@ def calibration_samples(folds: Sequence[WriterFold]) -> list[tuple[str, float, b
 
     out: list[tuple[str, float, bool]] = []
     for f in folds:
-        if f.writer == "generator":
+        if not independent(f.writer):
             continue
         for g, c in zip(f.golds, f.raw, strict=True):
             if applies(c):

@@ -1,7 +1,9 @@
 """Entity extraction from normalised notice text.
 
-Every pattern is compiled once (lazily, on first use) with the :mod:`regex` module and run
-with ``timeout=``; a timeout becomes a :class:`~icp_notify.models.Defect`, never an exception.
+Every pattern is compiled once (lazily, on first use) with the :mod:`regex` module. On a text of
+at most :data:`~icp_notify.bounded.PROVEN_CHARS` characters it runs without a timeout (each pattern
+is proven bounded there by ``tests/test_bounded.py``); on a longer text with ``timeout=``,
+and a timeout becomes a :class:`~icp_notify.models.Defect`, never an exception.
 Providers and MIIT sender markers come from ``data/providers.toml`` (see :mod:`icp_notify.providers`;
 its public names are importable from here too).
 
@@ -29,6 +31,7 @@ from urllib.parse import urlsplit
 
 import regex
 
+from icp_notify.bounded import PROVEN_CHARS
 from icp_notify.models import (
     DateMention,
     Defect,
@@ -71,7 +74,8 @@ __all__ = [
 ]
 
 REGEX_TIMEOUT = 0.5
-"""Seconds one pattern may spend on one text before the match is abandoned (a Defect)."""
+"""Seconds one pattern may spend on a text longer than :data:`~icp_notify.bounded.PROVEN_CHARS`
+before the match is abandoned (a Defect); shorter texts are searched without a timeout."""
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 """The canonical one-character province abbreviations used in filing numbers."""
@@ -246,8 +250,10 @@ def _patterns() -> dict[str, _Pattern]:
         "psb": regex.compile(
             rf"(?P<prov>{_PROV})\s?公网安备\s?(?P<num>\d{{8,16}})(?!\d)\s?号?", flags
         ),
+        # possessive: a category never gives back a "、A1" (what follows is a space or "-"),
+        # and a long run of them is not backtracked one by one (quadratic in the regex module)
         "licence": regex.compile(
-            rf"(?P<prov>{_PROV})(?P<cat>[AB][12](?:[.、][AB][12])*)\s?-\s?(?P<num>\d{{6,10}})(?!\d)",
+            rf"(?P<prov>{_PROV})(?P<cat>[AB][12](?:[.、][AB][12])*+)\s?-\s?(?P<num>\d{{6,10}})(?!\d)",
             regex.VERSION1,
         ),
         "url": regex.compile(
@@ -255,12 +261,20 @@ def _patterns() -> dict[str, _Pattern]:
             r"[^\s<>\"'，。；！？、）（【】《》「」\p{Han}]+",
             flags,
         ),
+        # The labels, then the whole last run of label characters, which must be a TLD (the
+        # lookbehind): what "(?:label\.)+(?:TLD)(?![A-Za-z0-9-]|\.[A-Za-z0-9])" matches (its TLD
+        # can only be that whole run), without backtracking label by label through a long run
+        # of them when no TLD ends it (quadratic in the regex module: "a." * n).
         "domain": regex.compile(
-            rf"(?<![A-Za-z0-9_@./-])(?:{label}\.)+(?:{tlds}|xn--[a-z0-9-]{{2,59}})(?![A-Za-z0-9-]|\.[A-Za-z0-9])",
+            rf"(?<![A-Za-z0-9_@./-])(?>(?:{label}\.)+[a-z0-9][a-z0-9-]*)"
+            rf"(?<=\.(?:{tlds}|xn--[a-z0-9-]{{2,59}}))(?![A-Za-z0-9-]|\.[A-Za-z0-9])",
             flags,
         ),
+        # A Han TLD may be followed by more Han text, so the TLD is looked for label by label;
+        # at most 126 labels before it (a domain name has at most 127), which keeps that
+        # backtracking bounded on a long run of labels.
         "cn_domain": regex.compile(
-            rf"(?<![\p{{Han}}A-Za-z0-9_@./-])(?:{cn_label}\.)+(?:{cn_tlds}|cn|com|net)(?![A-Za-z0-9-]|\.[A-Za-z0-9])",
+            rf"(?<![\p{{Han}}A-Za-z0-9_@./-])(?:{cn_label}\.){{1,126}}(?:{cn_tlds}|cn|com|net)(?![A-Za-z0-9-]|\.[A-Za-z0-9])",
             flags,
         ),
         "ipv4": regex.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d]|\.\d)"),
@@ -376,6 +390,8 @@ def _finditer(
     if gate is not None and not gate(text):
         return found
     pat = pattern if pattern is not None else _patterns()[name]
+    if len(text) <= PROVEN_CHARS:  # proven bounded: no timeout (tests/test_bounded.py)
+        return list(pat.finditer(text))
     try:
         for m in pat.finditer(text, timeout=REGEX_TIMEOUT):
             found.append(m)
@@ -753,10 +769,8 @@ def extract_recipient(text: str) -> Recipient | None:
     head = text[:300]
     if not _may_address(head):
         return None
-    try:
-        m = _patterns()["recipient"].search(head, timeout=REGEX_TIMEOUT)
-    except TimeoutError:
-        return None
+    # 300 characters, within the proven length: no timeout (tests/test_bounded.py)
+    m = _patterns()["recipient"].search(head)
     if m is None:
         return None
     name = (m["name"] or m["name2"] or m["name3"] or "").strip(" .·-")

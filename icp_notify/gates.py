@@ -3,7 +3,7 @@
 :func:`literal_gate` reads a rule pattern with the standard library's parser and derives a cheap
 necessary condition (one of these lower-cased strings occurs in the text); :class:`icp_notify.rules.RuleSet`
 skips the search of a pattern whose gate fails on a notice, so results are unchanged and most
-searches never run. ``docs/performance.md`` has the figures; ``tests/test_rules_gates.py`` proves
+searches never run. ``docs/performance.md`` has the figures; ``tests/test_gates.py`` proves
 on the corpus and on random text that gated and ungated matching agree.
 
 Examples
@@ -26,7 +26,7 @@ import regex
 __all__ = ["literal_gate", "pattern_gates"]
 # gate_index, present_strings and lowered serve RuleSet.match, not API.
 
-_QUANTIFIER_BRACES = regex.compile(r"\{\d*,?\d*\}")
+_QUANTIFIER_BRACES = regex.compile(r"\{\d*+,?\d*+\}")  # possessive: linear on a long digit run
 
 
 _UNSAFE_FOR_LOWER = frozenset("\u0130\u017f")
@@ -127,22 +127,31 @@ def literal_gate(source: str) -> tuple[str, ...] | None:
     >>> literal_gate(r"\\p{Han}备") is None
     True
     """
-    import warnings
-
-    _parser = importlib.import_module("re._parser")
-    if "{" in _QUANTIFIER_BRACES.sub("", source):
+    parsed = _parsed(source)
+    if parsed is None:
         return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            parsed = _parser.parse(source, 0)
-    except Exception:  # syntax only the regex module knows: no gate
-        return None
-    found = _required(parsed.data)
+    found = _required(parsed)
     return tuple(sorted(found)) if found else None
 
 
 _MAX_GATES = 3
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(source: str) -> Any:
+    """``source`` read by the standard library's parser (its ``data``), once; ``None`` when it
+    uses syntax only :mod:`regex` knows (``\\p{…}``, fuzzy ``{e<=1}``, POSIX classes …)."""
+    import warnings
+
+    if "{" in _QUANTIFIER_BRACES.sub("", source):
+        return None
+    _parser = importlib.import_module("re._parser")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return _parser.parse(source, 0).data
+    except Exception:  # syntax only the regex module knows: no gate
+        return None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -170,8 +179,9 @@ def pattern_gates(source: str) -> tuple[frozenset[str], ...]:
     best = literal_gate(source)
     if best is None:
         return ()
-    parsed = importlib.import_module("re._parser").parse(source, 0)
-    ranked = sorted(set(_options(parsed.data)), key=lambda o: (-min(map(len, o)), len(o)))
+    parsed = _parsed(source)
+    assert parsed is not None  # literal_gate found a gate in it
+    ranked = sorted(set(_options(parsed)), key=lambda o: (-min(map(len, o)), len(o)))
     rest = [o for o in ranked if o != frozenset(best)]
     return (frozenset(best), *rest[: _MAX_GATES - 1])
 

@@ -65,21 +65,51 @@ def in_datetime_range(value: dt.datetime) -> bool:
     return DATETIME_MIN <= value < DATETIME_MAX
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    """Return ``value`` with a time zone (naive values are Asia/Shanghai), within range."""
+RANGE_TEXT = f"{DATETIME_MIN.date().isoformat()} to {DATETIME_MAX.date().isoformat()} (UTC)"
+"""The supported range as error messages name it."""
+
+
+def aware_in_range(value: dt.datetime) -> dt.datetime:
+    """The time rule of every public type: a naive time is Asia/Shanghai, and it must lie in range.
+
+    This is the one place the rule is written: :data:`AwareDatetime` validates with it, and
+    :func:`icp_notify.boundary.coerce_time` applies it to a time from outside (a string, an
+    epoch number) and turns its ``ValueError`` into an ``InputError`` naming the field.
+
+    Parameters
+    ----------
+    value : datetime
+        Naive or aware.
+
+    Returns
+    -------
+    datetime
+        ``value`` itself when it is aware, else ``value`` in Asia/Shanghai.
+
+    Raises
+    ------
+    ValueError
+        When the instant lies outside ``[DATETIME_MIN, DATETIME_MAX)``.
+
+    Examples
+    --------
+    >>> aware_in_range(dt.datetime(2025, 3, 1, 10, 0)).isoformat()
+    '2025-03-01T10:00:00+08:00'
+    >>> aware_in_range(dt.datetime(9999, 1, 1))
+    Traceback (most recent call last):
+    ...
+    ValueError: 9999-01-01T00:00:00+08:00 is outside the supported range 1990-01-01 to 2100-01-01 (UTC)
+    """
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         value = value.replace(tzinfo=SHANGHAI)
     if not in_datetime_range(value):
-        raise ValueError(
-            f"{value.isoformat()} is outside the supported range "
-            f"{DATETIME_MIN.date().isoformat()} to {DATETIME_MAX.date().isoformat()} (UTC)"
-        )
+        raise ValueError(f"{value.isoformat()} is outside the supported range {RANGE_TEXT}")
     return value
 
 
-AwareDatetime = Annotated[dt.datetime, AfterValidator(_aware)]
+AwareDatetime = Annotated[dt.datetime, AfterValidator(aware_in_range)]
 """A datetime that always carries a time zone (naive input is read as Asia/Shanghai) and lies
-between :data:`DATETIME_MIN` and :data:`DATETIME_MAX`."""
+between :data:`DATETIME_MIN` and :data:`DATETIME_MAX` (:func:`aware_in_range`)."""
 
 
 class _Frozen(BaseModel):
@@ -244,6 +274,9 @@ class SenderType(StrEnum):
 # --------------------------------------------------------------------------- input
 
 
+# Serialised by pydantic only: with every field inside a Notice (and so in a Report, the server's
+# stored reports and a batch row's notice), and without its None fields as a batch row's own
+# source (icp_notify.batch.rows.row_source). (Not in the docstring: it is the OpenAPI description.)
 class SourceRef(_Frozen):
     """Where a message came from, for tracing a result back to its input."""
 

@@ -28,9 +28,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
 import regex
 
+from icp_notify.bounded import PROVEN_CHARS
 from icp_notify.models import Defect, ForwardInfo
 
 __all__ = [
@@ -43,7 +45,31 @@ __all__ = [
 ]
 
 REGEX_TIMEOUT = 0.5
-"""Seconds one pattern may spend on one text; :func:`normalize` turns a timeout into a defect."""
+"""Seconds one pattern may spend on a text longer than :data:`~icp_notify.bounded.PROVEN_CHARS`
+(shorter ones need none: ``tests/test_bounded.py`` proves every pattern here bounded on
+them); :func:`normalize` turns a timeout into a defect."""
+
+
+def _search(pattern: regex.Pattern[str], text: str, pos: int = 0) -> regex.Match[str] | None:
+    """``pattern.search(text, pos)``, with the timeout only beyond the proven length."""
+    if len(text) <= PROVEN_CHARS:
+        return pattern.search(text, pos)
+    return pattern.search(text, pos, timeout=REGEX_TIMEOUT)
+
+
+def _match(pattern: regex.Pattern[str], text: str) -> regex.Match[str] | None:
+    """``pattern.match(text)``, with the timeout only beyond the proven length."""
+    if len(text) <= PROVEN_CHARS:
+        return pattern.match(text)
+    return pattern.match(text, timeout=REGEX_TIMEOUT)
+
+
+def _sub(pattern: regex.Pattern[str], repl: Any, text: str) -> str:
+    """``pattern.sub(repl, text)``, with the timeout only beyond the proven length."""
+    if len(text) <= PROVEN_CHARS:
+        return pattern.sub(repl, text)
+    return pattern.sub(repl, text, timeout=REGEX_TIMEOUT)
+
 
 _TAIL_WINDOW = 64
 """Opt-out tails and trailing signatures are looked for in this many final characters."""
@@ -134,7 +160,7 @@ def _may_hold_invisible(text: str) -> bool:
 def _drop_invisible(text: str) -> str:
     """Remove zero-width and format (Cf), control (Cc, except newline and tab) and surrogate code points."""
     try:
-        return _MAYBE_INVISIBLE.sub(_invisible, text, timeout=REGEX_TIMEOUT)
+        return _sub(_MAYBE_INVISIBLE, _invisible, text)
     except TimeoutError:  # one character class cannot backtrack; this is belt and braces
         return "".join(
             ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in {"Cf", "Cc", "Cs"}
@@ -173,12 +199,12 @@ def _join_cjk_spaces(line: str) -> str:
     if " " not in line and "\t" not in line:  # _SPACED_RUN needs a [ \t] run
         return line
     try:
-        if _SPACED_RUN.search(line, timeout=REGEX_TIMEOUT) is None:
+        if _search(_SPACED_RUN, line) is None:
             return line
         # One pass sees the original text, so "过 , 网" needs a second pass for the space after
         # the comma; two passes reach the fixed point (the property tests check idempotence).
         for _ in range(3):
-            joined = _CJK_SPACES.sub("", line, timeout=REGEX_TIMEOUT)
+            joined = _sub(_CJK_SPACES, "", line)
             if joined == line:
                 break
             line = joined
@@ -319,9 +345,26 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data.replace("\r", " ").replace("\n", " "))
 
 
-_TAG = regex.compile(r"<[^>]*>")
+def _strip_tags(html: str) -> str:
+    """Replace each ``<…>`` (to the first ``>``) by a space: ``regex.sub(r"<[^>]*>", " ", html)``.
+
+    Written with :meth:`str.find`, so it is linear: the pattern retried its scan for a ``>`` from
+    every ``<`` of a text with none after it (``"<" * n`` took quadratic time).
+    """
+    out: list[str] = []
+    pos = 0
+    while (start := html.find("<", pos)) != -1 and (end := html.find(">", start)) != -1:
+        out += (html[pos:start], " ")
+        pos = end + 1
+    out.append(html[pos:])
+    return "".join(out)
+
+
+# Used with ``match``. One optional comment block whose ``.*?`` may span several comments accepts
+# exactly what any number of comments did (``(?:<!--.*?-->\s*)*``, whose ways of splitting a run of
+# comments grew exponentially when no tag followed); ``\A`` keeps a search from retrying it.
 _HTML_START = regex.compile(
-    r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|div|table|p|span|meta)\b",
+    r"\A\s*(?:<!--.*?-->\s*)?<(?:!doctype\s+html|html|head|body|div|table|p|span|meta)\b",
     regex.I | regex.S,
 )
 _HTML_CLOSE = regex.compile(r"</(?:html|body|div|p|table|td|span)\s*>|<br\s*/?>", regex.I)
@@ -348,9 +391,7 @@ def looks_like_html(text: str) -> bool:
     if "<" not in text:  # both patterns need one
         return False
     try:
-        return bool(_HTML_START.match(text, timeout=REGEX_TIMEOUT)) and bool(
-            _HTML_CLOSE.search(text, timeout=REGEX_TIMEOUT)
-        )
+        return bool(_match(_HTML_START, text)) and bool(_search(_HTML_CLOSE, text))
     except TimeoutError:
         return False
 
@@ -383,10 +424,7 @@ def html_to_text(html: str) -> str:
         parser.feed(html)
         parser.close()
     except Exception:  # html.parser is lenient; be safe on pathological input
-        try:
-            return normalize_text(_TAG.sub(" ", html, timeout=REGEX_TIMEOUT))
-        except TimeoutError:
-            return normalize_text(html)
+        return normalize_text(_strip_tags(html))
     text = normalize_text("".join(parser.parts))
     return "\n".join(line for line in text.split("\n") if line)
 
@@ -396,9 +434,12 @@ def html_to_text(html: str) -> str:
 # A signature is a short brand: never a filing number or a long digit run (【京ICP备…】 is text).
 _SIG = r"(?![^【】\n]*(?:ICP|公网安备|\d{5}))([^【】\n]{1,30})"
 _SIGNATURE_HEAD = regex.compile(r"^【" + _SIG + r"】\s*", regex.I)
-_SIGNATURE_TAIL = regex.compile(r"\s*【" + _SIG + r"】$", regex.I)
+# The tails are searched from a position (``\G``) and start with a run of separators: a match
+# starts where the search starts or where such a run starts (the leftmost match always does), so
+# a search does not rescan a long run from each of its characters.
+_SIGNATURE_TAIL = regex.compile(r"(?:\G|(?<!\s))\s*【" + _SIG + r"】$", regex.I)
 _OPT_OUT_TAIL = regex.compile(
-    r"[\s,，;；]*"
+    r"(?:\G|(?<![\s,，;；]))[\s,，;；]*"
     r"(?P<tail>"
     r"(?:(?:拒收|退订|取消订阅|不再接收)请?回复?\s*[A-Za-z]{1,2}\d?"
     r"|回复?\s*[A-Za-z]{1,2}\d?\s*(?:退订|拒收|退|取消)"
@@ -408,7 +449,7 @@ _OPT_OUT_TAIL = regex.compile(
 )
 
 _SUBJECT_PREFIX = regex.compile(
-    r"^\s*(?:(?P<fwd>转发|轉發|Fwd?|FW|WG|TR)|回复|答复|Re|AW|SV)\s*(?:\[\d+\])?\s*[:：]\s*",
+    r"^\s*(?:(?P<fwd>转发|轉發|Fwd?|FW|WG|TR)|回复|答复|Re|AW|SV)\s*(?:\[\d+\]\s*)?[:：]\s*",
     regex.I,
 )
 
@@ -433,7 +474,8 @@ _HEADER_LINE = regex.compile(
 _QUOTE_ATTRIBUTION = regex.compile(
     r"^(?:在\s*.{1,80}?写道\s*[:：]?|On .{1,120}? wrote:|.{0,80}于\s*.{1,60}写道\s*[:：]?)$"
 )
-_EMAIL_IN = regex.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# An address starts after a character it cannot hold (the leftmost match always does).
+_EMAIL_IN = regex.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Words of a filing notice: unquoted text holding them is the notice itself, not a note
 # written around a quoted one (a reply, or an mbox-escaped ">From" line in the body).
 _FILING_VOCABULARY = regex.compile(
@@ -500,7 +542,7 @@ def strip_subject_prefixes(subject: str) -> tuple[str, bool]:
     found = False
     while True:
         try:
-            m = _SUBJECT_PREFIX.match(subject, timeout=REGEX_TIMEOUT)
+            m = _match(_SUBJECT_PREFIX, subject)
         except TimeoutError:
             return subject, found
         if not m:
@@ -546,12 +588,8 @@ def _unwrap_smsforwarder(text: str) -> tuple[str, ForwardInfo] | None:
     if "sim" not in lowered and "subid" not in lowered and "卡" not in text:
         return None
     lines = text.split("\n")
-    sim_at = next(
-        (i for i, line in enumerate(lines) if _SMSF_SIM.match(line, timeout=REGEX_TIMEOUT)), None
-    )
-    subid_at = next(
-        (i for i, line in enumerate(lines) if _SMSF_SUBID.match(line, timeout=REGEX_TIMEOUT)), None
-    )
+    sim_at = next((i for i, line in enumerate(lines) if _match(_SMSF_SIM, line)), None)
+    subid_at = next((i for i, line in enumerate(lines) if _match(_SMSF_SUBID, line)), None)
     if sim_at is None and subid_at is None:
         return None
     first_meta = min(i for i in (sim_at, subid_at) if i is not None)
@@ -565,22 +603,18 @@ def _unwrap_smsforwarder(text: str) -> tuple[str, ForwardInfo] | None:
     for line in meta:
         if not line:
             continue
-        if _SMSF_SIM.match(line, timeout=REGEX_TIMEOUT) and sim is None:
+        if _match(_SMSF_SIM, line) and sim is None:
             sim = line
-        elif (m := _SMSF_SUBID.match(line, timeout=REGEX_TIMEOUT)) and sub_id is None:
+        elif (m := _match(_SMSF_SUBID, line)) and sub_id is None:
             sub_id = m["id"]
-        elif _SMSF_TIME.match(line, timeout=REGEX_TIMEOUT) and when is None:
+        elif _match(_SMSF_TIME, line) and when is None:
             when = line
         elif len(line) <= 40 and device is None:
             device = line
         else:
             return None  # not the template after all: something long after the SIM line
     sender = None
-    if (
-        len(content) >= 2
-        and (m := _SMSF_SENDER.match(content[0], timeout=REGEX_TIMEOUT))
-        and "【" not in content[0]
-    ):
+    if len(content) >= 2 and (m := _match(_SMSF_SENDER, content[0])) and "【" not in content[0]:
         sender = m["s"].strip()
         content = content[1:]
     body = "\n".join(content).strip()
@@ -604,7 +638,7 @@ def _parse_header_block(lines: list[str]) -> tuple[dict[str, str], int]:
     while i < len(lines) and not lines[i]:
         i += 1
     while i < len(lines):
-        m = _HEADER_LINE.match(lines[i], timeout=REGEX_TIMEOUT)
+        m = _match(_HEADER_LINE, lines[i])
         if not m:
             break
         headers.setdefault(m["k"].lower(), m["v"].strip())
@@ -616,14 +650,14 @@ def _sender_of(headers: dict[str, str]) -> str | None:
     value = headers.get("from") or headers.get("发件人")
     if not value:
         return None
-    m = _EMAIL_IN.search(value, timeout=REGEX_TIMEOUT)
+    m = _search(_EMAIL_IN, value)
     return m.group(0).lower() if m else value.strip('"<> ') or None
 
 
 def _unwrap_email_block(text: str) -> tuple[str, ForwardInfo, str] | None:
     if "---" not in text and "forwarded message" not in text.lower():
         return None
-    m = _FWD_MARKERS.search(text, timeout=REGEX_TIMEOUT)
+    m = _search(_FWD_MARKERS, text)
     if not m:
         return None
     marker = m.group(0)
@@ -654,7 +688,7 @@ def _unwrap_quoted(text: str) -> tuple[str, ForwardInfo, str] | None:
     for j in range(start - 1, -1, -1):
         if not lines[j]:
             continue
-        if _QUOTE_ATTRIBUTION.match(lines[j], timeout=REGEX_TIMEOUT):
+        if _match(_QUOTE_ATTRIBUTION, lines[j]):
             attribution_at = j
         break
     # The quoted block runs from the first quoted line through the last one; unquoted lines
@@ -669,14 +703,12 @@ def _unwrap_quoted(text: str) -> tuple[str, ForwardInfo, str] | None:
         return None
     head_end = attribution_at if attribution_at is not None else start
     note = "\n".join(lines[:head_end] + lines[end + 1 :]).strip()
-    if attribution_at is None and _FILING_VOCABULARY.search(note, timeout=REGEX_TIMEOUT):
+    if attribution_at is None and _search(_FILING_VOCABULARY, note):
         # No "在 … 写道" / "On … wrote:" and the unquoted part reads like a notice: the ">"
         # lines are not the carried message (a quote inside it, an escaped ">From"). Keep all.
         return None
     sender = None
-    if attribution_at is not None and (
-        m := _EMAIL_IN.search(lines[attribution_at], timeout=REGEX_TIMEOUT)
-    ):
+    if attribution_at is not None and (m := _search(_EMAIL_IN, lines[attribution_at])):
         sender = m.group(0).lower()
     info = ForwardInfo(wrapper="quoted_reply", original_sender=sender)
     return normalize_text(body), info, note
@@ -709,7 +741,7 @@ def _peel_signature_and_opt_out(body: str) -> tuple[str, str | None, str | None]
     # _SIGNATURE_TAIL ends with "】" at the end (``$``: or before a final newline).
     for _ in range(4):
         changed = False
-        m = _SIGNATURE_HEAD.match(body, timeout=REGEX_TIMEOUT) if body.startswith("【") else None
+        m = _match(_SIGNATURE_HEAD, body) if body.startswith("【") else None
         if m:
             signature = signature or m.group(1).strip()
             body = body[m.end() :]
@@ -718,7 +750,7 @@ def _peel_signature_and_opt_out(body: str) -> tuple[str, str | None, str | None]
         cut = max(0, len(body) - _TAIL_WINDOW)
         window = body[cut:]
         if "退" in window or "拒收" in window or "取消" in window or "不再接收" in window:
-            m = _OPT_OUT_TAIL.search(body, _tail_start(body, cut), timeout=REGEX_TIMEOUT)
+            m = _search(_OPT_OUT_TAIL, body, _tail_start(body, cut))
             if m and m.start() > 0:
                 opt_out = opt_out or m["tail"]
                 body = body[: m.start()]
@@ -727,7 +759,7 @@ def _peel_signature_and_opt_out(body: str) -> tuple[str, str | None, str | None]
             m = None
         else:
             cut = max(0, len(body) - _TAIL_WINDOW)
-            m = _SIGNATURE_TAIL.search(body, cut, timeout=REGEX_TIMEOUT)
+            m = _search(_SIGNATURE_TAIL, body, cut)
         if m and m.start() > 0:
             signature = signature or m.group(1).strip()
             body = body[: m.start()]

@@ -25,14 +25,12 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from pydantic import ValidationError
-
 from icp_notify._version import __version__
 from icp_notify.advisor import Advisor
-from icp_notify.errors import InputError
+from icp_notify.boundary import coerce_context
 from icp_notify.models import Channel, Classification, Context, Notice, RawMessage, Report
 
-__all__ = ["ClassifierLike", "Pipeline", "analyze", "to_context"]
+__all__ = ["ClassifierLike", "Pipeline", "analyze"]
 
 
 class ClassifierLike(Protocol):
@@ -55,57 +53,6 @@ class ClassifierLike(Protocol):
         Classification
         """
         ...
-
-
-def to_context(context: Context | Mapping[str, Any] | None) -> Context | None:
-    """Accept a :class:`~icp_notify.models.Context` or its plain-dict (JSON) form.
-
-    Parameters
-    ----------
-    context : Context, dict or None
-        A context object, its JSON form (``{"operations": [...], "previous_notices": [...]}``)
-        or ``None``.
-
-    Returns
-    -------
-    Context or None
-        ``context`` itself when it is a ``Context`` or ``None``, else the validated object.
-
-    Raises
-    ------
-    InputError
-        When the dict is not a valid context (code ``invalid_field``, naming the bad field).
-
-    Examples
-    --------
-    >>> to_context({"operations": [{"kind": "new_domain", "submitted_at": "2025-03-01T10:00:00"}]}
-    ...     ).operations[0].kind.value
-    'new_domain'
-    >>> to_context({"operations": [{"kind": "bogus"}]})
-    Traceback (most recent call last):
-    ...
-    icp_notify.errors.InputError: context.operations.0.kind: ...
-    """
-    if context is None or isinstance(context, Context):
-        return context
-    if not isinstance(context, Mapping):
-        raise InputError(
-            "invalid_field",
-            f"context must be an object, not {type(context).__name__}",
-            where="context",
-            hint='pass {"operations": [...], "previous_notices": [...]}',
-        )
-    try:
-        return Context.model_validate(dict(context))
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(["context", *(str(p) for p in err["loc"])])
-        raise InputError(
-            "invalid_field",
-            err["msg"],
-            where=where,
-            hint="see Context in icp_notify.models (operations: kind, submitted_at, domain, provider, from_provider)",
-        ) from None
 
 
 class Pipeline:
@@ -231,7 +178,7 @@ class Pipeline:
         """
         from icp_notify.parse import parse
 
-        ctx = to_context(context)
+        ctx = coerce_context(context)
         if ctx is None and isinstance(data, RawMessage):
             ctx = data.context
         notice = parse(data, channel=channel, sender=sender, received_at=received_at)
@@ -261,7 +208,7 @@ class Pipeline:
         -------
         Report
         """
-        ctx = to_context(context)
+        ctx = coerce_context(context)
         classification = self.classifier.classify_notice(notice, ctx)
         advice = self.advisor.advise(classification, notice, now=now, lang=lang)
         return Report(

@@ -28,9 +28,15 @@ The file format (documented with examples in ``docs/classification.md``)::
 rule's kind, as judged on the corpus. A weight of at least :data:`STRONG_WEIGHT` (0.9) means the
 rule is sure and may decide alone; a lower weight is a hint the classifier weighs with the model.
 
-Patterns are compiled once with the :mod:`regex` module (``V1`` flags off, case-insensitive) and
-every search runs with a timeout; a pattern that times out is reported as an
-:class:`~icp_notify.models.Evidence` with ``timed_out=True``, never raised.
+Patterns are compiled once with the :mod:`regex` module (``V1`` flags off, case-insensitive).
+**Timeouts** (:mod:`icp_notify.bounded`): every search of a rules file you load
+(:meth:`RuleSet.load`, :meth:`RuleSet.from_dict`) runs with the file's ``timeout``, and a pattern
+that times out is reported as an :class:`~icp_notify.models.Evidence` with ``timed_out=True``,
+never raised. The shipped rules (:func:`default_rules`) and the ``url`` condition's link pattern
+are ours: ``tests/test_bounded.py`` proves each of their patterns bounded on adversarial
+text of :data:`~icp_notify.bounded.PROVEN_CHARS` characters, so on a text up to that length they
+run without the per-call timeout (two clock system calls per search, more than most searches
+cost); on a longer text they keep it. A rules file cannot switch its timeout off.
 
 Examples
 --------
@@ -49,11 +55,12 @@ import tomllib
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from icp_notify.bounded import PROVEN_CHARS
 from icp_notify.errors import RuleFileError
 from icp_notify.gates import gate_index, literal_gate, lowered, pattern_gates, present_strings
 from icp_notify.models import (
@@ -85,7 +92,8 @@ STRONG_WEIGHT = 0.9
 """A rule with at least this weight is sure enough to decide alone."""
 
 DEFAULT_TIMEOUT = 0.05
-"""Seconds allowed for one pattern search on one notice, unless the rules file says otherwise."""
+"""Seconds allowed for one pattern search on one notice, unless the rules file says otherwise
+(the shipped rules use it only on texts longer than :data:`~icp_notify.bounded.PROVEN_CHARS`)."""
 
 GENERIC_SITUATION = "generic"
 """The ``situation`` written for the generic MIIT notice, which names none of the four."""
@@ -95,7 +103,8 @@ _FLAGS = regex.IGNORECASE | regex.VERSION0
 _LINK = regex.compile(r"(?:https?://|www\.)[^\s，。]|[a-z0-9-]\.[a-z]{2,}+/[\w\-./?=&%#]", _FLAGS)
 """The start of a link as the ``url`` condition sees it (also a bare ``host/path`` such as
 ``t.cn/Ab12``). Linear: no nested or overlapping quantifiers, the one repeat is possessive, so a
-search costs O(len(text)) whatever the text (``"a." * n`` included)."""
+search costs O(len(text)) whatever the text (``"a." * n`` included); proven bounded with the other
+patterns of the package (``tests/test_bounded.py``)."""
 
 
 def has_link(notice: Notice, timeout: float = DEFAULT_TIMEOUT) -> bool:
@@ -106,7 +115,9 @@ def has_link(notice: Notice, timeout: float = DEFAULT_TIMEOUT) -> bool:
     notice : Notice
         The notice; its ``entities.urls`` (found by :mod:`icp_notify.entities`) are used first.
     timeout : float
-        Seconds allowed for the text search.
+        Seconds allowed for the text search when the text is longer than
+        :data:`~icp_notify.bounded.PROVEN_CHARS` (shorter texts need none: the pattern is ours
+        and proven bounded).
 
     Returns
     -------
@@ -115,7 +126,8 @@ def has_link(notice: Notice, timeout: float = DEFAULT_TIMEOUT) -> bool:
     Raises
     ------
     TimeoutError
-        The search ran out of time (the rules report it as ``Evidence(timed_out=True)``).
+        The search of a long text ran out of time (the rules report it as
+        ``Evidence(timed_out=True)``).
 
     Examples
     --------
@@ -126,7 +138,10 @@ def has_link(notice: Notice, timeout: float = DEFAULT_TIMEOUT) -> bool:
     """
     if notice.entities.urls:
         return True
-    return _LINK.search(notice.text, timeout=timeout) is not None
+    text = notice.text
+    if len(text) <= PROVEN_CHARS:
+        return _LINK.search(text) is not None
+    return _LINK.search(text, timeout=timeout) is not None
 
 
 class Example(BaseModel):
@@ -213,6 +228,10 @@ class CompiledRule:
         The compiled patterns, vetoes and sender patterns.
     timeout : float
         Seconds allowed per search.
+    bounded : bool, default False
+        The patterns are proven bounded (``tests/test_bounded.py``): searches of texts up
+        to :data:`~icp_notify.bounded.PROVEN_CHARS` characters run without ``timeout``. Only
+        :func:`default_rules` sets it, for the shipped rules; a rules file cannot.
 
     Examples
     --------
@@ -228,12 +247,15 @@ class CompiledRule:
         unless: Sequence[regex.Pattern[str]],
         senders: Sequence[regex.Pattern[str]],
         timeout: float,
+        *,
+        bounded: bool = False,
     ) -> None:
         self.spec = spec
         self.patterns = tuple(patterns)
         self.unless = tuple(unless)
         self.senders = tuple(senders)
         self.timeout = timeout
+        self.bounded = bounded
         self._gated: tuple[tuple[regex.Pattern[str], tuple[frozenset[str], ...] | None], ...]
         self._gated = tuple((p, pattern_gates(p.pattern)) for p in self.patterns)
         self._gated_unless: tuple[
@@ -258,11 +280,15 @@ class CompiledRule:
             return False
         if spec.channels and notice.channel not in spec.channels:
             return False
-        if self.senders and not any(
-            notice.sender is not None and p.fullmatch(notice.sender, timeout=self.timeout)
-            for p in self.senders
-        ):
-            return False
+        if self.senders:
+            sender = notice.sender
+            if sender is None:
+                return False
+            if self.bounded and len(sender) <= PROVEN_CHARS:
+                if not any(p.fullmatch(sender) for p in self.senders):
+                    return False
+            elif not any(p.fullmatch(sender, timeout=self.timeout) for p in self.senders):
+                return False
         if spec.url is not None:
             if isinstance(link, TimeoutError):
                 raise link
@@ -312,11 +338,12 @@ class CompiledRule:
             if not self._conditions_hold(notice, link):
                 return None
             text = notice.text
+            timeout = None if self.bounded and len(text) <= PROVEN_CHARS else self.timeout
             found = None
             for pattern, gate in self._gated:
                 if gate and present is not None and any(map(present.isdisjoint, gate)):
                     continue  # cannot match: a required substring is missing
-                found = pattern.search(text, timeout=self.timeout)
+                found = _search(pattern, text, timeout)
                 if found is not None:
                     break
             if found is None:
@@ -324,7 +351,7 @@ class CompiledRule:
             for veto, gate in self._gated_unless:
                 if gate and present is not None and any(map(present.isdisjoint, gate)):
                     continue
-                if veto.search(text, timeout=self.timeout) is not None:
+                if _search(veto, text, timeout) is not None:
                     return None
         except TimeoutError:
             return self._timed_out()
@@ -343,6 +370,15 @@ class CompiledRule:
         )
 
 
+def _search(
+    pattern: regex.Pattern[str], text: str, timeout: float | None
+) -> regex.Match[str] | None:
+    """``pattern.search(text)``, with ``timeout=`` unless it is ``None`` (a proven pattern)."""
+    if timeout is None:
+        return pattern.search(text)
+    return pattern.search(text, timeout=timeout)
+
+
 _GatedPattern = tuple[regex.Pattern[str], int, int, int]
 """A pattern and the bit masks of its (up to three) gates; ``1`` (always set) when ungated."""
 
@@ -355,11 +391,12 @@ _RULE_EVIDENCE_SET = frozenset(
 class _RulePlan:
     """One rule prepared for :meth:`RuleSet.match`: its patterns' gates as bit masks."""
 
-    __slots__ = ("any_pattern", "conditions", "patterns", "rule", "unless")
+    __slots__ = ("any_pattern", "bounded", "conditions", "patterns", "rule", "unless")
 
     def __init__(self, rule: CompiledRule, bits: dict[str, int]) -> None:
         spec = rule.spec
         self.rule = rule
+        self.bounded = rule.bounded
         self.conditions = bool(
             spec.sender_types or spec.channels or rule.senders or spec.url is not None
         )
@@ -492,14 +529,7 @@ class RuleSet:
         >>> len(RuleSet.load(default_rules().path)) == len(default_rules())
         True
         """
-        name = str(path)
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise RuleFileError(name, f"cannot read the rules file: {exc.strerror}") from exc
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise RuleFileError(name, f"not valid TOML: {exc}") from exc
-        return cls.from_dict(data, path=name)
+        return cls.from_dict(_read(path), path=str(path))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, path: str = "<memory>") -> RuleSet:
@@ -521,42 +551,19 @@ class RuleSet:
         RuleFileError
             An unknown key, an unsupported version, a bad timeout, no rules, an invalid or
             duplicate rule, or a pattern that does not compile.
+
+        Examples
+        --------
+        >>> from icp_notify.models import Notice
+        >>> rules = RuleSet.from_dict({"timeout": 0.01, "rule": [{"id": "demo.first_review",
+        ...     "kind": "progress", "situation": "other", "patterns": ["初审通过"],
+        ...     "weight": 0.6, "examples": {"match": ["初审通过"]}}]})
+        >>> [e.id for e in rules.match(Notice(raw_text="x", text="您的备案初审通过"))]
+        ['demo.first_review']
+        >>> rules["demo.first_review"].bounded  # a file's searches always run with its timeout
+        False
         """
-        unknown = set(data) - {"version", "timeout", "rule"}
-        if unknown:
-            raise RuleFileError(path, "unknown top-level key", field=sorted(unknown)[0])
-        if data.get("version", 1) != 1:
-            raise RuleFileError(path, "unsupported version (expected 1)", field="version")
-        timeout = data.get("timeout", DEFAULT_TIMEOUT)
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-            raise RuleFileError(path, "must be a positive number of seconds", field="timeout")
-        raw_rules = data.get("rule")
-        if not isinstance(raw_rules, list) or not raw_rules:
-            raise RuleFileError(path, "no [[rule]] tables", field="rule")
-        compiled: list[CompiledRule] = []
-        seen: set[str] = set()
-        for index, raw in enumerate(raw_rules):
-            rule_id = str(raw.get("id", f"#{index + 1}")) if isinstance(raw, dict) else f"#{index}"
-            try:
-                spec = RuleSpec.model_validate(raw)
-            except ValidationError as exc:
-                # a misspelt key also makes the real key "missing": report the misspelling
-                err = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-                loc = ".".join(str(p) for p in err["loc"]) or "rule"
-                raise RuleFileError(path, err["msg"], item=rule_id, field=loc) from None
-            if spec.id in seen:
-                raise RuleFileError(path, "duplicate rule id", item=spec.id, field="id")
-            seen.add(spec.id)
-            compiled.append(
-                CompiledRule(
-                    spec,
-                    _compile(path, spec.id, "patterns", spec.patterns),
-                    _compile(path, spec.id, "unless", spec.unless),
-                    _compile(path, spec.id, "senders", spec.senders),
-                    float(timeout),
-                )
-            )
-        return cls(compiled, path=path)
+        return cls(_compiled_rules(data, path, bounded=False), path=path)
 
     def match(self, notice: Notice) -> tuple[Evidence, ...]:
         """Run every rule on ``notice``.
@@ -604,17 +611,23 @@ class RuleSet:
                 if string in low:
                     bits |= bit
         out: list[Evidence] = []
+        short = len(text) <= PROVEN_CHARS  # within the proof: proven rules need no timeout
         for plan in self._plans:
             if not bits & plan.any_pattern:
                 continue  # no pattern's gate holds (and no condition can time out)
             rule = plan.rule
+            untimed = short and plan.bounded
             try:
                 if plan.conditions and not rule._conditions_hold(notice, link):
                     continue
                 found = None
                 for pattern, m1, m2, m3 in plan.patterns:
                     if bits & m1 and bits & m2 and bits & m3:
-                        found = pattern.search(text, timeout=rule.timeout)
+                        found = (
+                            pattern.search(text)
+                            if untimed
+                            else pattern.search(text, timeout=rule.timeout)
+                        )
                         if found is not None:
                             break
                 if found is None:
@@ -625,7 +638,12 @@ class RuleSet:
                         bits & m1
                         and bits & m2
                         and bits & m3
-                        and pattern.search(text, timeout=rule.timeout) is not None
+                        and (
+                            pattern.search(text)
+                            if untimed
+                            else pattern.search(text, timeout=rule.timeout)
+                        )
+                        is not None
                     ):
                         vetoed = True
                         break
@@ -694,11 +712,66 @@ def example_notice(example: Example, text: str | None = None) -> Notice:
     )
 
 
+def _read(path: str | Path) -> dict[str, Any]:
+    """The TOML document of a rules file (:class:`RuleFileError` when it cannot be read)."""
+    name = str(path)
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RuleFileError(name, f"cannot read the rules file: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RuleFileError(name, f"not valid TOML: {exc}") from exc
+
+
+def _compiled_rules(data: dict[str, Any], path: str, *, bounded: bool) -> list[CompiledRule]:
+    """Validate and compile a rules document (see :meth:`RuleSet.from_dict`)."""
+    unknown = set(data) - {"version", "timeout", "rule"}
+    if unknown:
+        raise RuleFileError(path, "unknown top-level key", field=sorted(unknown)[0])
+    if data.get("version", 1) != 1:
+        raise RuleFileError(path, "unsupported version (expected 1)", field="version")
+    timeout = data.get("timeout", DEFAULT_TIMEOUT)
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+        raise RuleFileError(path, "must be a positive number of seconds", field="timeout")
+    raw_rules = data.get("rule")
+    if not isinstance(raw_rules, list) or not raw_rules:
+        raise RuleFileError(path, "no [[rule]] tables", field="rule")
+    compiled: list[CompiledRule] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_rules):
+        rule_id = str(raw.get("id", f"#{index + 1}")) if isinstance(raw, dict) else f"#{index}"
+        try:
+            spec = RuleSpec.model_validate(raw)
+        except ValidationError as exc:
+            # a misspelt key also makes the real key "missing": report the misspelling
+            err = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+            loc = ".".join(str(p) for p in err["loc"]) or "rule"
+            raise RuleFileError(path, err["msg"], item=rule_id, field=loc) from None
+        if spec.id in seen:
+            raise RuleFileError(path, "duplicate rule id", item=spec.id, field="id")
+        seen.add(spec.id)
+        compiled.append(
+            CompiledRule(
+                spec,
+                _compile(path, spec.id, "patterns", spec.patterns, lazy=bounded),
+                _compile(path, spec.id, "unless", spec.unless, lazy=bounded),
+                _compile(path, spec.id, "senders", spec.senders, lazy=bounded),
+                float(timeout),
+                bounded=bounded,
+            )
+        )
+    return compiled
+
+
 def _compile(
-    path: str, rule_id: str, field: str, patterns: Sequence[str]
+    path: str, rule_id: str, field: str, patterns: Sequence[str], *, lazy: bool = False
 ) -> list[regex.Pattern[str]]:
+    """Compile a rule's patterns; ``lazy`` (the shipped rules only) defers each to its first use."""
     out = []
     for i, source in enumerate(patterns):
+        if lazy:
+            out.append(cast("regex.Pattern[str]", _LazyPattern(source, _FLAGS)))
+            continue
         try:
             out.append(regex.compile(source, _FLAGS))
         except regex.error as exc:
@@ -706,6 +779,56 @@ def _compile(
                 path, f"invalid regular expression: {exc}", item=rule_id, field=f"{field}[{i}]"
             ) from None
     return out
+
+
+class _LazyPattern:
+    """A shipped rule pattern compiled on its first use (most never run: their gates fail).
+
+    It stands in for the compiled :class:`regex.Pattern`: ``pattern`` is the source, and the
+    first ``search``/``fullmatch``/``finditer`` compiles it and puts the compiled pattern's own
+    bound methods on the instance, so later calls go straight to them. Only :func:`default_rules`
+    makes these: every shipped pattern is compiled by the tests (``tests/test_bounded.py``,
+    the rule examples), so a pattern that does not compile cannot ship; a user's rules file is
+    compiled, and so validated, when it is loaded.
+    """
+
+    def __init__(self, source: str, flags: int) -> None:
+        self.pattern = source
+        self.flags = flags
+
+    @property
+    def compiled(self) -> regex.Pattern[str]:
+        """The compiled pattern (compiled now if it was not yet)."""
+        found = self.__dict__.get("_compiled")
+        if found is None:
+            found = regex.compile(self.pattern, self.flags)
+            self.__dict__.update(
+                _compiled=found,
+                search=found.search,
+                fullmatch=found.fullmatch,
+                finditer=found.finditer,
+                match=found.match,
+            )
+        return cast("regex.Pattern[str]", found)
+
+    def search(self, *args: Any, **kwargs: Any) -> regex.Match[str] | None:
+        """:meth:`regex.Pattern.search` (compiles first)."""
+        return self.compiled.search(*args, **kwargs)
+
+    def fullmatch(self, *args: Any, **kwargs: Any) -> regex.Match[str] | None:
+        """:meth:`regex.Pattern.fullmatch` (compiles first)."""
+        return self.compiled.fullmatch(*args, **kwargs)
+
+    def match(self, *args: Any, **kwargs: Any) -> regex.Match[str] | None:
+        """:meth:`regex.Pattern.match` (compiles first)."""
+        return self.compiled.match(*args, **kwargs)
+
+    def finditer(self, *args: Any, **kwargs: Any) -> Any:
+        """:meth:`regex.Pattern.finditer` (compiles first)."""
+        return self.compiled.finditer(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"_LazyPattern({self.pattern!r})"
 
 
 @functools.cache
@@ -724,4 +847,6 @@ def default_rules() -> RuleSet:
     """
     ref = resources.files("icp_notify") / "data" / "rules.toml"
     with resources.as_file(ref) as path:
-        return RuleSet.load(path)
+        # ours, and proven bounded by tests/test_bounded.py: no per-call timeout on
+        # texts up to PROVEN_CHARS (a file loaded with RuleSet.load keeps it, even this one)
+        return RuleSet(_compiled_rules(_read(path), str(path), bounded=True), path=str(path))

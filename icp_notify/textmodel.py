@@ -57,8 +57,17 @@ __all__ = [
     "notice_tokens",
 ]
 
-FORMAT_VERSION: Final = 1
-"""Version of the artefact layout; :meth:`TextModel.load` refuses other versions."""
+FORMAT_VERSION: Final = 2
+"""Version of the artefact layout written by ``icp-notify train``.
+
+Layout 2 stores the vocabulary as one UTF-8 text (names joined by newlines) and the weights
+transposed (``coef_t``, one row per feature), uncompressed: loading is a read, not a decompression
+and a copy. :meth:`TextModel.load` also reads layout 1 (``vocabulary`` as a unicode array, ``coef``
+one row per class, compressed); other versions are refused. The model's ``version`` names its
+weights, not the layout: the same weights give the same ``version`` in either layout.
+"""
+
+_READABLE_FORMATS: Final = (1, 2)
 
 _PUA_BASE: Final = 0xE000
 
@@ -229,13 +238,9 @@ def _split_vocabulary(vocabulary: Mapping[str, int]) -> tuple[dict[str, int], di
     Looking up ``x`` in the first is looking up ``"w:" + x`` in the vocabulary (and the same for
     ``c:``), without building the prefixed string.
     """
-    words: dict[str, int] = {}
-    chars: dict[str, int] = {}
-    for name, j in vocabulary.items():
-        if name.startswith("w:"):
-            words[name[2:]] = j
-        elif name.startswith("c:"):
-            chars[name[2:]] = j
+    items = vocabulary.items()
+    words = {name[2:]: j for name, j in items if name[:2] == "w:"}
+    chars = {name[2:]: j for name, j in items if name[:2] == "c:"}
     return words, chars
 
 
@@ -404,8 +409,10 @@ class TextModel:
         self.settings = settings
         self._vocabulary = vocabulary
         self._idf = idf
-        self._coef = coef
-        self._coef_t = coef.T.copy()  # (n_features, n_classes): row gathers are contiguous
+        # (n_features, n_classes): row gathers are contiguous; no copy when ``coef`` is already
+        # the transpose of such an array (layout 2 stores it that way)
+        self._coef_t = _contiguous(coef.T)
+        self._n_rows = coef.shape[0]
         self._intercept = intercept
         self._sublinear_tf = sublinear_tf
         self.version = version
@@ -467,10 +474,11 @@ class TextModel:
             raise ModelArtifactError(str(meta_path), f"not valid JSON ({exc}); {hint}") from exc
         if not isinstance(meta, dict):
             raise ModelArtifactError(str(meta_path), "expected a JSON object")
-        if meta.get("format_version") != FORMAT_VERSION:
+        layout = meta.get("format_version")
+        if layout not in _READABLE_FORMATS or isinstance(layout, bool):
             raise ModelArtifactError(
                 str(meta_path),
-                f"format_version {meta.get('format_version')!r} is not {FORMAT_VERSION}; {hint}",
+                f"format_version {layout!r} is not one of {list(_READABLE_FORMATS)}; {hint}",
                 field="format_version",
             )
         try:
@@ -503,9 +511,12 @@ class TextModel:
                 field="tokenizer.dictionary_sha256",
             )
 
+        stored = ("vocabulary", "idf", "coef", "intercept")
+        if layout == 2:
+            stored = ("vocabulary_utf8", "idf", "coef_t", "intercept")
         try:
             with npz_path.open("rb") as fh, np.load(fh, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in ("vocabulary", "idf", "coef", "intercept")}
+                arrays = {name: npz[name] for name in stored}
         except FileNotFoundError:
             raise ModelArtifactError(str(npz_path), f"missing; {hint}") from None
         except KeyError as exc:
@@ -517,18 +528,29 @@ class TextModel:
         except (OSError, EOFError, Exception) as exc:  # zipfile.BadZipFile and friends
             raise ModelArtifactError(str(npz_path), f"corrupt ({exc!r}); {hint}") from exc
 
-        vocab_arr, idf, coef, intercept = (
-            arrays["vocabulary"],
-            arrays["idf"],
-            arrays["coef"],
-            arrays["intercept"],
-        )
+        problems = []
+        if layout == 2:
+            raw = arrays["vocabulary_utf8"]
+            names: list[str] = []
+            if raw.ndim != 1 or raw.dtype != np.uint8:
+                problems.append("vocabulary_utf8 must be a 1-d uint8 array")
+            else:
+                try:
+                    names = raw.tobytes().decode("utf-8").split("\n")
+                except UnicodeDecodeError:
+                    problems.append("vocabulary_utf8 is not UTF-8")
+            coef_t = arrays["coef_t"]
+            coef = coef_t.T if coef_t.ndim == 2 else coef_t
+        else:
+            vocab_arr = arrays["vocabulary"]
+            names = vocab_arr.tolist() if vocab_arr.ndim == 1 else []
+            if vocab_arr.ndim != 1 or vocab_arr.dtype.kind != "U":
+                problems.append("vocabulary must be a 1-d unicode array")
+            coef = arrays["coef"]
+        idf, intercept = arrays["idf"], arrays["intercept"]
         n_classes = len(labels)
         n_rows = 1 if n_classes == 2 else n_classes
-        problems = []
-        if vocab_arr.ndim != 1 or vocab_arr.dtype.kind != "U":
-            problems.append("vocabulary must be a 1-d unicode array")
-        n_features = vocab_arr.shape[0] if vocab_arr.ndim == 1 else -1
+        n_features = len(names) if not problems else -1
         if idf.shape != (n_features,):
             problems.append(f"idf has shape {idf.shape}, expected ({n_features},)")
         if coef.shape != (n_rows, n_features):
@@ -540,7 +562,6 @@ class TextModel:
                 problems.append(f"{name} must hold finite floats")
         if problems:
             raise ModelArtifactError(str(npz_path), "; ".join(problems))
-        names = vocab_arr.tolist()
         vocabulary = {name: i for i, name in enumerate(names)}
         if len(vocabulary) != len(names):
             raise ModelArtifactError(str(npz_path), "vocabulary has duplicate entries")
@@ -548,9 +569,9 @@ class TextModel:
             labels=labels,
             settings=settings,
             vocabulary=vocabulary,
-            idf=idf.astype(np.float64),
-            coef=coef.astype(np.float64),
-            intercept=intercept.astype(np.float64),
+            idf=idf.astype(np.float64, copy=False),
+            coef=coef.astype(np.float64, copy=False),
+            intercept=intercept.astype(np.float64, copy=False),
             sublinear_tf=sublinear_tf,
             version=version,
             metadata=meta,
@@ -687,7 +708,7 @@ class TextModel:
         idx, idx_arr, values = self._vector(tokens)
         if not idx:
             return []
-        if self._coef.shape[0] == 1:
+        if self._n_rows == 1:
             sign = 1.0 if row == 1 else -1.0
             weights = sign * self._coef_t[idx_arr, 0]
         else:
@@ -709,6 +730,13 @@ class TextModel:
 
     def __repr__(self) -> str:
         return f"TextModel(version={self.version!r}, labels={len(self.labels)}, features={len(self._vocabulary)})"
+
+
+def _contiguous(a: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``a`` as a C-contiguous float64 array (``a`` itself when it already is one)."""
+    import numpy
+
+    return numpy.ascontiguousarray(a, dtype=numpy.float64)
 
 
 _default_lock = threading.Lock()

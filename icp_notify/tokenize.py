@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import regex
 
+from icp_notify.bounded import PROVEN_CHARS
 from icp_notify.entities import CN_TLDS as _PARSER_CN_TLDS
 from icp_notify.entities import TLDS as _PARSER_TLDS
 from icp_notify.errors import DataFileError
@@ -64,7 +65,10 @@ MAX_CHARS: Final = 10_000
 """Only the first ``MAX_CHARS`` characters are tokenised (notices are short; this bounds the work)."""
 
 _REGEX_TIMEOUT: Final = 0.25
-"""Seconds the entity scan may take on one text before it is abandoned (then no placeholders)."""
+"""Seconds the entity scan may take on a text longer than :data:`~icp_notify.bounded.PROVEN_CHARS`
+before it is abandoned (then no placeholders); shorter texts (NFKC can lengthen the first
+:data:`MAX_CHARS`) are scanned without a timeout: ``tests/test_bounded.py`` proves the
+patterns bounded on them."""
 
 _HMM: Final = False
 
@@ -89,7 +93,9 @@ _CN_TLD_DOTS: Final = tuple(f".{tld}" for tld in _CN_TLDS)
 # own, behind its own gate, which gives the same matches (see :class:`_EntityScanner`).
 _ENTITY_ALTERNATIVES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("URL", (r"(?:https?://|www\.)[^\s<>\"'，。；！？、）)】]+",)),
-    ("EMAIL", (r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+",)),
+    # starts where the search starts (\G) or after a character it cannot hold: the leftmost match
+    # always does, and a long run without "@" is not rescanned from each of its characters
+    ("EMAIL", (r"(?:\G|(?<![a-z0-9._%+-]))[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+",)),
     ("ICP", (r"\p{Han}icp[备证]?\s*\d{6,12}\s*号?(?:\s*-\s*\d{1,3})?",)),
     ("GA", (r"\p{Han}公网安备\s*\d{8,16}\s*号?",)),
     ("LIC", (r"[\p{Han}][a-b]\d-\d{6,10}",)),
@@ -105,7 +111,9 @@ _ENTITY_ALTERNATIVES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     (
         "DOMAIN",
         (
-            r"(?<![a-z0-9.@-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+            # at most 126 labels before the TLD (a domain name has at most 127): bounded
+            # backtracking label by label on a long run of labels without a TLD
+            r"(?<![a-z0-9.@-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,126}"
             rf"(?:{_TLD_ALTERNATION}|xn--[a-z0-9-]+)(?![a-z0-9-])",
             rf"(?<![.@-])[\p{{Han}}a-z0-9-]{{1,12}}\.(?:{_CN_TLD_ALTERNATION})",
         ),
@@ -241,8 +249,11 @@ class _EntityScanner:
                 self._active_for[held] = active
         return active
 
-    def finditer(self, text: str, *, timeout: float) -> list[regex.Match[str]]:
-        """Return the matches of the alternation, in order (raises ``TimeoutError``)."""
+    def finditer(self, text: str, *, timeout: float | None) -> list[regex.Match[str]]:
+        """Return the matches of the alternation, in order (``timeout``: seconds for all the
+        searches, then ``TimeoutError``; ``None``: no timeout, for text the proof covers)."""
+        if timeout is None:
+            return self._finditer(text)
         deadline = time.monotonic() + timeout
         active = self._active(text)
         if not active:
@@ -263,6 +274,36 @@ class _EntityScanner:
                     if left <= 0:
                         raise TimeoutError("entity scan timed out")
                     m = pending[i] = active[i].search(text, pos, timeout=left)
+                    start = starts[i] = done if m is None else m.start()
+                if start < best_start:
+                    best, best_start = i, start
+            if best < 0:
+                return out
+            m = pending[best]
+            assert m is not None
+            out.append(m)
+            pos = m.end()
+
+    def _finditer(self, text: str) -> list[regex.Match[str]]:
+        """:meth:`finditer` without a timeout (the same loop without the clock)."""
+        active = self._active(text)
+        if not active:
+            return []
+        if len(active) == 1:  # one regex: its own matches are the alternation's
+            return list(active[0].finditer(text))
+        n = len(active)
+        pending: list[regex.Match[str] | None] = [None] * n
+        starts = [-1] * n
+        done = len(text) + 1
+        out: list[regex.Match[str]] = []
+        pos = 0
+        while True:
+            best = -1
+            best_start = done
+            for i in range(n):
+                start = starts[i]
+                if start < pos:
+                    m = pending[i] = active[i].search(text, pos)
                     start = starts[i] = done if m is None else m.start()
                 if start < best_start:
                     best, best_start = i, start
@@ -490,8 +531,9 @@ def _cutter() -> _Cutter:
 
 def _segments(text: str) -> Iterator[tuple[str, bool]]:
     """Yield ``(piece, is_placeholder)``: plain text runs and entity placeholders."""
+    timeout = None if len(text) <= PROVEN_CHARS else _REGEX_TIMEOUT
     try:
-        matches = list(_ENTITY_RE.finditer(text, timeout=_REGEX_TIMEOUT))
+        matches = _ENTITY_RE.finditer(text, timeout=timeout)
     except TimeoutError:
         matches = []
     pos = 0

@@ -18,13 +18,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from icp_notify import tokenize as tk
 from icp_notify.models import CHANGE_SITUATIONS, KIND_SITUATION, Kind, Situation
 from icp_notify.textmodel import FORMAT_VERSION, FeatureSettings, features
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = [
     "FILING_VOCABULARY",
@@ -583,13 +586,14 @@ def export(model: FittedModel, out_dir: Path, metadata: dict[str, Any]) -> Path:
     idf = np.asarray(vec.idf_, dtype=np.float64)
     coef = np.asarray(clf.coef_, dtype=np.float64)
     intercept = np.asarray(clf.intercept_, dtype=np.float64)
+    # the version names the weights (layout 1's arrays), whatever the layout they are stored in
     digest = hashlib.sha256()
     for arr in (vocabulary, idf, coef, intercept):
         digest.update(np.ascontiguousarray(arr).tobytes())
     c = model.candidate
     meta: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
-        "version": f"{FORMAT_VERSION}.{digest.hexdigest()[:12]}",
+        "version": f"1.{digest.hexdigest()[:12]}",
         "labels": [k.value for k in model.labels],
         "features": FeatureSettings(c.word_ngrams, c.char_ngrams).to_dict(),
         "tfidf": {"sublinear_tf": True, "smooth_idf": True, "norm": "l2", "min_df": 2},
@@ -608,12 +612,34 @@ def export(model: FittedModel, out_dir: Path, metadata: dict[str, Any]) -> Path:
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp_npz = out_dir / "model.npz.tmp.npz"
-    np.savez_compressed(tmp_npz, vocabulary=vocabulary, idf=idf, coef=coef, intercept=intercept)
+    _write_arrays(tmp_npz, names, idf=idf, coef=coef, intercept=intercept)
     tmp_npz.replace(out_dir / "model.npz")
     tmp_json = out_dir / "model.json.tmp"
     tmp_json.write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     tmp_json.replace(out_dir / "model.json")
     return out_dir
+
+
+def _write_arrays(
+    path: Path,
+    names: Sequence[str],
+    *,
+    idf: npt.NDArray[np.float64],
+    coef: npt.NDArray[np.float64],
+    intercept: npt.NDArray[np.float64],
+) -> None:
+    """Write ``model.npz`` in layout 2: the vocabulary as one UTF-8 text (names joined by
+    newlines), the weights transposed (one row per feature), uncompressed — loading is a read."""
+    if any("\n" in name for name in names):
+        raise ValueError("a feature name holds a newline")
+    utf8 = np.frombuffer("\n".join(names).encode("utf-8"), dtype=np.uint8)
+    np.savez(
+        path,
+        vocabulary_utf8=utf8,
+        idf=np.asarray(idf, dtype=np.float64),
+        coef_t=np.ascontiguousarray(np.asarray(coef, dtype=np.float64).T),
+        intercept=np.asarray(intercept, dtype=np.float64),
+    )
 
 
 def file_sha256(path: Path) -> str:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any, Protocol
 
-from icp_notify.models import RawMessage
+from icp_notify.models import RawMessage, ReadError
 
 ROOT = Path(__file__).resolve().parent.parent
 """The repository root."""
@@ -91,3 +91,17 @@ def check_classified(text: str, situation: str | None, kind: str | None) -> None
     assert got == situation, (text, got, c.kind.value, c.ambiguous)
     if kind is not None:
         assert c.kind.value == kind, (text, c.kind.value)
+
+
+ARCHIVES = ROOT / "tests" / "fixtures" / "archives"
+"""The archive fixtures the readers and batch read (see ``tests/fixtures/make_archives.py``)."""
+
+
+def messages(items: list[RawMessage | ReadError]) -> list[RawMessage]:
+    """The messages a reader yielded, without its error rows."""
+    return [i for i in items if isinstance(i, RawMessage)]
+
+
+def errors(items: list[RawMessage | ReadError]) -> list[ReadError]:
+    """The error rows a reader yielded."""
+    return [i for i in items if isinstance(i, ReadError)]

@@ -155,8 +155,12 @@ def test_shipped_table_fits_the_shipped_model_and_is_used_by_default() -> None:
     table = cal.default_table(model.version)
     assert table is not None
     assert table.model_version == model.version
+    from icp_notify.combiner import default_combiner
+
     text = "【示例云】您的网站 qingmu-demo.cn 接入备案已通过管局审核，已成功接入示例云。"
-    raw = Classifier(model=model).classify_notice(parse(text))
+    raw = Classifier(model=model, combiner=default_combiner(model.version)).classify_notice(
+        parse(text)
+    )
     shipped = icp_notify.classify(text)
     assert shipped.confidence == table.value(cal.route_of(raw), raw.confidence)
 

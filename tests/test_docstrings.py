@@ -160,11 +160,19 @@ def class_methods() -> dict[str, dict[str, str]]:
     return out
 
 
+def is_overload(fn: ast.AST) -> bool:
+    """Whether ``fn`` is a ``typing.overload`` signature (the implementation holds the docstring)."""
+    decorators = [ast.unparse(d) for d in getattr(fn, "decorator_list", ())]
+    return any(d in ("overload", "typing.overload") for d in decorators)
+
+
 def public_names() -> Iterator[tuple[str, ast.AST, str | None]]:
     """``(qualified name, node, enclosing class or None)`` for every public definition."""
     for mod, tree in trees():
         is_command = mod.startswith("icp_notify.commands.")
         for node in tree.body:
+            if is_overload(node):
+                continue
             if isinstance(node, FunctionNode) and not node.name.startswith("_"):
                 if not (is_command and node.name in COMMAND_INTERFACE):
                     yield f"{mod}.{node.name}", node, None

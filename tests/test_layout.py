@@ -235,3 +235,54 @@ def test_the_long_module_table_names_only_long_modules() -> None:
     listed = re.findall(r"^\| `([\w/.]+\.py)` \|", section, re.M)
     assert listed, "the table is empty or unreadable"
     assert sorted(set(listed) - set(long_modules())) == [], "drop the modules that got short"
+
+
+# --------------------------------------------------------------------------- tests
+
+TESTS = ROOT / "tests"
+
+#: Test files that check the repository or one rule across the package rather than one module.
+WHOLE_PACKAGE_TESTS: dict[str, str] = {
+    "test_layout.py": "these layout rules",
+    "test_docstrings.py": "the docstring rules, over every module",
+    "test_public_api.py": "icp_notify.__all__ and the cost of importing the package",
+    "test_readme.py": "the README's examples",
+    "test_advice_docs.py": "docs/advice.md against its generator",
+    "test_classification_docs.py": "docs/classification.md's examples",
+    "test_parsing_docs.py": "docs/parsing.md's examples",
+    "test_robustness.py": "bad input gives a typed error everywhere (library, service, CLI)",
+    "batch/test_public_path.py": "batch goes through the library's public path only",
+}
+
+
+def misnamed_tests() -> list[str]:
+    """Test files not named after a module of the package folder they mirror.
+
+    ``tests/<folder>/test_<name>.py`` tests ``icp_notify/<folder>/<module>``, where ``<name>`` is
+    ``<module>`` or starts with ``<module>_`` (``test_parse_fixtures.py`` tests ``parse``).
+    """
+    out = []
+    for path in sorted(TESTS.rglob("test_*.py")):
+        rel = path.relative_to(TESTS)
+        if rel.parts[0] == "fixtures" or rel.as_posix() in WHOLE_PACKAGE_TESTS:
+            continue
+        folder = PACKAGE.joinpath(*rel.parts[:-1])
+        names = {p.stem for p in folder.glob("*.py")} | {
+            p.name for p in folder.glob("*/") if (p / "__init__.py").exists()
+        }
+        words = path.stem.removeprefix("test_").split("_")
+        if not any("_".join(words[:i]) in names for i in range(1, len(words) + 1)):
+            out.append(rel.as_posix())
+    return out
+
+
+def test_tests_mirror_the_package() -> None:
+    wrong = misnamed_tests()
+    assert not wrong, (
+        f"name these after the module they test (tests/<folder>/test_<module>[_<aspect>].py "
+        f"for icp_notify/<folder>/<module>.py), or fold them into its file: {wrong}"
+    )
+
+
+def test_the_whole_package_tests_exist() -> None:
+    assert sorted(p for p in WHOLE_PACKAGE_TESTS if not (TESTS / p).is_file()) == []

@@ -286,7 +286,12 @@ def test_analyze_bad_input_is_a_clean_error(
     bad.write_text("{not json", encoding="utf-8")
     code, _, err = run_cli(["analyze", GENERIC, "--context", str(bad)], capsys)
     assert code == 1
-    assert "not valid JSON" in err
+    assert f"{bad}: the context file is not JSON" in err
+    assert "(code: invalid_json)" in err
+    bad.write_text('{"operations": [{"kind": "cancel"}]}', encoding="utf-8")
+    code, _, err = run_cli(["classify", GENERIC, "--context", str(bad)], capsys)
+    assert code == 1
+    assert "context.operations.0.kind: invalid context:" in err
 
 
 def test_demo_prints_every_card_and_a_summary(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,5 +1,7 @@
 """The public API is explicit and pinned; importing the package is cheap."""
 
+import importlib
+import re
 import subprocess
 import sys
 
@@ -46,9 +48,19 @@ def test_all_is_pinned() -> None:
     assert set(icp_notify.__all__) == EXPECTED
 
 
-def test_every_public_name_resolves() -> None:
+def test_every_public_name_is_the_object_its_module_defines() -> None:
     for name in icp_notify.__all__:
-        assert getattr(icp_notify, name) is not None, name
+        obj = getattr(icp_notify, name)
+        if name == "__version__":
+            assert re.fullmatch(r"\d+\.\d+\.\d+\S*", obj)
+            continue
+        # the lazily imported names come from their module, the errors from icp_notify.errors
+        home = importlib.import_module(icp_notify._LAZY.get(name, "icp_notify.errors"))
+        defined = getattr(home, name)
+        assert defined.__name__ == name
+        # icp_notify.parse is the module icp_notify.parse when that was imported first: the
+        # module is callable and calls parse()
+        assert obj is defined or (obj is home and callable(obj)), name
 
 
 def test_import_is_light() -> None:

@@ -1,4 +1,5 @@
-"""The rules file: every rule's own examples, validation errors, timeouts, evidence."""
+"""The rules file: every rule's own examples, validation errors, timeouts, evidence; the fast
+path of RuleSet.match gives what the general path gives."""
 
 from __future__ import annotations
 
@@ -7,8 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from icp_notify.corpus import load_corpus
 from icp_notify.errors import RuleFileError
-from icp_notify.models import KIND_SITUATION, Kind, Notice, SenderType
+from icp_notify.gates import lowered, present_strings
+from icp_notify.models import (
+    KIND_SITUATION,
+    Channel,
+    Evidence,
+    Kind,
+    Notice,
+    RawMessage,
+    SenderType,
+)
 from icp_notify.normalize import normalize_text
 from icp_notify.parse import parse
 from icp_notify.rules import (
@@ -193,7 +204,7 @@ def test_conditions_sender_type_and_url() -> None:
     assert "miit.generic_change" not in ids
 
 
-# ----------------------------------------------------------------- failure types (H7)
+# ----------------------------------------------------------------- failure types
 
 CANCELLATION_NOT_DONE = [
     # future / plan
@@ -302,3 +313,117 @@ def test_lookalike_link_the_reader_is_asked_to_visit_is_phishing(text: str) -> N
 def test_gov_cn_link_is_not_a_lookalike() -> None:
     text = "请登录 https://beian.miit.gov.cn/ 查询您的备案信息。"
     assert RULES[LOOKALIKE].match(parse(text)) is None
+
+
+# --------------------------------------------------------------------------- fast path
+# RuleSet.match's bit masks and gates give exactly what the general path gives.
+
+
+def _texts() -> list[str]:
+    texts = [r.text for r in load_corpus()][:400]
+    return [
+        *texts,
+        "İ您的备案信息已被变更，详情请咨询您的接入服务提供商。",  # gates not usable: general path
+        "ſ 已取消接入 http://x.cn/a",
+        "",
+        "a." * 200,
+    ]
+
+
+def _general(rules: RuleSet, notice: Notice) -> tuple[Evidence, ...]:
+    from icp_notify.rules import has_link
+
+    link: bool | TimeoutError | None = None
+    if rules._needs_link:
+        try:
+            link = has_link(notice, rules._link_timeout)
+        except TimeoutError as exc:
+            link = exc
+    present = present_strings(lowered(notice.text), rules._gate_index)
+    found = (rule._match(notice, present, link) for rule in rules.rules)
+    return tuple(e for e in found if e is not None)
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.EMAIL, Channel.UNKNOWN])
+def test_rule_bit_masks_match_like_the_general_path(channel: Channel) -> None:
+    rules = default_rules()
+    for text in _texts():
+        notice = Notice(raw_text=text or "x", text=text, channel=channel)
+        fast = rules.match(notice)
+        slow = _general(rules, notice)
+        assert fast == slow, text
+        for a, b in zip(fast, slow, strict=True):
+            assert a.model_fields_set == b.model_fields_set
+            assert a.model_dump_json() == b.model_dump_json()
+
+
+def test_ungated_patterns_and_sender_rules_are_always_visited() -> None:
+    rules = RuleSet.from_dict(
+        {
+            "rule": [
+                {
+                    "id": "ungated",
+                    "kind": "progress",
+                    "situation": "other",
+                    "patterns": [r"\p{Han}{2}审核"],
+                    "weight": 0.6,
+                    "examples": {"match": ["正在审核"]},
+                },
+                {
+                    "id": "sender",
+                    "kind": "marketing",
+                    "situation": "other",
+                    "patterns": ["特惠"],
+                    "senders": [r"1069\d+"],
+                    "weight": 0.6,
+                    "examples": {"match": [{"text": "特惠", "sender": "10690"}]},
+                },
+            ]
+        }
+    )
+    assert rules.check_examples() == []
+    notice = Notice(raw_text="x", text="正在审核 特惠", sender="10690")
+    assert [e.id for e in rules.match(notice)] == ["ungated", "sender"]
+    assert rules.match(notice) == _general(rules, notice)
+
+
+def test_a_search_timeout_is_reported_on_the_fast_path() -> None:
+    rules = RuleSet.from_dict(
+        {
+            "timeout": 1e-9,
+            "rule": [
+                {
+                    "id": "slow",
+                    "kind": "progress",
+                    "situation": "other",
+                    "patterns": ["(?:a|aa)+审核"],
+                    "weight": 0.6,
+                    "examples": {"match": ["a审核"]},
+                }
+            ],
+        }
+    )
+    (evidence,) = rules.match(Notice(raw_text="x", text="a" * 30 + "审核"))
+    assert evidence.timed_out
+    assert evidence.weight == 0.0
+
+
+def test_shipped_patterns_compiled_on_first_use_match_as_compiled_up_front() -> None:
+    """default_rules() compiles each pattern on its first search (cold start); the same file
+    loaded with RuleSet.load compiles every pattern at once. Both give the same evidence on every
+    corpus record, and every shipped pattern compiles."""
+    shipped = default_rules()
+    eager = RuleSet.load(shipped.path)
+    for rule in shipped.rules:
+        for p in (*rule.patterns, *rule.unless, *rule.senders):
+            assert p.pattern == getattr(p, "compiled", p).pattern
+    for record in load_corpus():
+        notice = parse(
+            RawMessage(
+                text=record.text,
+                channel=record.channel,
+                sender=record.sender,
+                subject=record.subject,
+            )
+        )
+        assert shipped.match(notice) == eager.match(notice), record.id

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from icp_notify.models import Notice
+from icp_notify.bounded import PROVEN_CHARS
+from icp_notify.models import Notice, Report, Situation
 from icp_notify.rules import RuleSet, default_rules, has_link
 
 GENERIC = "尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
@@ -63,7 +64,10 @@ def test_analyze_finishes_on_pathological_text(name: str) -> None:
     import icp_notify
 
     result = icp_notify.analyze(PATHOLOGICAL[name])
-    assert result.classification.probabilities
+    probabilities = result.classification.probabilities
+    assert set(probabilities) == set(Situation)
+    assert sum(probabilities.values()) == pytest.approx(1.0)
+    assert Report.model_validate_json(result.model_dump_json()) == result
 
 
 @pytest.mark.timeout(20)
@@ -72,7 +76,9 @@ def test_classify_and_parse_finish_on_pathological_text(name: str) -> None:
     import icp_notify
 
     notice = icp_notify.parse(PATHOLOGICAL[name])
-    assert icp_notify.classify(notice).kind is not None
+    classification = icp_notify.classify(notice)
+    assert classification == icp_notify.classify(PATHOLOGICAL[name])
+    assert sum(classification.probabilities.values()) == pytest.approx(1.0)
 
 
 @pytest.mark.timeout(20)
@@ -84,6 +90,8 @@ def test_has_link_is_linear() -> None:
 
 
 def test_link_condition_timeout_is_evidence_not_an_exception() -> None:
+    # The link pattern is ours and proven bounded (tests/test_bounded.py): it runs with
+    # the timeout only on a text longer than the proof's length, as this one is.
     rules = RuleSet.from_dict(
         {
             "timeout": 1e-6,
@@ -100,7 +108,7 @@ def test_link_condition_timeout_is_evidence_not_an_exception() -> None:
             ],
         }
     )
-    text = "备案" + "a." * N
+    text = "备案" + "a." * (PROVEN_CHARS // 2 + 1)
     (evidence,) = rules.match(Notice(raw_text=text, text=text))
     assert evidence.timed_out
     assert evidence.weight == 0.0

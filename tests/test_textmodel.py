@@ -1,21 +1,42 @@
-"""The shipped text model: artefact validation, numpy-only inference, explanations."""
+"""The shipped text model: artefact validation, numpy-only inference, explanations, the subject
+first; its fast paths give bit-identical floats."""
 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import sys
+import threading
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from _helpers import corpus_texts
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from icp_notify.errors import ModelArtifactError
-from icp_notify.models import Kind
-from icp_notify.textmodel import TextModel, default_model, default_model_dir
-from icp_notify.tokenize import tokenize
+from icp_notify.models import Kind, Notice, RawMessage
+from icp_notify.parse import parse
+from icp_notify.textmodel import (
+    _SUBLINEAR,
+    FeatureSettings,
+    TextModel,
+    _feature_indices,
+    _split_vocabulary,
+    default_model,
+    default_model_dir,
+    display_feature,
+    features,
+    model_text,
+    notice_tokens,
+)
+from icp_notify.tokenize import PLACEHOLDERS, tokenize
 
 GENERIC = "尊敬的用户张**，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
 
@@ -143,7 +164,7 @@ def test_corrupt_npz(artefact: Path) -> None:
 
 def test_pickle_in_npz_is_refused(artefact: Path) -> None:
     arrays = _arrays(artefact)
-    arrays["vocabulary"] = np.array(list(arrays["vocabulary"]), dtype=object)
+    arrays["vocabulary_utf8"] = np.array(list(arrays["vocabulary_utf8"]), dtype=object)
     _save(artefact, arrays)
     with pytest.raises(ModelArtifactError, match="pickled"):
         TextModel.load(artefact)
@@ -152,7 +173,7 @@ def test_pickle_in_npz_is_refused(artefact: Path) -> None:
 def test_shape_mismatch_and_non_finite(artefact: Path) -> None:
     arrays = _arrays(artefact)
     good = dict(arrays)
-    arrays["coef"] = arrays["coef"][:, :-1]
+    arrays["coef_t"] = arrays["coef_t"][:-1]
     _save(artefact, arrays)
     with pytest.raises(ModelArtifactError, match="coef has shape"):
         TextModel.load(artefact)
@@ -169,3 +190,156 @@ def test_missing_array(artefact: Path) -> None:
     _save(artefact, arrays)
     with pytest.raises(ModelArtifactError, match="missing array"):
         TextModel.load(artefact)
+
+
+def test_vocabulary_that_is_not_utf8_is_refused(artefact: Path) -> None:
+    arrays = _arrays(artefact)
+    arrays["vocabulary_utf8"] = np.concatenate(
+        [arrays["vocabulary_utf8"], np.array([0xFF, 0xFE], dtype=np.uint8)]
+    )
+    _save(artefact, arrays)
+    with pytest.raises(ModelArtifactError, match="not UTF-8"):
+        TextModel.load(artefact)
+
+
+def test_layout_1_artefacts_still_load_with_the_same_answers(artefact: Path) -> None:
+    """A model trained before layout 2 (unicode vocabulary, coef per class, compressed) loads
+    and gives exactly the shipped model's probabilities: the version names the weights."""
+    arrays = _arrays(artefact)
+    names = bytes(arrays["vocabulary_utf8"]).decode("utf-8").split("\n")
+    np.savez_compressed(
+        artefact / "model.npz",
+        vocabulary=np.array(names, dtype=str),
+        idf=arrays["idf"],
+        coef=arrays["coef_t"].T,
+        intercept=arrays["intercept"],
+    )
+    meta = _meta(artefact)
+    meta["format_version"] = 1
+    _write_meta(artefact, meta)
+    old, shipped = TextModel.load(artefact), default_model()
+    assert old.version == shipped.version
+    for text in (GENERIC, "您的网站已取消接入", "【某云】您的新增网站备案已通过管局审核"):
+        tokens = tokenize(text)
+        assert old.predict_proba(tokens) == shipped.predict_proba(tokens)
+        kind = max(shipped.predict_proba(tokens).items(), key=lambda kv: kv[1])[0]
+        assert old.top_features(tokens, kind) == shipped.top_features(tokens, kind)
+
+
+# --------------------------------------------------------------------------- fast paths
+# The scoring's shortcuts give bit-identical floats to the straightforward computation.
+
+
+def _reference_vector(m: TextModel, tokens: Sequence[str]) -> tuple[list[int], np.ndarray]:
+    """TF-IDF as the model computed it before the fast paths: strings, Counter, numpy."""
+    get = m._vocabulary.get
+    counts: Counter[int | None] = Counter([get(f) for f in features(tokens, m.settings)])
+    counts.pop(None, None)
+    idx = [j for j in counts if j is not None]
+    tf = [_SUBLINEAR[c] if c < len(_SUBLINEAR) else 1.0 + math.log(c) for c in counts.values()]
+    values = np.asarray(tf, dtype=np.float64) * m._idf[idx]
+    norm = float(np.sqrt(values @ values))
+    if norm > 0.0:
+        values /= norm
+    return idx, values
+
+
+def _reference_proba(m: TextModel, tokens: Sequence[str]) -> dict[Kind, float]:
+    idx, values = _reference_vector(m, tokens)
+    scores = values @ m._coef_t[idx] + m._intercept
+    scores = scores - scores.max()
+    probs = np.exp(scores)
+    probs /= probs.sum()
+    out = dict.fromkeys(Kind, 0.0)
+    for label, p in zip(m.labels, probs.tolist(), strict=True):
+        out[label] = p
+    return out
+
+
+def _reference_top(
+    m: TextModel, tokens: Sequence[str], kind: Kind, n: int
+) -> list[tuple[str, float]]:
+    idx, values = _reference_vector(m, tokens)
+    if not idx:
+        return []
+    contrib = values * m._coef_t[idx, m.labels.index(kind)]
+    order = np.lexsort((np.asarray(idx), -contrib))[:n].tolist()
+    names = m._feature_names()
+    top = contrib.tolist()
+    return [(display_feature(names[idx[i]]), round(top[i], 6)) for i in order if top[i] > 0]
+
+
+def _fresh(m: TextModel) -> None:
+    m._last = threading.local()
+
+
+def test_indices_follow_the_feature_strings() -> None:
+    m = default_model()
+    s = FeatureSettings((1, 3), (1, 4))
+    words, chars = _split_vocabulary(m._vocabulary)
+    tokens = ["您", "的", "网站", PLACEHOLDERS["ICP"], "已", "取消接入", "a b", ""]
+    expected = [m._vocabulary.get(f) for f in features(tokens, s)]
+    assert list(_feature_indices(tokens, s, words, chars)) == expected
+    s2 = FeatureSettings((0, 0), (2, 3))
+    expected = [m._vocabulary.get(f) for f in features(tokens, s2)]
+    assert list(_feature_indices(tokens, s2, words, chars)) == expected
+
+
+def test_bit_identical_on_the_corpus() -> None:
+    m = default_model()
+    for text in corpus_texts():
+        tokens = tokenize(text)
+        _fresh(m)
+        got = m.predict_proba(tokens)
+        want = _reference_proba(m, tokens)
+        assert list(got) == list(want)
+        assert [repr(p) for p in got.values()] == [repr(p) for p in want.values()], text
+        for kind in m.labels[:: 3 if len(text) % 2 else 4]:
+            assert m.top_features(tokens, kind, 5) == _reference_top(m, tokens, kind, 5), text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["备案", "取消接入", "您", "的", "a", "a b", *PLACEHOLDERS.values()]),
+        max_size=80,
+    )
+)
+def test_bit_identical_on_repetitive_tokens(tokens: list[str]) -> None:
+    m = default_model()
+    _fresh(m)
+    got = m.predict_proba(tokens)
+    assert [repr(p) for p in got.values()] == [
+        repr(p) for p in _reference_proba(m, tokens).values()
+    ]
+    assert m.top_features(tokens, Kind.MARKETING, 3) == _reference_top(m, tokens, Kind.MARKETING, 3)
+
+
+@pytest.mark.parametrize("count", [1, 63, 64, 200])
+def test_large_term_counts(count: int) -> None:
+    m = default_model()
+    tokens = ["备案"] * count
+    _fresh(m)
+    assert m.predict_proba(tokens) == _reference_proba(m, tokens)
+
+
+# --------------------------------------------------------------------------- the e-mail subject
+
+
+def test_model_text_puts_the_subject_first() -> None:
+    notice = Notice(raw_text="x", text="我们已处理完毕。", subject="取消接入处理完成")
+    assert model_text(notice) == "取消接入处理完成\n我们已处理完毕。"
+    assert notice_tokens(notice)[0] == "取消接入"
+    assert model_text(Notice(raw_text="x", text="已处理")) == "已处理"
+
+
+def test_parsed_subject_reaches_the_model() -> None:
+    notice = parse(
+        RawMessage(
+            text="您好，处理结果见标题。",
+            subject="Fwd: 取消接入处理完成",
+            channel="email",
+            sender="noreply@yunshan-demo.cn",
+        )
+    )
+    assert "取消接入" in notice_tokens(notice)

@@ -1,17 +1,24 @@
-"""The one tokenizer: placeholders, private jieba state, bundled dictionary."""
+"""The one tokenizer: placeholders, private jieba state, bundled dictionary; domains as one
+placeholder; its fast paths give exactly what jieba and the one-regex entity scan give."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import jieba
 import pytest
+import regex
+from _helpers import corpus_texts
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from icp_notify import entities
 from icp_notify import tokenize as tk
 from icp_notify.errors import DataFileError
-from icp_notify.tokenize import tokenize
+from icp_notify.tokenize import PLACEHOLDERS, tokenize
 
 
 @pytest.mark.parametrize(
@@ -112,3 +119,274 @@ def test_bad_dictionary_line_is_a_data_file_error() -> None:
         tk._parse_dictionary("备案 100 n\n坏行没有频率\n".encode(), "userdict.txt")
     with pytest.raises(DataFileError, match="no words"):
         tk._parse_dictionary(b"# only a comment\n", "userdict.txt")
+
+
+# --------------------------------------------------------------------------- fast paths
+# The tokenizer's shortcuts give exactly what jieba and the one-regex entity scan give.
+
+
+_COMBINED = regex.compile(
+    "|".join(f"(?P<{name}>{pattern})" for name, pattern in tk._ENTITY_PATTERNS),
+    flags=regex.IGNORECASE | regex.VERSION0,
+)
+
+
+def _prepared(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _jieba_words(text: str) -> list[str]:
+    return [w for w in tk._tokenizer().cut(text, HMM=False) if not w.isspace()]
+
+
+def _fast_words(text: str) -> list[str]:
+    out: list[str] = []
+    tk._cutter().cut(text, out)
+    return out
+
+
+def _spans(matches: object) -> list[tuple[int, int, str | None]]:
+    return [(m.start(), m.end(), m.lastgroup) for m in matches]  # type: ignore[attr-defined]
+
+
+def test_same_as_jieba_and_the_combined_regex_on_the_corpus() -> None:
+    texts = corpus_texts()
+    assert len(texts) > 1000
+    for raw in texts:
+        text = _prepared(raw)
+        assert _fast_words(text) == _jieba_words(text), raw
+        assert _spans(tk._ENTITY_RE.finditer(text, timeout=1.0)) == _spans(
+            _COMBINED.finditer(text)
+        ), raw
+
+
+_ALPHABET = (
+    "取消接入备案信息已被变更新增网站域名审核通过管局的您详情请咨询服务提供商验证码号"
+    "abcxyzICPicp0123456789.-:@/_ %+#&，。：；！？\n\t（）【】*"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=60))
+def test_same_as_jieba_on_random_text(text: str) -> None:
+    text = _prepared(text)
+    assert _fast_words(text) == _jieba_words(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "京icp备2024012345号-3",
+                "https://a.example.com/x",
+                "www.example.cn",
+                "a@example.com",
+                "203.0.113.7",
+                "2001:db8::1",
+                "13812345678",
+                "400-123-4567",
+                "010-12345678",
+                "2025年3月4日",
+                "2025-03-04",
+                "12:30",
+                "验证码:483920",
+                "code 12ab",
+                "京公网安备11010502000001号",
+                "京b2-20201234",
+                "示例.中国",
+                "123",
+                "1.5",
+                "备案",
+                "，",
+                " ",
+                ".",
+                ":",
+                "-",
+            ]
+        ),
+        max_size=12,
+    )
+)
+def test_same_entities_as_the_combined_regex(pieces: list[str]) -> None:
+    text = _prepared("".join(pieces))
+    assert _spans(tk._ENTITY_RE.finditer(text, timeout=1.0)) == _spans(_COMBINED.finditer(text))
+
+
+# gated entity alternatives and the memo of cut blocks
+
+# Pieces that reach every alternative of every entity, and near misses of each.
+_PIECES = [
+    "京icp备2024012345号-3",
+    "https://a.example.com/x",
+    "www.example.cn",
+    "a@example.com",
+    "203.0.113.7",
+    "1.2.3",
+    "2001:db8::1",
+    "fe80::",
+    "1:2:3:4:5:6:7:8",
+    "a:b:c:d:e:f:0:1",
+    "1:2:3:4:5:6:7",
+    "13812345678",
+    "+86 138 1234 5678",
+    "155****6357",
+    "400-123-4567",
+    "8001234567",
+    "010-12345678",
+    "0755-1234567",
+    "2025年3月4日",
+    "3 月 4 号",
+    "2025-03-04",
+    "2025/3/4",
+    "2025.3.4",
+    "12:30",
+    "9:05:59",
+    "验证码:483920",
+    "code 12ab",
+    "京公网安备11010502000001号",
+    "京b2-20201234",
+    "沪a1-123456",
+    "示例.中国",
+    "测试.公司",
+    "abc.网络",
+    "shop.example-demo.cn",
+    "xn--fiqs8s.xn--55qx5d",
+    "١٢٣",  # Arabic-Indic digits are ``\d`` too
+    "٣:٤٥",
+    "123",
+    "1.5",
+    "备案",
+    "，",
+    " ",
+    ".",
+    ":",
+    "::",
+    "-",
+    "/",
+    "月",
+]
+
+
+def _check_gates(text: str) -> None:
+    """Every alternative whose gate fails has no match anywhere in ``text``."""
+    has_digit = tk._DIGIT.search(text) is not None
+    for name, alternatives in tk._ENTITY_ALTERNATIVES:
+        for alternative, gate in zip(alternatives, tk._ENTITY_GATES[name], strict=True):
+            if not gate(text, has_digit):
+                pattern = regex.compile(alternative, flags=tk._FLAGS)
+                assert pattern.search(text) is None, (name, alternative, text)
+
+
+def test_patterns_are_the_joined_alternatives() -> None:
+    for (name, pattern), (alt_name, alternatives) in zip(
+        tk._ENTITY_PATTERNS, tk._ENTITY_ALTERNATIVES, strict=True
+    ):
+        assert name == alt_name
+        assert pattern == "|".join(alternatives)
+        assert len(tk._ENTITY_GATES[name]) == len(alternatives)
+
+
+def test_gates_hold_on_the_corpus_and_the_pieces() -> None:
+    for raw in [*corpus_texts(), *_PIECES]:
+        _check_gates(_prepared(raw))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=10))
+def test_gated_scan_is_the_combined_regex(pieces: list[str]) -> None:
+    text = _prepared("".join(pieces))
+    _check_gates(text)
+    assert _spans(tk._ENTITY_RE.finditer(text, timeout=1.0)) == _spans(_COMBINED.finditer(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789١٢.:-/@a-fx年月日号备案icp中国公司网络 ", max_size=40))
+def test_gated_scan_on_random_text(text: str) -> None:
+    text = _prepared(text)
+    _check_gates(text)
+    assert _spans(tk._ENTITY_RE.finditer(text, timeout=1.0)) == _spans(_COMBINED.finditer(text))
+
+
+def test_block_memo_is_exact() -> None:
+    cutter = tk._cutter()
+    memo = cutter._block_words
+    text = _prepared("您的备案信息已被变更,详情请咨询您的接入服务提供商。abc12 取消接入")
+    memo.cache_clear()
+    cold: list[str] = []
+    cutter.cut(text, cold)
+    warm: list[str] = []
+    cutter.cut(text, warm)
+    assert cold == warm
+    assert cold == [w for w in tk._tokenizer().cut(text, HMM=False) if not w.isspace()]
+    # more distinct blocks than the memo holds
+    for i in range(tk._BLOCK_MEMO_SIZE + 50):
+        cutter.cut(f"备案{i}号", [])
+    again: list[str] = []
+    cutter.cut(text, again)
+    assert again == cold
+
+
+def test_split_drops_exactly_the_isspace_characters() -> None:
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert "".join(every.split()) == "".join(ch for ch in every if not ch.isspace())
+
+
+def test_active_regexes_follow_the_gates() -> None:
+    scanner = tk._ENTITY_RE
+    for raw in [*_PIECES, "".join(_PIECES), ""]:
+        text = _prepared(raw)
+        has_digit = tk._DIGIT.search(text) is not None
+        want = []
+        for name, alternatives in tk._ENTITY_ALTERNATIVES:
+            mask = sum(
+                1 << j for j, gate in enumerate(tk._ENTITY_GATES[name]) if gate(text, has_digit)
+            )
+            if mask:
+                source = "|".join(a for j, a in enumerate(alternatives) if mask >> j & 1)
+                want.append(f"(?P<{name}>{source})")
+        assert [p.pattern for p in scanner._active(text)] == want
+        assert [p.pattern for p in scanner._active(text)] == want  # from the memo
+
+
+# --------------------------------------------------------------------------- domains
+# A domain under any TLD the parser knows is one placeholder, without its letters.
+
+
+DOMAIN = PLACEHOLDERS["DOMAIN"]
+
+
+@pytest.mark.parametrize(
+    ("text", "domain"),
+    [
+        ("您的网站 qinghe-notes.dev 已取消接入。", "qinghe-notes.dev"),
+        ("Your site tidepool.io has been added to our ICP access records.", "tidepool.io"),
+        ("域名 shanlan.hk 的接入备案已通过。", "shanlan.hk"),
+        ("新增网站 lumen-lab.ai 备案已通过管局审核。", "lumen-lab.ai"),
+        ("站点 notes.maple-yard.app 已变更接入信息。", "notes.maple-yard.app"),
+        ("Website: aurora-lane.example has been approved.", "aurora-lane.example"),
+        ("域名demo-site.test已转入我司。", "demo-site.test"),
+        ("域名 xn--fiqs8s.xn--55qx5d 已注销。", "xn--fiqs8s.xn--55qx5d"),
+        ("访问 示例商城.中国 查看。", "示例商城.中国"),
+        ("网站 yunmu.cloud 已完成迁移。", "yunmu.cloud"),
+    ],
+)
+def test_domain_becomes_one_placeholder_without_its_letters(text: str, domain: str) -> None:
+    tokens = tokenize(text)
+    assert DOMAIN in tokens
+    labels = {label for label in domain.split(".") if label}
+    assert not labels & set(tokens), tokens
+    assert not any(label in token for token in tokens for label in labels if len(label) > 2)
+
+
+def test_every_parser_tld_is_a_domain_for_the_tokenizer() -> None:
+    # the tokenizer reads the parser's lists, so the two cannot drift apart
+    for tld in {*entities.TLDS}:
+        assert tokenize(f"见 shili-demo.{tld} 。") == ["见", DOMAIN, "。"], tld
+    for tld in {*entities.CN_TLDS}:
+        assert DOMAIN in tokenize(f"见 shili.{tld}"), tld
+
+
+@pytest.mark.parametrize("text", ["readme.md", "photo.jpg", "setup.exe", "v1.2", "3.14"])
+def test_file_names_and_numbers_are_no_domains(text: str) -> None:
+    assert DOMAIN not in tokenize(f"附件 {text} 已上传")

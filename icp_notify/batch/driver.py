@@ -20,6 +20,7 @@ from icp_notify.batch import dedupe as dedupe_module
 from icp_notify.batch.dedupe import SeenSet, dedupe_key
 from icp_notify.batch.labeller import LabelledLine, Labeller, line_labeller
 from icp_notify.batch.rows import Row, Summary, read_error_row
+from icp_notify.boundary import coerce_time
 from icp_notify.errors import InputError
 from icp_notify.models import RawMessage, ReadError
 
@@ -183,11 +184,7 @@ summary, resume_after, dedupe
         raise InputError(
             "invalid_field", f"unknown language {lang!r}", where="lang", hint="use zh or en"
         )
-    if isinstance(now, str):
-        try:
-            now = dt.datetime.fromisoformat(now)
-        except ValueError:
-            raise InputError("invalid_field", f"not an ISO time: {now!r}", where="now") from None
+    now = coerce_time(now, field="now")
     if summary is not None and resume_after is not None:
         summary.resumed_after = resume_after
     items = _items(

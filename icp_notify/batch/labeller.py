@@ -32,7 +32,7 @@ from pydantic_core import to_jsonable_python
 
 from icp_notify._version import __version__
 from icp_notify.batch.jsontext import ModelText, dumps, fields_text
-from icp_notify.batch.rows import LabelledLine, Row, error_row
+from icp_notify.batch.rows import LabelledLine, Row, error_row, row_source, source_forms
 from icp_notify.errors import IcpNotifyError, InputError
 from icp_notify.models import (
     Advice,
@@ -407,21 +407,11 @@ class Labeller:
         except IcpNotifyError as exc:
             return error_row(seq, msg, "failed", str(exc))
 
-    def _line(
-        self,
-        seq: int,
-        source: dict[str, Any] | None,
-        report: Report,
-        report_text: str,
-        own: tuple[dict[str, Any], Advice] | None = None,
-    ) -> LabelledLine:
-        """The row: ``seq`` and ``source`` (its fields that are not ``None``), then the report."""
-        if source is not None:
-            source = {k: v for k, v in source.items() if v is not None}
-        line = f'{{"seq": {seq}, "source": {dumps(source)}, {report_text[1:]}'
-        if own is None:
-            return LabelledLine(seq, line, report)
-        return LabelledLine(seq, line, report, *own)
+    def _line(self, seq: int, source: SourceRef | None, report: Report, text: str) -> LabelledLine:
+        """The row: ``seq`` and ``source`` (:func:`row_source`), then the report's ``text``."""
+        return LabelledLine(
+            seq, f'{{"seq": {seq}, "source": {dumps(row_source(source))}, {text[1:]}', report
+        )
 
     def _full_line(self, seq: int, msg: RawMessage) -> LabelledLine:
         """A row computed from scratch (a message with context, caching off, another pipeline)."""
@@ -438,7 +428,7 @@ class Labeller:
                 notice=notice, classification=classification, advice=advice, version=__version__
             )
         data = report.model_dump(mode="json")
-        return self._line(seq, data["notice"]["source"], report, dumps(data))
+        return self._line(seq, report.notice.source, report, dumps(data))
 
     def _classification(self, entry: _Entry) -> tuple[Classification, str]:
         """The classification of a notice without context, and its JSON text."""
@@ -540,13 +530,9 @@ class Labeller:
         if source is None:
             source_text = row_source_text = "null"
         else:
-            source_json = _SOURCE_JSON(source, mode="json")
-            source_text = dumps(source_json)
-            row_source_text = (
-                source_text
-                if None not in source_json.values()
-                else dumps({k: v for k, v in source_json.items() if v is not None})
-            )
+            notice_source, own_source = source_forms(source)
+            source_text = dumps(notice_source)
+            row_source_text = source_text if own_source is notice_source else dumps(own_source)
         at_text = dumps(to_jsonable_python(received_at))
         head = f'{{"seq": {seq}, "source": {row_source_text}'
         line: str | bytes | None = None
@@ -563,9 +549,6 @@ class Labeller:
         return LabelledLine(
             seq, line, entry.report, {"received_at": received_at, "source": source}, advice
         )
-
-
-_SOURCE_JSON = SourceRef.__pydantic_serializer__.to_python
 
 
 def _reads_sender(classifier: Any) -> bool:

@@ -17,7 +17,15 @@ from pydantic import BaseModel, Field
 
 from icp_notify.models import Advice, RawMessage, ReadError, Report, SourceRef
 
-__all__ = ["LabelledLine", "LabelledRow", "Row", "Summary", "error_row", "row_source"]
+__all__ = [
+    "LabelledLine",
+    "LabelledRow",
+    "Row",
+    "Summary",
+    "error_row",
+    "row_source",
+    "source_forms",
+]
 
 Row = dict[str, Any]
 """One output row (a JSON object): a labelled report or an error, with ``seq`` and ``source``."""
@@ -147,6 +155,9 @@ class Summary(BaseModel):
 def row_source(source: SourceRef | None) -> dict[str, Any] | None:
     """A row's ``source``: the source's JSON form without its ``None`` fields.
 
+    The one way a row writes where its message came from (labelled rows and error rows alike);
+    the notice inside a labelled row keeps pydantic's full form, ``None`` fields included.
+
     Parameters
     ----------
     source : SourceRef or None
@@ -164,7 +175,41 @@ def row_source(source: SourceRef | None) -> dict[str, Any] | None:
     >>> row_source(None) is None
     True
     """
-    return None if source is None else source.model_dump(mode="json", exclude_none=True)
+    return None if source is None else source_forms(source)[1]
+
+
+def source_forms(source: SourceRef) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A source's JSON form in the notice (pydantic's, ``None`` fields included) and in the row.
+
+    The row's form is :func:`row_source` (the same dict when no field is ``None``); both come
+    from one serialisation, so a labeller writing both pays for one.
+
+    Parameters
+    ----------
+    source : SourceRef
+        Where the message was read.
+
+    Returns
+    -------
+    (dict, dict)
+        The notice's ``source`` and the row's ``source``.
+
+    Examples
+    --------
+    >>> full, own = source_forms(SourceRef(file="a.csv", line=4))
+    >>> full["index"], own
+    (None, {'file': 'a.csv', 'line': 4})
+    >>> full, own = source_forms(SourceRef(file="a", line=1, offset=0, index=0, message_id="m"))
+    >>> own is full
+    True
+    """
+    full: dict[str, Any] = _SOURCE_JSON(source, mode="json")
+    if None not in full.values():
+        return full, full
+    return full, {k: v for k, v in full.items() if v is not None}
+
+
+_SOURCE_JSON = SourceRef.__pydantic_serializer__.to_python
 
 
 def error_row(

@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 import unicodedata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from icp_notify.errors import InputError
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from icp_notify.models import Report
@@ -302,87 +299,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print Report.model_dump_json()")
 
 
-def read_context(path: Path | None) -> dict[str, Any] | None:
-    """Read a context JSON file.
-
-    Parameters
-    ----------
-    path : Path or None
-        The file given with ``--context``.
-
-    Returns
-    -------
-    dict or None
-        The JSON object, or ``None`` without a path.
-
-    Raises
-    ------
-    InputError
-        ``unreadable``, ``invalid_json``, or ``invalid_field`` when it is not an object.
-    """
-    if path is None:
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(
-            "unreadable", f"cannot read {path}: {exc.strerror}", where=str(path)
-        ) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError("invalid_json", f"not valid JSON: {exc}", where=str(path)) from None
-    if not isinstance(data, dict):
-        raise InputError("invalid_field", "the context must be a JSON object", where=str(path))
-    return data
-
-
-def parse_time(value: str | None, name: str) -> dt.datetime | None:
-    """Parse an ISO 8601 option (naive = Asia/Shanghai).
-
-    Parameters
-    ----------
-    value : str or None
-        The option's value.
-    name : str
-        The option's name, for the error.
-
-    Returns
-    -------
-    datetime or None
-        An aware datetime, or ``None`` when the option was not given.
-
-    Raises
-    ------
-    InputError
-        ``invalid_field`` naming ``name`` when ``value`` is not ISO 8601.
-    """
-    if value is None:
-        return None
-    from icp_notify.models import SHANGHAI
-
-    try:
-        parsed = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(
-            "invalid_field",
-            f"not an ISO 8601 date-time: {value!r}",
-            where=name,
-            hint="write e.g. 2025-03-04T09:12:00+08:00",
-        ) from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=SHANGHAI)
-
-
 def run(args: argparse.Namespace) -> int:
     """Analyze one notice and print the card (or the Report JSON with ``--json``)."""
+    from icp_notify.boundary import coerce_time
+    from icp_notify.commands import read_context
     from icp_notify.pipeline import Pipeline
 
     reads_stdin = args.text is None or args.text == "-"
     data: str | bytes = sys.stdin.buffer.read() if reads_stdin else args.text
-    now = parse_time(args.now, "--now")
+    now = coerce_time(args.now, field="--now")
     report = Pipeline.default().analyze(
         data,
         channel=args.channel,
         sender=args.sender,
-        received_at=parse_time(args.received_at, "--received-at"),
+        received_at=coerce_time(args.received_at, field="--received-at"),
         context=read_context(args.context),
         now=now,
         lang=args.lang,

@@ -198,6 +198,7 @@ def _total_bytes(inputs: list[str]) -> int:
 def run(args: argparse.Namespace) -> int:
     """Label the inputs; exit 0 when every input was read, 1 when one could not be opened."""
     from icp_notify.batch import CSV_COLUMNS, Summary, label_lines, last_seq, write_rows
+    from icp_notify.boundary import coerce_time
 
     out_path: str | None = args.output
     fmt: Literal["jsonl", "csv"] = args.format or (
@@ -221,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
         include_sent=args.include_sent,
         workers=args.workers,
         lang=args.lang,
-        now=args.now,
+        now=coerce_time(args.now, field="--now"),
         summary=summary,
         resume_after=resume_after,
     )

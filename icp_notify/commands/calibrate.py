@@ -1,5 +1,6 @@
 """``icp-notify calibrate``: measure the shipped classifier by leave-one-writer-out and write its
-calibration table (``icp_notify/data/calibration.json``; see :mod:`icp_notify.calibration`)."""
+learned combiner (``icp_notify/data/combiner.json``, :mod:`icp_notify.combiner`) and calibration
+table (``icp_notify/data/calibration.json``, :mod:`icp_notify.calibration`)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE.jsonl",
         help="corpus file (repeatable; default: every corpus/*.jsonl)",
     )
+    parser.add_argument(
+        "--combiner-out",
+        type=Path,
+        default=None,
+        help="where the combiner goes (default: icp_notify/data/combiner.json)",
+    )
+    parser.add_argument(
+        "--no-combiner",
+        action="store_true",
+        help="keep the hand-written policy: fit no combiner (and remove the shipped one)",
+    )
     parser.add_argument("--report", type=Path, default=None, help="also write an HTML report here")
     parser.add_argument(
         "--threshold",
@@ -36,12 +48,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run leave-one-writer-out, fit the table on every writer's raw answers, write it, and print
-    the leave-one-writer-out table (the same as ``icp-notify eval --by writer``)."""
+    """Run leave-one-writer-out (each writer answered by a combiner fitted without it), fit the
+    combiner on every independent writer's out-of-fold answers and the table on every writer's
+    answers, write both, and print the leave-one-writer-out table (as ``icp-notify eval --by
+    writer``)."""
     from icp_notify.calibration import DEFAULT_THRESHOLD, default_path, fit_table
+    from icp_notify.combiner import COMBINER_C, fit_combiner
+    from icp_notify.combiner import default_path as combiner_path
     from icp_notify.commands import need_training_extra
     from icp_notify.commands.evaluate import render_html, render_text, render_writers, writer_rows
-    from icp_notify.crossval import calibration_samples, leave_one_writer_out
+    from icp_notify.crossval import (
+        calibration_samples,
+        combiner_samples,
+        independent,
+        leave_one_writer_out,
+    )
     from icp_notify.errors import InputError
     from icp_notify.textmodel import default_model
 
@@ -54,7 +75,25 @@ def run(args: argparse.Namespace) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr)
 
-    folds, pooled = leave_one_writer_out(args.corpus, threshold=threshold, log=log)
+    combine = not args.no_combiner
+    folds, pooled = leave_one_writer_out(args.corpus, threshold=threshold, combine=combine, log=log)
+    where = args.combiner_out if args.combiner_out is not None else combiner_path()
+    if combine:
+        samples = combiner_samples(folds)
+        combiner = fit_combiner(
+            samples,
+            model_version=version,
+            c=COMBINER_C,
+            measured={"writers": sorted(f.writer for f in folds if independent(f.writer))},
+        )
+        where.write_text(
+            json.dumps(combiner.model_dump(mode="json"), ensure_ascii=False, indent=1) + "\n",
+            encoding="utf-8",
+        )
+        log(f"wrote {where} (model {version}, {len(samples)} out-of-fold answers)")
+    elif args.combiner_out is None and where.exists():
+        where.unlink()
+        log(f"removed {where}: the hand-written policy decides")
     table = fit_table(calibration_samples(folds), model_version=version, threshold=threshold)
     table = table.model_copy(
         update={

@@ -31,34 +31,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Classify one notice and print the result; returns the exit status."""
+    from icp_notify.boundary import coerce_time
     from icp_notify.classifier import classify
-    from icp_notify.errors import InputError
+    from icp_notify.commands import read_context
 
     # bytes from standard input: parse() decodes UTF-8 / GB18030 and reads e-mail, like
     # ``icp-notify parse -`` and ``icp-notify analyze -``
     text: str | bytes = sys.stdin.buffer.read() if args.text == "-" else args.text
-    context = None
-    if args.context:
-        try:
-            with open(args.context, encoding="utf-8") as fh:
-                context = json.load(fh)
-        except OSError as exc:
-            raise InputError(
-                "unreadable", f"cannot read the context file: {exc.strerror}", where=args.context
-            ) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(
-                "invalid_json", f"the context file is not JSON: {exc}", where=args.context
-            ) from None
-        if not isinstance(context, dict):
-            raise InputError(
-                "invalid_field", "the context must be a JSON object", where=args.context
-            )
+    context = read_context(args.context)
     result = classify(
         text,
         channel=args.channel,
         sender=args.sender,
-        received_at=args.received_at,
+        received_at=coerce_time(args.received_at, field="--received-at"),
         context=context,
     )
     if args.json:

@@ -57,6 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --by writer: leave out only this writer (repeatable)",
     )
     parser.add_argument(
+        "--no-combiner",
+        action="store_true",
+        help="with --by writer: decide by the hand-written policy, without the learned combiner",
+    )
+    parser.add_argument(
         "--split",
         choices=("train", "dev", "test", "all"),
         default="all",
@@ -132,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_by_writer(args)
     if args.writer:
         raise InputError("usage", "--writer goes with --by writer", where="--writer")
+    if args.no_combiner:
+        raise InputError("usage", "--no-combiner goes with --by writer", where="--no-combiner")
     if not args.file:
         raise InputError("usage", "name at least one FILE.jsonl (or use --by writer)", where="file")
     records = load_corpus(args.file)
@@ -169,7 +176,9 @@ def _run_by_writer(args: argparse.Namespace) -> int:
         )
     need_training_extra("eval --by writer")
     log = (lambda msg: print(msg, file=sys.stderr)) if not args.json else (lambda _m: None)
-    folds, pooled = leave_one_writer_out(args.file or None, writers=args.writer, log=log)
+    folds, pooled = leave_one_writer_out(
+        args.file or None, writers=args.writer, combine=not args.no_combiner, log=log
+    )
     pooled["evaluated"] = "full classifier, leave-one-writer-out (model trained without the writer)"
     pooled["files"] = [str(p) for p in args.file] or ["corpus/*.jsonl"]
     pooled["split"] = "all"

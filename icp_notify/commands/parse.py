@@ -114,6 +114,7 @@ def summary(notice: Notice) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Parse the notice named by ``args`` and print it; return the exit status."""
+    from icp_notify.boundary import coerce_time
     from icp_notify.errors import InputError
     from icp_notify.parse import parse
 
@@ -138,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         data,
         channel=args.channel,
         sender=args.sender,
-        received_at=args.received_at,
+        received_at=coerce_time(args.received_at, field="--received-at"),
         max_chars=args.max_chars,
     )
     if args.json:

@@ -77,9 +77,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {out / 'model.json'} and {out / 'model.npz'} in {result.seconds:.1f} s")
     if args.out is None:
         from icp_notify.calibration import default_path
+        from icp_notify.combiner import default_path as combiner_path
 
         log(
-            f"the shipped model changed: run `icp-notify calibrate` to refit {default_path()} for it"
-            " (the shipped classifier refuses a table fitted for another model)"
+            f"the shipped model changed: run `icp-notify calibrate` to refit {combiner_path()} and"
+            f" {default_path()} for it (the shipped classifier refuses a combiner or table fitted"
+            " for another model)"
         )
     return 0

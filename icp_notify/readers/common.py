@@ -21,16 +21,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
-from icp_notify.models import (
-    DATETIME_MAX,
-    DATETIME_MIN,
-    SHANGHAI,
-    Channel,
-    RawMessage,
-    ReadError,
-    SourceRef,
-    in_datetime_range,
-)
+from icp_notify.boundary import coerce_time
+from icp_notify.errors import InputError
+from icp_notify.models import Channel, RawMessage, ReadError, SourceRef
 
 ReadItem: TypeAlias = RawMessage | ReadError
 """What a reader yields: a message, or a structured error about one record."""
@@ -246,8 +239,9 @@ def sniff_file_encoding(path: str | Path) -> str:
 def parse_time(value: Any) -> dt.datetime | None:
     """Read a time from an archive field: ISO 8601, or epoch seconds / milliseconds.
 
-    Naive times are China Standard Time; epoch numbers above 10^11 are milliseconds.
-    Empty values give ``None``; anything unreadable raises ``ValueError``.
+    Empty values (``""``, ``"null"``, ``None``) give ``None``; anything else is read by
+    :func:`icp_notify.boundary.coerce_time` (naive times are China Standard Time; epoch numbers
+    above 10^11 are milliseconds).
 
     Parameters
     ----------
@@ -261,8 +255,9 @@ def parse_time(value: Any) -> dt.datetime | None:
 
     Raises
     ------
-    ValueError
-        When ``value`` is not a time (readers turn it into an ``invalid_field`` error).
+    InputError
+        ``invalid_field`` (a ``ValueError``) when ``value`` is not a time in the supported
+        range; readers turn it into an error row.
 
     Examples
     --------
@@ -273,31 +268,10 @@ def parse_time(value: Any) -> dt.datetime | None:
     >>> parse_time("") is None
     True
     """
-    if value is None or isinstance(value, bool):
-        if value is None:
-            return None
-        raise ValueError(f"not a time: {value!r}")
-    if isinstance(value, int | float):
-        seconds = value / 1000 if abs(value) > 1e11 else value
-        try:
-            parsed = dt.datetime.fromtimestamp(seconds, tz=SHANGHAI)
-        except (OverflowError, OSError) as exc:
-            raise ValueError(f"epoch time {value!r} is out of range: {exc}") from None
-    else:
-        text = str(value).strip()
-        if not text or text.lower() == "null":
-            return None
-        if text.lstrip("-").isdigit():
-            return parse_time(int(text))
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=SHANGHAI)
-    if not in_datetime_range(parsed):
-        raise ValueError(
-            f"time {parsed.isoformat()} is outside the supported range "
-            f"{DATETIME_MIN.date().isoformat()} to {DATETIME_MAX.date().isoformat()} (UTC)"
-        )
-    return parsed
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "null")):
+        return None
+    when: dt.datetime = coerce_time(value, field="received_at", epoch="auto")
+    return when
 
 
 def first_field(record: Mapping[str, Any], names: tuple[str, ...]) -> Any:
@@ -409,6 +383,8 @@ def message_from_record(
         if context not in (None, ""):
             fields["context"] = context
         return RawMessage(**fields, source=source_ref(path, **where))
+    except InputError as exc:
+        return error(exc.code, f"{exc.where}: {exc.message}", path, position=position, **where)
     except (ValueError, TypeError, OverflowError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return error("invalid_field", reason, path, position=position, **where)

@@ -1,22 +1,19 @@
-"""The filing's timeline over HTTP, and what a (late) operation changes in its stored notices.
+"""A filing's timeline, and what a (late) operation changes in its stored notices.
 
-``GET /v1/filings/{filing}/timeline``   the filing's operations and stored notices replayed in
-                                        time order, each notice attributed
-                                        (:func:`icp_notify.context.explain_timeline`)
+``GET /v1/filings/{filing}/timeline`` (:mod:`icp_notify.server.routes.filings`) answers with
+:func:`filing_timeline`: the filing's operations and stored notices replayed in time order, each
+notice attributed (:func:`icp_notify.context.explain_timeline`).
 
-``POST /v1/operations`` (in :mod:`icp_notify.server.app`) answers with :class:`OperationRegistered`:
-the stored operation and the :class:`ReportChange` of every stored notice of the filing whose
+``POST /v1/operations`` (:mod:`icp_notify.server.routes.operations`) and the page's operation
+form both call :func:`register_operation`, which answers with :class:`OperationRegistered`: the
+stored operation and the :class:`ReportChange` of every stored notice of the filing whose
 situation changed when re-explained with it (:meth:`NoticeService.reexplain`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Path
-from fastapi.params import Depends
-from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from icp_notify.context import MAX_NOTICES, MAX_OPERATIONS, Timeline, explain_timeline
@@ -40,7 +37,7 @@ __all__ = [
     "FilingTimeline",
     "OperationRegistered",
     "ReportChange",
-    "build_router",
+    "filing_timeline",
     "register_operation",
 ]
 
@@ -192,41 +189,3 @@ def filing_timeline(store: NoticeStore, filing: str) -> FilingTimeline:
     ops = tuple(s.operation for s in store.list_operations(filing))
     timeline = explain_timeline(Context(operations=ops), notices)
     return FilingTimeline(filing=filing, notice_ids=tuple(r.id for r in records), timeline=timeline)
-
-
-def build_router(
-    store: NoticeStore, auth: Depends, errors: dict[int | str, dict[str, Any]]
-) -> APIRouter:
-    """The routes of this module, for ``app.include_router``.
-
-    Parameters
-    ----------
-    store : NoticeStore
-        The service's store.
-    auth : Depends
-        The app's bearer-token dependency.
-    errors : dict
-        The app's documented error responses.
-
-    Returns
-    -------
-    APIRouter
-    """
-    router = APIRouter()
-    as_json: Callable[[BaseModel], Response] = lambda m: Response(  # noqa: E731
-        m.model_dump_json(), media_type="application/json"
-    )
-
-    @router.get(
-        "/v1/filings/{filing}/timeline",
-        response_model=FilingTimeline,
-        dependencies=[auth],
-        responses=errors,
-        tags=["operations"],
-    )
-    def get_timeline(filing: Annotated[str, Path(min_length=1, max_length=200)]) -> Response:
-        """The filing's operations and stored notices in time order, each notice attributed
-        to what explains it (an operation, a move's cancellation, a provider's notice, nothing)."""
-        return as_json(filing_timeline(store, filing))
-
-    return router

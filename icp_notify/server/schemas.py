@@ -16,7 +16,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from icp_notify.models import AwareDatetime, Channel, Context, Operation, Report
+from icp_notify.models import (
+    DATETIME_MAX,
+    DATETIME_MIN,
+    AwareDatetime,
+    Channel,
+    Context,
+    Operation,
+    Report,
+)
 
 Source = Literal["api", "smsforwarder", "generic"]
 """How a stored notice reached the service."""
@@ -122,6 +130,10 @@ class IngestResult(_Out):
     notice: StoredNotice | None = None
 
 
+_EPOCH_MS_MIN = int(DATETIME_MIN.timestamp()) * 1000
+_EPOCH_MS_MAX = int(DATETIME_MAX.timestamp()) * 1000
+
+
 class SmsForwarderPayload(BaseModel):
     """Body of ``POST /v1/ingest/smsforwarder`` as SmsForwarder posts it (form or JSON).
 
@@ -153,7 +165,7 @@ class SmsForwarderPayload(BaseModel):
     )
     msg: str | None = Field(default=None, pattern=r"\S", description="older name of content")
     timestamp: (
-        Annotated[int, Field(ge=631_152_000_000, lt=4_102_444_800_000)]
+        Annotated[int, Field(ge=_EPOCH_MS_MIN, lt=_EPOCH_MS_MAX)]
         | Annotated[str, Field(pattern=r"^[0-9]{12,13}$")]
         | None
     ) = Field(

@@ -1,11 +1,7 @@
 """What the routes do, without the web framework: analyse, ingest with context, re-explain, reclassify.
 
-Examples
---------
->>> parse_time("1700000000000").isoformat()
-'2023-11-15T06:13:20+08:00'
->>> parse_time("2025-03-01T08:00:00").isoformat()
-'2025-03-01T08:00:00+08:00'
+The routes hand it the package's own types: times and contexts from a request are read at the
+route (:mod:`icp_notify.boundary`, or the request schema's ``AwareDatetime``).
 """
 
 from __future__ import annotations
@@ -17,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from icp_notify.errors import InputError
-from icp_notify.models import SHANGHAI, Channel, Context, Report, in_datetime_range
-from icp_notify.server.schemas import Source, StoredNotice
+from icp_notify.models import Channel, Context, Report
+from icp_notify.server.schemas import NoticeIn, Source, StoredNotice
 from icp_notify.server.store import NewNotice, NoticeQuery, NoticeStore, dedupe_key
 
 if TYPE_CHECKING:
@@ -28,8 +24,6 @@ log = logging.getLogger("icp_notify.server")
 
 WARMUP_TEXT = "【工信部】尊敬的用户，您的备案信息已被变更，详情请咨询您的接入服务提供商。"
 """The notice analysed at start-up to load the pipeline and read its model version."""
-
-_TIME_HINT = "use ISO 8601 (2025-03-01T08:00:00+08:00) or epoch milliseconds"
 
 
 class Analyzer(Protocol):
@@ -70,51 +64,6 @@ class Analyzer(Protocol):
         Report
         """
         ...
-
-
-def parse_time(value: str, *, where: str = "received_at") -> dt.datetime:
-    """Read a time given as epoch seconds/milliseconds or ISO 8601 (naive = Asia/Shanghai).
-
-    Parameters
-    ----------
-    value : str
-        The time as sent (numbers above 10^11 are milliseconds).
-    where : str, default "received_at"
-        The field name used in the error.
-
-    Returns
-    -------
-    datetime
-        An aware datetime.
-
-    Raises
-    ------
-    InputError
-        ``invalid_field`` naming ``where``.
-    """
-    text = value.strip()
-    try:
-        if text.isdigit():
-            number = int(text)
-            seconds = number / 1000 if number > 100_000_000_000 else float(number)
-            return dt.datetime.fromtimestamp(seconds, SHANGHAI)
-        parsed = dt.datetime.fromisoformat(text)
-    except (ValueError, OverflowError, OSError):
-        raise InputError(
-            "invalid_field",
-            f"not a time: {value[:40]!r}",
-            where=where,
-            hint=_TIME_HINT,
-        ) from None
-    parsed = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=SHANGHAI)
-    if not in_datetime_range(parsed):
-        raise InputError(
-            "invalid_field",
-            f"{value[:40]!r} is outside the supported range 1990-01-01 to 2100-01-01",
-            where=where,
-            hint=_TIME_HINT,
-        )
-    return parsed
 
 
 @dataclass
@@ -194,6 +143,31 @@ class NoticeService:
             received_at=received_at,
             context=context,
             lang=lang,
+        )
+
+    def post(self, notice: NoticeIn) -> tuple[StoredNotice, bool]:
+        """Store and classify a posted notice: what ``POST /v1/notices`` and the page's notice
+        form do (:meth:`ingest` with ``source="api"``).
+
+        Parameters
+        ----------
+        notice : NoticeIn
+            The validated body.
+
+        Returns
+        -------
+        tuple of (StoredNotice, bool)
+            The record and whether it was created now.
+        """
+        return self.ingest(
+            filing=notice.filing,
+            source="api",
+            text=notice.text,
+            channel=notice.channel,
+            sender=notice.sender,
+            received_at=notice.received_at,
+            message_id=notice.message_id,
+            lang=notice.lang,
         )
 
     def ingest(

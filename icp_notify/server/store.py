@@ -80,7 +80,8 @@ def dedupe_key(
 ) -> str:
     """The idempotency key of a notice within a filing.
 
-    The caller's ``message_id`` when given, else a hash of sender + received_at + text.
+    The caller's ``message_id`` when given, else a hash of sender + received_at + text. It is not
+    batch's duplicate key, on purpose: the docstring of :mod:`icp_notify.batch.dedupe` says why.
 
     Parameters
     ----------

@@ -603,18 +603,7 @@ def ui_router(
         try:
             body = NoticeIn.model_validate(body_in)
             svc = service()
-            record, _ = await run_in_threadpool(
-                lambda: svc.ingest(
-                    filing=body.filing,
-                    source="api",
-                    text=body.text,
-                    channel=body.channel,
-                    sender=body.sender,
-                    received_at=body.received_at,
-                    message_id=body.message_id,
-                    lang=body.lang,
-                )
-            )
+            record, _ = await run_in_threadpool(svc.post, body)
         except ValidationError as exc:
             return notice_form(request, session, values, _validation_messages(exc), 422)
         except InputError as exc:
