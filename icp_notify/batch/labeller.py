@@ -194,14 +194,13 @@ def classification_inputs(notice: Notice) -> tuple[Any, ...]:
 class _Advised:
     """A parse entry's advice with its timing and texts."""
 
-    __slots__ = ("advice", "tail", "text", "timing", "whole")
+    __slots__ = ("advice", "tail", "text", "timing")
 
     def __init__(self, advice: Advice, timing: Any, entry: _Entry) -> None:
         self.advice = advice
         self.timing = timing
         self.text = ModelText(advice)
-        self.whole = self.text.text()
-        self.tail = entry.tail_of(self.whole)  # the row after the notice's source
+        self.tail = entry.tail_of(self.text.text())  # the row after the notice's source
 
 
 def _utf8(text: str) -> bytes | None:
@@ -480,8 +479,10 @@ class Labeller:
         entry: _Entry | None = parsed.get(key)
         if entry is not None:
             parsed.move_to_end(key)
-        # the arrival time only resolves the year of dates: reuse when there are none
-        if entry is None or (entry.dated and entry.notice.received_at != received_at):
+        # the arrival time only resolves dates' years: reuse without dates or at the same clock
+        if entry is None or (
+            entry.dated and not _same_clock(entry.notice.received_at, received_at)
+        ):
             entry = self._new_entry(msg)
             self._parsed.put(key, entry)
         else:
@@ -527,12 +528,9 @@ class Labeller:
             )
         # the row's own fields, serialised by pydantic
         source = msg.source
-        if source is None:
-            source_text = row_source_text = "null"
-        else:
-            notice_source, own_source = source_forms(source)
-            source_text = dumps(notice_source)
-            row_source_text = source_text if own_source is notice_source else dumps(own_source)
+        notice_source, own_source = source_forms(source)
+        source_text = dumps(notice_source)
+        row_source_text = source_text if own_source is notice_source else dumps(own_source)
         at_text = dumps(to_jsonable_python(received_at))
         head = f'{{"seq": {seq}, "source": {row_source_text}'
         line: str | bytes | None = None
@@ -549,6 +547,13 @@ class Labeller:
         return LabelledLine(
             seq, line, entry.report, {"received_at": received_at, "source": source}, advice
         )
+
+
+def _same_clock(a: dt.datetime | None, b: dt.datetime | None) -> bool:
+    """The same instant at the same UTC offset (a date's year is read off the local date)."""
+    if a is None or b is None:
+        return a is b
+    return a == b and a.utcoffset() == b.utcoffset()
 
 
 def _reads_sender(classifier: Any) -> bool:

@@ -175,10 +175,12 @@ def row_source(source: SourceRef | None) -> dict[str, Any] | None:
     >>> row_source(None) is None
     True
     """
-    return None if source is None else source_forms(source)[1]
+    return source_forms(source)[1]
 
 
-def source_forms(source: SourceRef) -> tuple[dict[str, Any], dict[str, Any]]:
+def source_forms(
+    source: SourceRef | None,
+) -> tuple[dict[str, Any], dict[str, Any]] | tuple[None, None]:
     """A source's JSON form in the notice (pydantic's, ``None`` fields included) and in the row.
 
     The row's form is :func:`row_source` (the same dict when no field is ``None``); both come
@@ -186,12 +188,12 @@ def source_forms(source: SourceRef) -> tuple[dict[str, Any], dict[str, Any]]:
 
     Parameters
     ----------
-    source : SourceRef
+    source : SourceRef or None
         Where the message was read.
 
     Returns
     -------
-    (dict, dict)
+    (dict, dict) or (None, None)
         The notice's ``source`` and the row's ``source``.
 
     Examples
@@ -200,9 +202,11 @@ def source_forms(source: SourceRef) -> tuple[dict[str, Any], dict[str, Any]]:
     >>> full["index"], own
     (None, {'file': 'a.csv', 'line': 4})
     >>> full, own = source_forms(SourceRef(file="a", line=1, offset=0, index=0, message_id="m"))
-    >>> own is full
-    True
+    >>> own is full, source_forms(None)
+    (True, (None, None))
     """
+    if source is None:
+        return None, None
     full: dict[str, Any] = _SOURCE_JSON(source, mode="json")
     if None not in full.values():
         return full, full
