@@ -15,13 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from pydantic_core import PydanticSerializationError
 
 from icp_notify.batch.labeller import LabelledLine, Labeller, line_labeller
-from icp_notify.batch.rows import LabelledRow, Row, read_error_row
+from icp_notify.batch.rows import LabelledRow, Row, Summary, read_error_row
 from icp_notify.batch.writers import row_json
 from icp_notify.errors import InputError
 from icp_notify.models import RawMessage, ReadError, Report
@@ -100,7 +100,7 @@ def _item_line(seq: int, item: RawMessage | ReadError) -> bytes:
     return b"%d %s %s" % (seq, kind, payload)
 
 
-def _chunks(numbered: Iterator[tuple[int, RawMessage | ReadError]]) -> Iterator[bytes]:
+def _chunks(numbered: Iterator[tuple[int, RawMessage | ReadError]]) -> Generator[bytes, None, None]:
     batch: list[bytes] = []
     for seq, item in numbered:
         batch.append(_item_line(seq, item))
@@ -194,11 +194,17 @@ def label_parallel(
     pipeline: Any,
     lang: str,
     now: dt.datetime | str | None,
+    summary: Summary | None = None,
+    read_apart: bool = False,
 ) -> Iterator[WorkerLine | Row]:
-    """Label in ``workers`` processes; chunks travel as JSON text, results come back in order.
+    """Label in ``workers`` processes; chunks travel as bytes, results come back in order.
 
-    Workers return JSON lines (serialised once, in the worker); at most ``4 * workers`` chunks
-    are in flight, so memory stays flat on any input size.
+    With ``read_apart``, where processes are forked, one more process reads the inputs
+    (``numbered``: reading, numbering, duplicates) and makes the chunks, so this process only
+    hands them on and writes what the workers return: reading costs as much as labelling a
+    repeat, and in this process it would bound the whole run to one core. Workers return JSON
+    lines (serialised once, in the worker); at most ``4 * workers`` chunks are in flight and
+    the reader waits for this process, so memory stays flat on any input size.
 
     Parameters
     ----------
@@ -212,6 +218,13 @@ def label_parallel(
         Advice language.
     now : datetime or ISO str, optional
         The clock for the advice.
+    summary : Summary, optional
+        The summary ``numbered`` counts duplicates into; with a reader process, its counts
+        are sent to this process with each chunk.
+    read_apart : bool
+        Whether ``numbered`` may run in a process of its own: only when it reads files
+        (:func:`~icp_notify.batch.label_lines` with paths only); a caller's own iterable is
+        read in the caller's process, where its state and errors are.
 
     Yields
     ------
@@ -241,10 +254,24 @@ def label_parallel(
         )
     ctx = multiprocessing.get_context(method)
     now_text = now.isoformat() if isinstance(now, dt.datetime) else now
-    pool = ctx.Pool(workers, initializer=_worker_init, initargs=(lang, now_text))
+    reader = None
+    chunks: Iterator[bytes]
+    if read_apart and method == "fork":  # the reader first: forked before the pool's threads
+        forking = multiprocessing.get_context("fork")
+        receiving, sending = forking.Pipe(duplex=False)
+        reader = forking.Process(
+            target=_read_chunks, args=(numbered, sending, summary), name="icp-notify-reader"
+        )
+        reader.start()
+        sending.close()
+        chunks = _received_chunks(receiving, summary)
+    else:
+        chunks = _chunks(numbered)
+    pool = None
     try:
+        pool = ctx.Pool(workers, initializer=_worker_init, initargs=(lang, now_text))
         pending: deque[Any] = deque()
-        for chunk in _chunks(numbered):
+        for chunk in chunks:
             pending.append(pool.apply_async(_worker_run, (chunk,)))
             while len(pending) >= 4 * workers:
                 yield from _rows_of(pending.popleft().get())
@@ -252,6 +279,67 @@ def label_parallel(
             yield from _rows_of(pending.popleft().get())
         pool.close()
     finally:
-        pool.terminate()
-        pool.join()
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        if reader is not None:
+            if reader.is_alive():
+                reader.terminate()  # SIGTERM: it unwinds, removing the seen-set's file
+            reader.join()
         _WORKER.pop("pipeline", None)
+
+
+def _counts(summary: Summary | None) -> tuple[int, int]:
+    return (0, 0) if summary is None else (summary.read, summary.duplicates)
+
+
+def _read_chunks(
+    numbered: Iterator[tuple[int, RawMessage | ReadError]],
+    sending: Any,
+    summary: Summary | None,
+) -> None:
+    """The reader process: chunks to ``sending``, each after a line of the summary's new counts
+    (``read duplicates``, what ``numbered`` counted since the last chunk); ``END`` and the last
+    counts when done, ``ERR`` and the error if reading failed."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # unwind: the generators' finally
+    last = _counts(summary)
+    chunks = _chunks(numbered)
+    try:
+        for chunk in chunks:
+            counts = _counts(summary)
+            sending.send_bytes(b"%d %d\n%s" % (counts[0] - last[0], counts[1] - last[1], chunk))
+            last = counts
+        counts = _counts(summary)
+        sending.send_bytes(b"END %d %d\n" % (counts[0] - last[0], counts[1] - last[1]))
+    except Exception as exc:  # e.g. a disk error: the main process raises it
+        sending.send_bytes(b"ERR\n" + f"{type(exc).__name__}: {exc}".encode())
+    finally:
+        # stopped early (SIGTERM): close the generators now, so numbered's seen-set removes
+        # its temporary file before the process exits
+        chunks.close()
+        close = getattr(numbered, "close", None)
+        if close is not None:
+            close()
+        sending.close()
+
+
+def _received_chunks(receiving: Any, summary: Summary | None) -> Iterator[bytes]:
+    """The reader's chunks, its counts added to ``summary`` as they arrive."""
+    try:
+        while True:
+            head, _, chunk = receiving.recv_bytes().partition(b"\n")
+            if head == b"ERR":
+                raise RuntimeError(f"reading the inputs failed: {chunk.decode()}")
+            fields = head.split()
+            if summary is not None:
+                summary.read += int(fields[-2])
+                summary.duplicates += int(fields[-1])
+            if fields[0] == b"END":
+                return
+            yield chunk
+    finally:
+        receiving.close()
