@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import string
 import threading
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -70,6 +71,8 @@ from icp_notify.models import (
     Notice,
     Reference,
     Situation,
+    Urgency,
+    construct_trusted,
     in_datetime_range,
 )
 
@@ -258,6 +261,53 @@ def _check_lang(lang: str) -> Literal["zh", "en"]:
     return "zh" if lang == "zh" else "en"
 
 
+class _Plan(NamedTuple):
+    """What :meth:`Advisor.compose` fills for a timing: the entry, urgency and templates."""
+
+    entry: AdviceEntry
+    urgency: Urgency
+    summary: str
+    steps: tuple[str, ...]
+    why: str
+    ambiguous: bool
+    timed: tuple[bool, frozenset[str], bool]
+    """Whether the summary, which steps and whether the why write a time."""
+
+    @classmethod
+    def of(
+        cls,
+        entry: AdviceEntry,
+        urgency: Urgency,
+        summary: str,
+        steps: tuple[str, ...],
+        why: str,
+        *,
+        ambiguous: bool,
+    ) -> _Plan:
+        """A plan, with the templates that write a time found."""
+        timed = (_reads_time(summary), frozenset(filter(_reads_time, steps)), _reads_time(why))
+        return cls(entry, urgency, summary, steps, why, ambiguous, timed)
+
+    def time_texts(self, texts: tuple[str | None, str | None]) -> tuple[str | None, str | None]:
+        """The time texts the templates are filled with (an ambiguous advice names no deadline)."""
+        return (texts[0], None) if self.ambiguous else texts
+
+
+_TIME_PLACEHOLDERS = frozenset({"reachable_after", "deadline"})
+
+
+def _reads_time(template: str) -> bool:
+    """Whether a template has a ``{reachable_after}`` or ``{deadline}`` placeholder."""
+    return any(f in _TIME_PLACEHOLDERS for _, f, _, _ in string.Formatter().parse(template))
+
+
+def _same_time(a: dt.datetime | None, b: dt.datetime | None) -> bool:
+    """Whether two optional times are the same instant written the same way (same zone)."""
+    if a is None or b is None:
+        return a is b
+    return a == b and a.tzinfo is b.tzinfo and a.utcoffset() == b.utcoffset()
+
+
 # --------------------------------------------------------------------------- advisor
 
 
@@ -304,6 +354,8 @@ class Advisor:
         # candidates tuple -> (most urgent first, all of them wait for sync); a pure function
         # of the tuple and the file, at most a few hundred tuples (orderings of 5 situations)
         self._orderings: dict[tuple[Situation, ...], tuple[tuple[Situation, ...], bool]] = {}
+        # (entry, language, side of the wait and deadline[, candidates]) -> the texts to fill
+        self._plans: dict[tuple[Any, ...], _Plan] = {}
 
     # ------------------------------------------------------------------ loading
 
@@ -552,7 +604,17 @@ class Advisor:
         AdviceTiming
         """
         arrived = notice.received_at if received_at is False else received_at
-        key = self.entry_key(classification)
+        return self._timing(self.entry_key(classification), classification, notice, now, arrived)
+
+    def _timing(
+        self,
+        key: str,
+        classification: Classification,
+        notice: Notice,
+        now: dt.datetime | None,
+        arrived: dt.datetime | None,
+    ) -> AdviceTiming:
+        """:meth:`timing` for the entry ``key`` (:meth:`entry_key` of the classification)."""
         if key == AMBIGUOUS:
             ordered, sync_all = self._ordering(classification)
             reachable_after, wait, _after = (
@@ -595,28 +657,197 @@ class Advisor:
         -------
         Advice
         """
-        if timing.key == AMBIGUOUS:
-            return self._advise_ambiguous(classification, notice, timing, time_texts, language)
-        entry = self._data.entry[timing.key]
-        texts: LangEntry = getattr(entry, language)
-        values = self._values(notice, language, time_texts)
-        summary, steps = texts.summary, list(texts.steps)
-        if timing.after and texts.after_sync is not None:
-            summary, steps = texts.after_sync.summary, list(texts.after_sync.steps)
-        if timing.deadline_passed:
-            steps.insert(0, self._data.phrases[language].deadline_passed)
+        plan = self._plan(classification, language, timing)
+        values = self._values(notice, language, plan.time_texts(time_texts))
         return Advice(
-            action=entry.action,
-            urgency=entry.urgency,
+            action=plan.entry.action,
+            urgency=plan.urgency,
             lang=language,
-            summary=_fill(summary, values, language),
-            steps=tuple(_fill(s, values, language) for s in steps),
-            why=self._with_chain(classification, language, _fill(texts.why, values, language)),
-            references=self._references(entry.references, notice, language),
+            summary=_fill(plan.summary, values, language),
+            steps=tuple(_fill(s, values, language) for s in plan.steps),
+            why=self._with_chain(classification, language, _fill(plan.why, values, language)),
+            references=self._references(plan.entry.references, notice, language),
             reachable_after=timing.reachable_after,
             wait=timing.wait,
-            deadline=timing.deadline,
+            deadline=None if plan.ambiguous else timing.deadline,
         )
+
+    def arrival_matters(self, classification: Classification, notice: Notice) -> bool:
+        """Whether the advice for this classification and notice can depend on its arrival time.
+
+        ``False`` means :meth:`timing` (hence :meth:`advise`) gives the same result for every
+        ``received_at`` at a given clock: the entry neither waits for MIIT's data to sync nor
+        counts a stated limit (``24小时内``) from the arrival. ``True`` is a "may": use
+        :meth:`timing` and :meth:`retime` per arrival time.
+
+        Parameters
+        ----------
+        classification : Classification
+            The classifier's result for ``notice``.
+        notice : Notice
+            The parsed notice.
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        >>> from icp_notify import parse
+        >>> from icp_notify.classifier import classify
+        >>> advisor = Advisor.default()
+        >>> n = parse("【示例云】您的备案申请（新增网站 site1-example.cn）已审核通过。")
+        >>> advisor.arrival_matters(classify(n), n)
+        True
+        >>> n = parse("【示例云】您的网站 site1-example.cn 已完成取消接入。")
+        >>> advisor.arrival_matters(classify(n), n)
+        False
+        """
+        key = self.entry_key(classification)
+        if key == AMBIGUOUS:
+            return self._ordering(classification)[1]
+        entry = self._data.entry[key]
+        if entry.wait_for_sync:
+            return True
+        # a stated date wins over a limit counted from the arrival (see _stated_deadline)
+        return entry.deadline_from_notice and not any(
+            mention.value is not None for mention in notice.entities.dates
+        )
+
+    def retime(
+        self,
+        advice: Advice,
+        was: AdviceTiming,
+        classification: Classification,
+        notice: Notice,
+        *,
+        now: dt.datetime | None,
+        received_at: dt.datetime | None,
+    ) -> tuple[Advice, AdviceTiming]:
+        """The advice for another arrival time, made from an advice composed for the notice.
+
+        ``advice`` must be ``compose(classification, notice, lang, was, was.texts(lang))``, with
+        ``was`` a :meth:`timing` of this classification and notice at the clock ``now``; the
+        result is the advice and timing :meth:`advise` gives for the notice arriving at
+        ``received_at`` (in ``lang`` = ``advice.lang``, at ``now``): ``compose`` of
+        ``timing(classification, notice, now=now, received_at=received_at)``. When both timings
+        choose the same texts (same side of the sync wait and of the deadline) only the texts
+        that write a time (``{reachable_after}``, ``{deadline}``) are filled again and the
+        time fields replaced, the other fields shared with ``advice`` (``advice`` itself when
+        nothing changes); otherwise the advice is composed anew. ``icp-notify batch`` re-times
+        one cached advice for each row's arrival time this way.
+
+        Parameters
+        ----------
+        advice : Advice
+            The advice composed for ``was``.
+        was : AdviceTiming
+            The timing ``advice`` was composed for.
+        classification : Classification
+            The classifier's result for ``notice``.
+        notice : Notice
+            The parsed notice (its provider, domains and filing numbers fill the texts).
+        now : datetime, optional
+            The clock ``was`` was computed at (aware, as :func:`parse_now` returns it).
+        received_at : datetime, optional
+            The arrival time wanted (aware).
+
+        Returns
+        -------
+        (Advice, AdviceTiming)
+            The advice and its timing.
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> from icp_notify import parse
+        >>> from icp_notify.classifier import classify
+        >>> advisor = Advisor.default()
+        >>> n = parse("【工信部】您的短信核验码为123456，由示例云发起的新增网站已提交，24小时内有效。")
+        >>> c = classify(n)
+        >>> now = dt.datetime(2025, 3, 5, 12, tzinfo=SHANGHAI)
+        >>> nine, ten = (dt.datetime(2025, 3, 5, h, tzinfo=SHANGHAI) for h in (9, 10))
+        >>> was = advisor.timing(c, n, now=now, received_at=nine)
+        >>> first = advisor.compose(c, n, "en", was, was.texts("en"))
+        >>> again, timing = advisor.retime(first, was, c, n, now=now, received_at=ten)
+        >>> again == advisor.advise(c, n.model_copy(update={"received_at": ten}), now=now, lang="en")
+        True
+        >>> again.deadline.isoformat(), again.references is first.references
+        ('2025-03-06T10:00:00+08:00', True)
+        """
+        language: Literal["zh", "en"] = advice.lang
+        # the classification decides the entry: the key of ``was`` is this timing's key
+        timing = self._timing(was.key, classification, notice, now, received_at)
+        if was.after != timing.after or was.deadline_passed != timing.deadline_passed:
+            texts = timing.texts(language)
+            return self.compose(classification, notice, language, timing, texts), timing
+        values = advice.__dict__
+        update: dict[str, Any] = {}
+        if not _same_time(was.reachable_after, timing.reachable_after):
+            update["reachable_after"] = timing.reachable_after
+        if timing.wait != was.wait:
+            update["wait"] = timing.wait
+        plan = self._plan(classification, language, timing)
+        if not plan.ambiguous and not _same_time(was.deadline, timing.deadline):
+            update["deadline"] = timing.deadline  # (an ambiguous advice has no deadline)
+        if not update:
+            return advice, timing
+        summary_timed, steps_timed, why_timed = plan.timed
+        if summary_timed or steps_timed or why_timed:
+            filled = self._values(notice, language, plan.time_texts(timing.texts(language)))
+            if summary_timed:
+                update["summary"] = _fill(plan.summary, filled, language)
+            if steps_timed:
+                update["steps"] = tuple(
+                    _fill(template, filled, language) if template in steps_timed else text
+                    for template, text in zip(plan.steps, values["steps"], strict=True)
+                )
+            if why_timed:
+                why = _fill(plan.why, filled, language)
+                update["why"] = self._with_chain(classification, language, why)
+        # what compose would build: the same field values (validated when ``advice`` was
+        # built, or made by this advisor: aware times in range, a wait of zero or more)
+        return construct_trusted(Advice, {**values, **update}), timing
+
+    def _plan(
+        self, classification: Classification, language: Literal["zh", "en"], timing: AdviceTiming
+    ) -> _Plan:
+        """The entry and the templates :meth:`compose` fills for a timing (memoised)."""
+        key: tuple[Any, ...] = (timing.key, language, timing.after, timing.deadline_passed)
+        if timing.key == AMBIGUOUS:
+            generic = classification.kind is Kind.CHANGE_NOTICE_GENERIC
+            key = (*key, generic, classification.candidates)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._new_plan(classification, language, timing)
+            if len(self._plans) < 4096:  # entries × languages × sides, and candidate orders
+                self._plans[key] = plan
+        return plan
+
+    def _new_plan(
+        self, classification: Classification, language: Literal["zh", "en"], timing: AdviceTiming
+    ) -> _Plan:
+        """:meth:`_plan`, computed."""
+        if timing.key != AMBIGUOUS:
+            entry = self._data.entry[timing.key]
+            texts: LangEntry = getattr(entry, language)
+            summary, steps = texts.summary, texts.steps
+            if timing.after and texts.after_sync is not None:
+                summary, steps = texts.after_sync.summary, texts.after_sync.steps
+            if timing.deadline_passed:
+                steps = (self._data.phrases[language].deadline_passed, *steps)
+            return _Plan.of(entry, entry.urgency, summary, steps, texts.why, ambiguous=False)
+        # the ambiguous advice walks through the candidates, most urgent first (the unsure
+        # entry's words for an explicit notice the classifier would not decide)
+        entry = self._data.entry[AMBIGUOUS]
+        if classification.kind is not Kind.CHANGE_NOTICE_GENERIC:
+            entry = self._data.entry.get(UNSURE, entry)
+        texts = getattr(entry, language)
+        ordered = self._ordering(classification)[0]
+        lines = (getattr(self._data.entry[s.value], language).if_candidate for s in ordered)
+        steps = (*(line for line in lines if line), *texts.steps)
+        urgency = self._data.entry[ordered[0].value].urgency
+        return _Plan.of(entry, urgency, texts.summary, steps, texts.why, ambiguous=True)
 
     def chain_sentence(
         self, classification: Classification, lang: Literal["zh", "en"] = "zh"
@@ -728,43 +959,6 @@ class Advisor:
         if cacheable and len(self._orderings) < 1024:
             self._orderings[key] = ordered, sync_all
         return ordered, sync_all
-
-    def _advise_ambiguous(
-        self,
-        classification: Classification,
-        notice: Notice,
-        timing: AdviceTiming,
-        time_texts: tuple[str | None, str | None],
-        language: Literal["zh", "en"],
-    ) -> Advice:
-        """One advice walking through the candidates, most urgent first (the ``unsure`` entry's
-        words for an explicit notice the classifier would not decide, the generic notice's else)."""
-        entry = self._data.entry[AMBIGUOUS]
-        if classification.kind is not Kind.CHANGE_NOTICE_GENERIC:
-            entry = self._data.entry.get(UNSURE, entry)
-        texts: LangEntry = getattr(entry, language)
-        ordered = self._ordering(classification)[0]
-        urgency = self._data.entry[ordered[0].value].urgency
-        values = self._values(notice, language, (time_texts[0], None))
-        steps: list[str] = []
-        for situation in ordered:
-            line = getattr(self._data.entry[situation.value], language).if_candidate
-            if line:
-                steps.append(line)
-        steps.extend(texts.steps)
-        refs: list[str] = list(entry.references)
-        return Advice(
-            action=entry.action,
-            urgency=urgency,
-            lang=language,
-            summary=_fill(texts.summary, values, language),
-            steps=tuple(_fill(s, values, language) for s in steps),
-            why=self._with_chain(classification, language, _fill(texts.why, values, language)),
-            references=self._references(tuple(refs), notice, language),
-            reachable_after=timing.reachable_after,
-            wait=timing.wait,
-            deadline=None,
-        )
 
     # ------------------------------------------------------------------ parts
 

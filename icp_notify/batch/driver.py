@@ -200,7 +200,17 @@ summary, resume_after, dedupe
     if workers > 1:
         from icp_notify.batch.workers import label_parallel
 
-        rows = label_parallel(messages, workers=workers, pipeline=pipeline, lang=lang, now=now)
+        # files may be read in a process of their own; a caller's iterable stays here
+        paths = isinstance(inputs, list | tuple) and all(isinstance(i, str | Path) for i in inputs)
+        rows = label_parallel(
+            messages,
+            workers=workers,
+            pipeline=pipeline,
+            lang=lang,
+            now=now,
+            summary=summary,
+            read_apart=paths,
+        )
     else:
         labeller = Labeller(pipeline, lang=lang, now=now)
         label_one = line_labeller(labeller)

@@ -178,18 +178,66 @@ class ModelText:
         >>> base.splice({"line": 7})
         '{"file": "a.txt", "line": 7, "offset": null, "index": 0, "message_id": null}'
         """
-        changed = tuple(fresh)
+        return self.join({name: dumps(value) for name, value in fresh.items()})
+
+    def join(self, texts: Mapping[str, str]) -> str:
+        """:meth:`splice` with the fresh fields' JSON texts already made.
+
+        Parameters
+        ----------
+        texts : mapping
+            Field name → that field's JSON text (:func:`dumps` of its JSON-ready value).
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> from icp_notify.models import SourceRef
+        >>> ModelText(SourceRef(file="a.txt", line=1)).join({"line": "7"})
+        '{"file": "a.txt", "line": 7, "offset": null, "index": null, "message_id": null}'
+        """
+        between, order = self.segments(tuple(texts))
+        parts = [between[0]]
+        for name, after in zip(order, between[1:], strict=True):
+            parts.append(texts[name])
+            parts.append(after)
+        return "".join(parts)
+
+    def segments(self, changed: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The kept text around the ``changed`` fields' values, and those fields in field order.
+
+        The model's JSON text is ``between[0] + text(order[0]) + between[1] + … + between[-1]``;
+        computed once per set of changed fields.
+
+        Parameters
+        ----------
+        changed : tuple of str
+            The fields whose texts are left out.
+
+        Returns
+        -------
+        (tuple of str, tuple of str)
+            ``between`` (one more than the fields) and ``order``.
+
+        Raises
+        ------
+        ValueError
+            When the model's JSON does not hold its fields one by one (aliases, exclusions).
+
+        Examples
+        --------
+        >>> from icp_notify.models import SourceRef
+        >>> ModelText(SourceRef(file="a.txt")).segments(("index", "file"))
+        (('{"file": ', ', "line": null, "offset": null, "index": ', ', "message_id": null}'), ('file', 'index'))
+        """
         segments = self._segments.get(changed)
         if segments is None:
             if not self.names:
                 raise ValueError(f"{type(self.model).__name__} is not serialised field by field")
             segments = self._segments[changed] = self._cut(changed)
-        between, order = segments
-        parts = [between[0]]
-        for name, after in zip(order, between[1:], strict=True):
-            parts.append(dumps(fresh[name]))
-            parts.append(after)
-        return "".join(parts)
+        return segments
 
     def _cut(self, changed: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The kept text around the ``changed`` fields' values, and those fields in order."""

@@ -2,10 +2,13 @@
 
 A repeated message reuses the cached :class:`~icp_notify.models.Report` of its parse entry:
 ``report.model_copy(update=...)`` with the row's own notice (``received_at``, ``source``) and
-its advice, whose time-dependent parts come from the advisor's public
-:meth:`~icp_notify.advisor.Advisor.timing` and :meth:`~icp_notify.advisor.Advisor.compose`.
-Pydantic serialises the row; :class:`~icp_notify.batch.jsontext.ModelText` keeps each cached
-model's JSON per field, so a repeat serialises only the fields it changes.
+its advice. The advice is composed once per entry (:meth:`~icp_notify.advisor.Advisor.timing`
+and :meth:`~icp_notify.advisor.Advisor.compose`, what ``Advisor.advise`` does); when the
+advisor says it reads the arrival time (:meth:`~icp_notify.advisor.Advisor.arrival_matters`),
+each row gets it re-timed by :meth:`~icp_notify.advisor.Advisor.retime`. Pydantic serialises
+the row: :class:`~icp_notify.batch.jsontext.ModelText` keeps each cached model's JSON per
+field, so a repeat serialises only its own fields (source, arrival time) and the advice fields
+re-timing changed; the rest of the row's text is joined once per entry.
 
 Examples
 --------
@@ -21,7 +24,6 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -30,7 +32,7 @@ from pydantic_core import to_jsonable_python
 
 from icp_notify._version import __version__
 from icp_notify.batch.jsontext import ModelText, dumps, fields_text
-from icp_notify.batch.rows import LabelledRow, Row, error_row, row_source
+from icp_notify.batch.rows import LabelledLine, Row, error_row, row_source, source_forms
 from icp_notify.errors import IcpNotifyError, InputError
 from icp_notify.models import (
     Advice,
@@ -43,7 +45,6 @@ from icp_notify.models import (
 )
 
 __all__ = [
-    "ADVICE_MEMO",
     "CACHE_SIZE",
     "LabelledLine",
     "Labeller",
@@ -55,9 +56,6 @@ __all__ = [
 
 CACHE_SIZE = 2048
 """Entries kept in each per-run cache (least recently used dropped first); bounds memory."""
-
-ADVICE_MEMO = 4
-"""Advices kept per parse entry (by timing); a time-independent advice is composed once."""
 
 
 class PipelineLike(Protocol):
@@ -193,102 +191,67 @@ def classification_inputs(notice: Notice) -> tuple[Any, ...]:
     )
 
 
-class LabelledLine:
-    """A labelled row as its :class:`~icp_notify.models.Report` and JSON line (no dicts built).
+class _Advised:
+    """A parse entry's advice with its timing and texts."""
 
-    :meth:`row` gives the :class:`~icp_notify.batch.rows.LabelledRow` (``json.loads`` of the
-    line) that :func:`~icp_notify.batch.label` yields; the CLI writes :attr:`json` and counts
-    from :attr:`report`.
+    __slots__ = ("advice", "tail", "text", "timing")
 
-    Parameters
-    ----------
-    seq : int
-        The row's ``seq``.
-    line : str
-        The row's JSON line.
-    report : Report
-        The row's report, or the cached report it is a copy of.
-    notice : dict, optional
-        The row's own notice fields (``received_at``, ``source``); with ``advice``, the row's
-        :attr:`report` is the cached report's copy with them, made when first read.
-    advice : Advice, optional
-        The row's advice.
+    def __init__(self, advice: Advice, timing: Any, entry: _Entry) -> None:
+        self.advice = advice
+        self.timing = timing
+        self.text = ModelText(advice)
+        self.tail = entry.tail_of(self.text.text())  # the row after the notice's source
 
-    Examples
-    --------
-    >>> from icp_notify.models import RawMessage
-    >>> line = Labeller(lang="en").label_line(
-    ...     1, RawMessage(text="【示例云】您的网站 qingmu-demo.cn 已完成取消接入。"))
-    >>> line.seq, line.report.classification.situation.value, line.row()["seq"]
-    (1, 'access_cancelled', 1)
-    """
 
-    __slots__ = ("_advice", "_notice", "_report", "json", "seq")
-
-    def __init__(
-        self,
-        seq: int,
-        line: str,
-        report: Report,
-        notice: dict[str, Any] | None = None,
-        advice: Advice | None = None,
-    ) -> None:
-        self.seq = seq
-        self.json = line
-        self._report = report
-        self._notice = notice
-        self._advice = advice
-
-    @property
-    def report(self) -> Report:
-        """The row's report: the cached report's ``model_copy`` with the row's own fields."""
-        if self._notice is not None:
-            notice = self._report.notice.model_copy(update=self._notice)
-            self._report = self._report.model_copy(
-                update={"notice": notice, "advice": self._advice}
-            )
-            self._notice = None
-        return self._report
-
-    @property
-    def source(self) -> dict[str, Any] | None:
-        """The row's ``source`` (its fields that are not ``None``; the progress bar reads it)."""
-        own = self._notice
-        return row_source(self._report.notice.source if own is None else own["source"])
-
-    @property
-    def situation(self) -> str:
-        """The situation as the summary counts it (``ambiguous`` when undecided)."""
-        situation = self._report.classification.situation
-        return "ambiguous" if situation is None else situation.value
-
-    @property
-    def urgency(self) -> str:
-        """The advice's urgency."""
-        advice = self._report.advice if self._advice is None else self._advice
-        return str(advice.urgency.value)
-
-    def row(self) -> LabelledRow:
-        """The row as a fresh dict (nothing shared with the caches), keeping its line."""
-        row = LabelledRow(json.loads(self.json))
-        row.json = self.json
-        return row
+def _utf8(text: str) -> bytes | None:
+    """``text`` as UTF-8, ``None`` when it holds a lone surrogate (then rows are made as text)."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return None
 
 
 class _Entry:
-    """A parse cache entry: the notice, its report once labelled, and their JSON texts."""
+    """A parse cache entry: the notice, its report once labelled, and the texts of its rows."""
 
-    __slots__ = ("advice_text", "advices", "ckey", "classified", "notice", "notice_text", "report")
+    __slots__ = (
+        "advised",
+        "ckey",
+        "classified",
+        "dated",
+        "notice",
+        "notice_text",
+        "pieces",
+        "report",
+        "tail",
+        "timed",
+        "utf8",
+    )
 
-    def __init__(self, notice: Notice) -> None:
+    def __init__(self, notice: Notice, sender_read: bool) -> None:
         self.notice = notice
         self.notice_text = ModelText(notice)
-        self.ckey = classification_inputs(notice)
+        key = classification_inputs(notice)
+        # the sender itself is read only by rules with sender patterns (its type is kept)
+        self.ckey = key if sender_read else (*key[:3], None, *key[4:])
+        self.dated = bool(notice.entities.dates)  # the arrival time resolved their years
         self.classified: tuple[Classification, str] | None = None
         self.report: Report | None = None
-        self.advice_text: ModelText | None = None  # the first advice's, shared by the others
-        # advice (and its JSON text) by timing; a handful of timings repeat, the rest vary
-        self.advices: dict[tuple[Any, ...], tuple[Advice, str]] = {}
+        self.timed = False  # the advice reads the arrival time (Advisor.arrival_matters)
+        self.advised: _Advised | None = None  # the advice last composed, re-timed per row
+        # the row is pieces[0] + received_at + pieces[1] + source + <after the source>, made
+        # as UTF-8 bytes (the CLI writes them as they are) unless a text holds a lone surrogate
+        self.pieces: tuple[str, str] = ("", "")
+        self.tail: tuple[str, str] = ("", "")  # around the advice's text, after the source
+        self.utf8: tuple[bytes, bytes, bytes, bytes] | None = None  # the four, as UTF-8
+
+    def tail_of(self, advice_text: str) -> tuple[str, bytes | None]:
+        """The row after the notice's source, with this advice text: as text and as UTF-8."""
+        tail = self.tail[0] + advice_text + self.tail[1]
+        if self.utf8 is None:
+            return tail, None
+        advice = _utf8(advice_text)
+        return tail, None if advice is None else self.utf8[2] + advice + self.utf8[3]
 
 
 class Labeller:
@@ -300,12 +263,17 @@ class Labeller:
     * parsing, on the raw text, channel, sender, subject and reader defects; reused for another
       arrival time only when the notice has no date mention (the arrival time only resolves
       dates' years);
-    * classification, on :func:`classification_inputs`; never for a message with context.
+    * classification, on :func:`classification_inputs` (without the sender itself when no
+      rule has sender patterns: then only its type is read); never for a message with context.
+
+    The classifications go through the pipeline classifier with its text model behind a
+    :class:`~icp_notify.batch.memo.ModelMemo` (answers kept per token sequence, so notices
+    that differ only in entity values share the model's pass; the rules still run for each).
 
     A repeat reuses its parse entry's ``Report`` through ``model_copy(update=...)`` with its own
     notice fields and advice. The advice is :meth:`Advisor.compose` of :meth:`Advisor.timing`
-    (what ``Advisor.advise`` does); per entry, the advices of the last few timings are kept
-    (:data:`ADVICE_MEMO`), so an advice that does not depend on the arrival time is composed once.
+    (what ``Advisor.advise`` does), once per entry; when :meth:`Advisor.arrival_matters`, each
+    row's is :meth:`Advisor.retime` of it for the row's arrival time.
 
     Parameters
     ----------
@@ -356,9 +324,18 @@ class Labeller:
         self.now = now
         self.cache = cache
         self.parse = parse
-        self._classify = getattr(getattr(pipeline, "classifier", None), "classify_notice", None)
+        classifier = getattr(pipeline, "classifier", None)
+        self._classify = getattr(classifier, "classify_notice", None)
+        # the cached path: the text model's answers kept per tokens (batch/memo.py)
+        self._classify_cached = self._classify
+        if cache and self._classify is not None:
+            from icp_notify.batch.memo import memo_classifier
+
+            self._classify_cached = memo_classifier(classifier).classify_notice
+        self._sender_read = _reads_sender(classifier)
         self._advisor = getattr(pipeline, "advisor", None)
         self._parsed = LruCache(CACHE_SIZE)
+        self._parsed_data = self._parsed._data
         self._classified = LruCache(CACHE_SIZE)
         self._version = dumps(__version__)
         self.cache_hits = 0
@@ -429,19 +406,11 @@ class Labeller:
         except IcpNotifyError as exc:
             return error_row(seq, msg, "failed", str(exc))
 
-    def _line(
-        self,
-        seq: int,
-        source: SourceRef | None,
-        report: Report,
-        report_text: str,
-        own: tuple[dict[str, Any], Advice] | None = None,
-    ) -> LabelledLine:
-        """The row: ``seq`` and ``source`` (:func:`row_source`), then the report."""
-        line = f'{{"seq": {seq}, "source": {dumps(row_source(source))}, {report_text[1:]}'
-        if own is None:
-            return LabelledLine(seq, line, report)
-        return LabelledLine(seq, line, report, *own)
+    def _line(self, seq: int, source: SourceRef | None, report: Report, text: str) -> LabelledLine:
+        """The row: ``seq`` and ``source`` (:func:`row_source`), then the report's ``text``."""
+        return LabelledLine(
+            seq, f'{{"seq": {seq}, "source": {dumps(row_source(source))}, {text[1:]}', report
+        )
 
     def _full_line(self, seq: int, msg: RawMessage) -> LabelledLine:
         """A row computed from scratch (a message with context, caching off, another pipeline)."""
@@ -465,84 +434,142 @@ class Labeller:
         if entry.classified is not None:
             self.cache_hits += 1
             return entry.classified
-        assert self._classify is not None
+        assert self._classify_cached is not None
         cached = self._classified.get(entry.ckey)
         if cached is not None:
             self.cache_hits += 1
         else:
-            result = self._classify(entry.notice, None)
+            result = self._classify_cached(entry.notice, None)
             cached = (result, dumps(result.model_dump(mode="json")))
             self._classified.put(entry.ckey, cached)
         entry.classified = cached
         return cached  # type: ignore[no-any-return]
 
+    def _new_entry(self, msg: RawMessage) -> _Entry:
+        """Parse a message and classify it (through the classification cache)."""
+        entry = _Entry(self.parse(msg), self._sender_read)
+        classification_text = self._classification(entry)[1]
+        # the row: {"seq": N, "source": S, "notice": {… "received_at": R, … "source": S′ …},
+        # "classification": …, "advice": A, "version": …}
+        between, order = entry.notice_text.segments(("received_at", "source"))
+        if order != ("received_at", "source"):  # Notice's field order, which models.py fixes
+            raise AssertionError(f"unexpected Notice field order: {order}")
+        notice_at, after_source = fields_text(
+            Report,
+            {
+                "notice": "\x00",  # JSON text holds no raw control character
+                "classification": classification_text,
+                "advice": "\x01",
+                "version": self._version,
+            },
+        ).split("\x00")
+        entry.pieces = (", " + notice_at[1:] + between[0], between[1])
+        advice_at, version = after_source.split("\x01")
+        entry.tail = (between[2] + advice_at, version)
+        utf8 = [_utf8(text) for text in (*entry.pieces, *entry.tail)]
+        if None not in utf8:
+            entry.utf8 = tuple(utf8)  # type: ignore[assignment]
+        return entry
+
     def _cached_line(self, seq: int, msg: RawMessage, advisor: Any, now: Any) -> LabelledLine:
         """Label a message without context through the caches (the path of most rows)."""
         key = (msg.text, msg.channel, msg.sender, msg.subject, msg.defects)
         received_at = msg.received_at
-        entry: _Entry | None = self._parsed.get(key)
-        # the arrival time only resolves the year of dates: reuse when there are none
-        if entry is None or not (
-            entry.notice.received_at == received_at or not entry.notice.entities.dates
+        parsed = self._parsed_data  # (LruCache.get, inlined: the path of every row)
+        entry: _Entry | None = parsed.get(key)
+        if entry is not None:
+            parsed.move_to_end(key)
+        # the arrival time only resolves dates' years: reuse without dates or at the same clock
+        if entry is None or (
+            entry.dated and not _same_clock(entry.notice.received_at, received_at)
         ):
-            entry = _Entry(self.parse(msg))
+            entry = self._new_entry(msg)
             self._parsed.put(key, entry)
+        else:
+            self.cache_hits += 1
         notice = entry.notice
-        classification, classification_text = self._classification(entry)
-        lang = self.lang
-        # the notice's own fields (received_at, source) are the row's: Advisor.timing takes the
-        # arrival time, and the notice copy is made only when the row's report is asked for
-        timing = advisor.timing(classification, notice, now=now, received_at=received_at)
-        texts = timing.texts(lang)
-        advice_key = (
-            timing.key,
-            timing.after,
-            timing.deadline_passed,
-            texts,
-            _iso(timing.reachable_after),
-            _iso(timing.deadline),
-            timing.wait,
-        )
-        known = entry.advices.get(advice_key)
-        if known is None:
-            # compose reads the classification, the language, the timing and the notice's
-            # provider, domains and numbers (not its arrival time): Advisor.advise's two halves
-            advice = advisor.compose(classification, notice, lang, timing, texts)
-            if entry.advice_text is None:
-                entry.advice_text = ModelText(advice)
-                known = (advice, entry.advice_text.text())
-            else:  # pydantic serialises the fields the timing can change (Advisor.TIMED_FIELDS)
-                timed = advice.model_dump(mode="json", include=set(advisor.TIMED_FIELDS))
-                known = (advice, entry.advice_text.splice(timed))
-            if len(entry.advices) >= ADVICE_MEMO:
-                entry.advices.clear()
-            entry.advices[advice_key] = known
-        advice, advice_text = known
+        classification = entry.classified[0]  # type: ignore[index]
+        advised = entry.advised
+        if advised is None:
+            # the notice's own fields (received_at, source) are the row's: Advisor.timing
+            # takes the arrival time, and the notice copy is made only when the row's report
+            # is asked for
+            timing = advisor.timing(classification, notice, now=now, received_at=received_at)
+            advice = advisor.compose(
+                classification, notice, self.lang, timing, timing.texts(self.lang)
+            )
+            entry.timed = advisor.arrival_matters(classification, notice)
+            entry.advised = advised = _Advised(advice, timing, entry)
+            tail = advised.tail
+        elif not entry.timed:  # the same advice for every arrival time
+            advice, tail = advised.advice, advised.tail
+        else:  # the cached advice re-timed for this arrival time (Advisor.retime)
+            base = advised.advice
+            was = advised.timing
+            advice, timing = advisor.retime(
+                base, was, classification, notice, now=now, received_at=received_at
+            )
+            if advice is base:
+                tail = advised.tail
+            elif timing.after != was.after or timing.deadline_passed != was.deadline_passed:
+                # the other side of the sync wait or the deadline: the entry's advice now
+                entry.advised = advised = _Advised(advice, timing, entry)
+                tail = advised.tail
+            else:  # pydantic serialises the fields re-timing changed (on one side of the
+                # wait and deadline, only Advisor.TIMED_FIELDS can change)
+                changed = {
+                    n for n in advisor.TIMED_FIELDS if getattr(advice, n) is not getattr(base, n)
+                }
+                text = advised.text.splice(advice.model_dump(mode="json", include=changed))
+                tail = entry.tail_of(text)
         if entry.report is None:
             entry.report = Report(
                 notice=notice, classification=classification, advice=advice, version=__version__
             )
+        # the row's own fields, serialised by pydantic
         source = msg.source
-        own = {
-            "received_at": to_jsonable_python(received_at),
-            "source": None if source is None else source.model_dump(mode="json"),
-        }
-        report_text = fields_text(
-            Report,
-            {
-                "notice": entry.notice_text.splice(own),
-                "classification": classification_text,
-                "advice": advice_text,
-                "version": self._version,
-            },
+        notice_source, own_source = source_forms(source)
+        source_text = dumps(notice_source)
+        row_source_text = source_text if own_source is notice_source else dumps(own_source)
+        at_text = dumps(to_jsonable_python(received_at))
+        head = f'{{"seq": {seq}, "source": {row_source_text}'
+        line: str | bytes | None = None
+        utf8 = entry.utf8
+        if utf8 is not None and tail[1] is not None:  # the row as UTF-8 bytes
+            try:
+                own = (head.encode(), at_text.encode(), source_text.encode())
+                line = b"".join((own[0], utf8[0], own[1], utf8[1], own[2], tail[1]))
+            except UnicodeEncodeError:  # a lone surrogate in the row's own fields
+                line = None
+        if line is None:
+            pieces = entry.pieces
+            line = f"{head}{pieces[0]}{at_text}{pieces[1]}{source_text}{tail[0]}"
+        return LabelledLine(
+            seq, line, entry.report, {"received_at": received_at, "source": source}, advice
         )
-        row_own = ({"received_at": received_at, "source": source}, advice)
-        return self._line(seq, source, entry.report, report_text, row_own)
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    """A time as its ISO text (with its offset: equal instants in two zones differ)."""
-    return None if value is None else value.isoformat()
+def _same_clock(a: dt.datetime | None, b: dt.datetime | None) -> bool:
+    """The same instant at the same UTC offset (a date's year is read off the local date)."""
+    if a is None or b is None:
+        return a is b
+    return a == b and a.utcoffset() == b.utcoffset()
+
+
+def _reads_sender(classifier: Any) -> bool:
+    """Whether a classification can depend on the sender itself, not only on its type.
+
+    ``Classifier.classify_notice`` without context reads ``notice.sender`` only in the
+    condition of rules with sender patterns (``senders``); a classifier of another kind, or rules
+    of another kind, count as reading it.
+    """
+    from icp_notify.classifier import Classifier
+    from icp_notify.rules import RuleSet
+
+    rules = getattr(classifier, "rules", None)
+    if type(classifier) is not Classifier or not isinstance(rules, RuleSet):
+        return True
+    return any(rule.senders for rule in rules.rules)
 
 
 _LABEL_MESSAGE = Labeller.label_message

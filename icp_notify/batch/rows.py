@@ -10,13 +10,22 @@ Examples
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from icp_notify.models import RawMessage, ReadError, SourceRef
+from icp_notify.models import Advice, RawMessage, ReadError, Report, SourceRef
 
-__all__ = ["LabelledRow", "Row", "Summary", "error_row", "row_source"]
+__all__ = [
+    "LabelledLine",
+    "LabelledRow",
+    "Row",
+    "Summary",
+    "error_row",
+    "row_source",
+    "source_forms",
+]
 
 Row = dict[str, Any]
 """One output row (a JSON object): a labelled report or an error, with ``seq`` and ``source``."""
@@ -166,7 +175,45 @@ def row_source(source: SourceRef | None) -> dict[str, Any] | None:
     >>> row_source(None) is None
     True
     """
-    return None if source is None else source.model_dump(mode="json", exclude_none=True)
+    return source_forms(source)[1]
+
+
+def source_forms(
+    source: SourceRef | None,
+) -> tuple[dict[str, Any], dict[str, Any]] | tuple[None, None]:
+    """A source's JSON form in the notice (pydantic's, ``None`` fields included) and in the row.
+
+    The row's form is :func:`row_source` (the same dict when no field is ``None``); both come
+    from one serialisation, so a labeller writing both pays for one.
+
+    Parameters
+    ----------
+    source : SourceRef or None
+        Where the message was read.
+
+    Returns
+    -------
+    (dict, dict) or (None, None)
+        The notice's ``source`` and the row's ``source``.
+
+    Examples
+    --------
+    >>> full, own = source_forms(SourceRef(file="a.csv", line=4))
+    >>> full["index"], own
+    (None, {'file': 'a.csv', 'line': 4})
+    >>> full, own = source_forms(SourceRef(file="a", line=1, offset=0, index=0, message_id="m"))
+    >>> own is full, source_forms(None)
+    (True, (None, None))
+    """
+    if source is None:
+        return None, None
+    full: dict[str, Any] = _SOURCE_JSON(source, mode="json")
+    if None not in full.values():
+        return full, full
+    return full, {k: v for k, v in full.items() if v is not None}
+
+
+_SOURCE_JSON = SourceRef.__pydantic_serializer__.to_python
 
 
 def error_row(
@@ -243,3 +290,102 @@ class LabelledRow(dict[str, Any]):
     __slots__ = ("json",)
 
     json: str
+
+
+class LabelledLine:
+    """A labelled row as its :class:`~icp_notify.models.Report` and JSON line (no dicts built).
+
+    :meth:`row` gives the :class:`~icp_notify.batch.rows.LabelledRow` (``json.loads`` of the
+    line) that :func:`~icp_notify.batch.label` yields; the CLI writes :attr:`json` and counts
+    from :attr:`report`.
+
+    Parameters
+    ----------
+    seq : int
+        The row's ``seq``.
+    line : str or bytes
+        The row's JSON line, as text or as UTF-8 bytes (then :attr:`raw`, and :attr:`json`
+        is decoded when first read).
+    report : Report
+        The row's report, or the cached report it is a copy of.
+    notice : dict, optional
+        The row's own notice fields (``received_at``, ``source``); with ``advice``, the row's
+        :attr:`report` is the cached report's copy with them, made when first read.
+    advice : Advice, optional
+        The row's advice.
+
+    Examples
+    --------
+    >>> from icp_notify.batch import Labeller
+    >>> from icp_notify.models import RawMessage
+    >>> line = Labeller(lang="en").label_line(
+    ...     1, RawMessage(text="【示例云】您的网站 qingmu-demo.cn 已完成取消接入。"))
+    >>> line.seq, line.report.classification.situation.value, line.row()["seq"]
+    (1, 'access_cancelled', 1)
+    """
+
+    __slots__ = ("_advice", "_json", "_notice", "_report", "raw", "seq")
+
+    raw: bytes | None
+    """The line as UTF-8 bytes when it was made so (``None`` when made as text): what
+    :func:`~icp_notify.batch.write_rows` writes to a UTF-8 file as it is."""
+
+    def __init__(
+        self,
+        seq: int,
+        line: str | bytes,
+        report: Report,
+        notice: dict[str, Any] | None = None,
+        advice: Advice | None = None,
+    ) -> None:
+        self.seq = seq
+        if isinstance(line, bytes):
+            self.raw, self._json = line, None
+        else:
+            self.raw, self._json = None, line
+        self._report = report
+        self._notice = notice
+        self._advice = advice
+
+    @property
+    def json(self) -> str:
+        """The row's JSON line (``json.dumps(row, ensure_ascii=False)``)."""
+        text = self._json
+        if text is None:
+            text = self._json = self.raw.decode()  # type: ignore[union-attr]
+        return text
+
+    @property
+    def report(self) -> Report:
+        """The row's report: the cached report's ``model_copy`` with the row's own fields."""
+        if self._notice is not None:
+            notice = self._report.notice.model_copy(update=self._notice)
+            self._report = self._report.model_copy(
+                update={"notice": notice, "advice": self._advice}
+            )
+            self._notice = None
+        return self._report
+
+    @property
+    def source(self) -> dict[str, Any] | None:
+        """The row's ``source`` (its fields that are not ``None``; the progress bar reads it)."""
+        own = self._notice
+        return row_source(self._report.notice.source if own is None else own["source"])
+
+    @property
+    def situation(self) -> str:
+        """The situation as the summary counts it (``ambiguous`` when undecided)."""
+        situation = self._report.classification.situation
+        return "ambiguous" if situation is None else situation.value
+
+    @property
+    def urgency(self) -> str:
+        """The advice's urgency."""
+        advice = self._report.advice if self._advice is None else self._advice
+        return str(advice.urgency.value)
+
+    def row(self) -> LabelledRow:
+        """The row as a fresh dict (nothing shared with the caches), keeping its line."""
+        row = LabelledRow(json.loads(self.json))
+        row.json = self.json
+        return row

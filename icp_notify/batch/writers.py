@@ -74,7 +74,11 @@ def row_json(row: Row | LabelledLine) -> str:
 
 
 def write_rows(
-    rows: Iterable[_RowT], out: Any, fmt: Literal["jsonl", "csv"] = "jsonl"
+    rows: Iterable[_RowT],
+    out: Any,
+    fmt: Literal["jsonl", "csv"] = "jsonl",
+    *,
+    binary: Any = None,
 ) -> Iterator[_RowT]:
     """Write rows to a text stream as they pass; yield them on.
 
@@ -90,6 +94,12 @@ def write_rows(
         Where to write (an open file, ``sys.stdout``).
     fmt : {"jsonl", "csv"}
         Output format.
+    binary : binary stream, optional
+        ``out``'s buffer, when ``out`` is a write-through UTF-8 text stream without newline
+        translation (``io.TextIOWrapper(buffer, "utf-8", newline="", write_through=True)``, as
+        ``icp-notify batch`` opens its output): a JSONL row that carries its line as UTF-8
+        (``raw``: the rows of worker processes) is written to it as it came, not decoded and
+        encoded again; the other rows go through ``out``, in order.
 
     Yields
     ------
@@ -108,7 +118,11 @@ def write_rows(
     """
     if fmt == "jsonl":
         for row in rows:
-            out.write(row_json(row) + "\n")
+            raw = None if binary is None else getattr(row, "raw", None)
+            if raw is None:
+                out.write(row_json(row) + "\n")
+            else:
+                binary.write(raw + b"\n")
             yield row
         return
     import csv

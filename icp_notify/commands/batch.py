@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, BinaryIO, Literal, TextIO
 
 FORMATS = ("text", "jsonl", "csv", "eml", "mbox", "maildir", "sms-xml")
 
@@ -230,18 +231,22 @@ def run(args: argparse.Namespace) -> int:
         args.resume and out_path is not None and os.path.exists(out_path)
     )
     out: TextIO
+    binary: BinaryIO | None = None
     if out_path is None:
         out = sys.stdout
+        reconfigure = getattr(out, "reconfigure", None)
+        if reconfigure is not None:  # a lone surrogate is written as its JSON escape \udXXX
+            with contextlib.suppress(ValueError):
+                reconfigure(errors="backslashreplace")
     else:
         Path(out_path).parent.mkdir(parents=True, exist_ok=True)
         # a 1 MiB buffer: one write(2) per ~250 rows, not per two; Ctrl-C flushes whole rows
-        # and --resume cuts a torn last line of a killed run
-        out = open(  # noqa: SIM115
-            out_path,
-            "a" if appending else "w",
-            encoding="utf-8",
-            newline="",
-            buffering=1 << 20,
+        # and --resume cuts a torn last line of a killed run. Write-through text over it, so
+        # rows that arrive as UTF-8 (from workers) go to the buffer directly, in order. A lone
+        # surrogate (from a JSON escape in the input) is written as its JSON escape \udXXX.
+        binary = open(out_path, "ab" if appending else "wb", buffering=1 << 20)  # noqa: SIM115
+        out = io.TextIOWrapper(
+            binary, encoding="utf-8", errors="backslashreplace", newline="", write_through=True
         )
     last: int | None = resume_after
     try:
@@ -249,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
             import csv
 
             csv.writer(out, lineterminator="\n").writerow(CSV_COLUMNS)
-        for row in write_rows(rows, out, fmt):
+        for row in write_rows(rows, out, fmt, binary=binary):
             last = row["seq"] if isinstance(row, dict) else row.seq
             progress.update(row)
     except KeyboardInterrupt:
