@@ -3,6 +3,7 @@ first; its fast paths give bit-identical floats."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import shutil
@@ -230,9 +231,21 @@ def test_layout_1_artefacts_still_load_with_the_same_answers(artefact: Path) -> 
 # The scoring's shortcuts give bit-identical floats to the straightforward computation.
 
 
+@functools.cache
+def _names_of(m: TextModel) -> list[str]:
+    """Every column's feature name (built once per model: the model keeps no such list)."""
+    return m._feature_names()
+
+
+@functools.cache
+def _vocabulary_of(m: TextModel) -> dict[str, int]:
+    """Feature name → column (the model keeps no such dict)."""
+    return {name: j for j, name in enumerate(_names_of(m))}
+
+
 def _reference_vector(m: TextModel, tokens: Sequence[str]) -> tuple[list[int], np.ndarray]:
     """TF-IDF as the model computed it before the fast paths: strings, Counter, numpy."""
-    get = m._vocabulary.get
+    get = _vocabulary_of(m).get
     counts: Counter[int | None] = Counter([get(f) for f in features(tokens, m.settings)])
     counts.pop(None, None)
     idx = [j for j in counts if j is not None]
@@ -264,7 +277,7 @@ def _reference_top(
         return []
     contrib = values * m._coef_t[idx, m.labels.index(kind)]
     order = np.lexsort((np.asarray(idx), -contrib))[:n].tolist()
-    names = m._feature_names()
+    names = _names_of(m)
     top = contrib.tolist()
     return [(display_feature(names[idx[i]]), round(top[i], 6)) for i in order if top[i] > 0]
 
@@ -276,12 +289,13 @@ def _fresh(m: TextModel) -> None:
 def test_indices_follow_the_feature_strings() -> None:
     m = default_model()
     s = FeatureSettings((1, 3), (1, 4))
-    words, chars = _split_vocabulary(m._vocabulary)
+    vocabulary = _vocabulary_of(m)
+    words, chars = _split_vocabulary(vocabulary)
     tokens = ["您", "的", "网站", PLACEHOLDERS["ICP"], "已", "取消接入", "a b", ""]
-    expected = [m._vocabulary.get(f) for f in features(tokens, s)]
+    expected = [vocabulary.get(f) for f in features(tokens, s)]
     assert list(_feature_indices(tokens, s, words, chars)) == expected
     s2 = FeatureSettings((0, 0), (2, 3))
-    expected = [m._vocabulary.get(f) for f in features(tokens, s2)]
+    expected = [vocabulary.get(f) for f in features(tokens, s2)]
     assert list(_feature_indices(tokens, s2, words, chars)) == expected
 
 
