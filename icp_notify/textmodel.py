@@ -249,6 +249,15 @@ _PREFIX_OF_LINE = re.compile(r"\n[cw]:")
 """A feature name's ``w:``/``c:`` prefix at the start of a line of the vocabulary text."""
 
 
+_CODE_BITS: Final = 21
+"""Bits of one code point (every one is below ``0x110000``) in a character n-gram's code."""
+
+_CODE_MASK: Final = (1 << _CODE_BITS) - 1
+
+_MAX_CODED_NGRAM: Final = 3
+"""Longest character n-gram looked up by its code (three code points fit in an int64)."""
+
+
 class _Vocabulary:
     """The vocabulary as scoring uses it: the split lookups and each column's name on demand.
 
@@ -256,15 +265,22 @@ class _Vocabulary:
     name without its prefix (the same string objects as the dicts' keys) and ``prefixes[j]`` is
     0 for ``c:``, 1 for ``w:``, 2 for a name without either (kept whole; no feature string can
     reach it). One copy of the 45k names instead of three dicts of them.
+
+    After :meth:`code_chars`, character n-grams are looked up by their *code* instead: the code
+    points of an n-gram ``c1 … cn`` packed as ``c1 << 21(n-1) | … | cn`` (one int; a dict per
+    ``n`` in ``char_codes``), which a notice's n-grams get from numpy shifts of its code points
+    without building, hashing and comparing a string per n-gram; ``chars`` is then ``None``,
+    ``keys[j]`` is the code and ``prefixes[j]`` is ``2 + n``.
     """
 
-    __slots__ = ("chars", "keys", "prefixes", "words")
+    __slots__ = ("char_codes", "chars", "keys", "prefixes", "words")
 
     _PREFIX = ("c:", "w:", "")
 
     def __init__(self, keys: list[str], prefixes: bytes | bytearray) -> None:
-        self.keys = keys
-        self.prefixes = prefixes
+        self.keys: list[str | int] = list(keys)
+        self.prefixes = bytearray(prefixes)
+        self.char_codes: tuple[dict[int, int], ...] | None = None
         words: dict[str, int] = {}
         chars: dict[str, int] = {}
         other: set[str] = set()
@@ -277,7 +293,37 @@ class _Vocabulary:
                 other.add(key)
         if len(words) + len(chars) + len(other) != len(keys):
             raise ValueError("vocabulary has duplicate entries")
-        self.words, self.chars = words, chars
+        self.words = words
+        self.chars: dict[str, int] | None = chars
+
+    def code_chars(self) -> None:
+        """Switch the character n-grams to lookups by code (see the class docstring).
+
+        Only when every character name is 1 to :data:`_MAX_CODED_NGRAM` characters long
+        (otherwise the vocabulary stays as it is).
+        """
+        import numpy as np
+
+        chars = self.chars
+        if chars is None or any(not 1 <= len(k) <= _MAX_CODED_NGRAM for k in chars):
+            return
+        by_n: list[dict[int, int]] = []
+        for n in range(1, _MAX_CODED_NGRAM + 1):
+            grams = [k for k in chars if len(k) == n]
+            points = np.frombuffer(
+                "".join(grams).encode("utf-32-le", "surrogatepass"), dtype="<u4"
+            ).astype(np.int64)
+            codes = points[::n]
+            for i in range(1, n):
+                codes = (codes << _CODE_BITS) | points[i::n]
+            columns = [chars[k] for k in grams]
+            coded = codes.tolist()
+            by_n.append(dict(zip(coded, columns, strict=True)))
+            for code, j in zip(coded, columns, strict=True):
+                self.keys[j] = code
+                self.prefixes[j] = 2 + n
+        self.char_codes = tuple(by_n)
+        self.chars = None
 
     @classmethod
     def from_names(cls, names: Sequence[str]) -> _Vocabulary:
@@ -305,7 +351,12 @@ class _Vocabulary:
 
     def name(self, j: int) -> str:
         """Column ``j``'s feature name (``w:…`` or ``c:…``)."""
-        return self._PREFIX[self.prefixes[j]] + self.keys[j]
+        prefix, key = self.prefixes[j], self.keys[j]
+        if isinstance(key, int):  # a coded character n-gram of 2 + n
+            n = prefix - 2
+            shifts = range(_CODE_BITS * (n - 1), -1, -_CODE_BITS)
+            return "c:" + "".join(chr(key >> shift & _CODE_MASK) for shift in shifts)
+        return self._PREFIX[prefix] + key
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -351,6 +402,39 @@ def _feature_indices(
                 streams.append(map(cget, map(add, pairs, chs[2:])))
             else:
                 streams.append(map(cget, [text[i : i + n] for i in range(len(text) - n + 1)]))
+    return chain.from_iterable(streams)
+
+
+def _coded_indices(  # noqa: PLR0917
+    tokens: Sequence[str],
+    word_settings: FeatureSettings,
+    char_ngrams: tuple[int, int],
+    words: Mapping[str, int],
+    char_codes: Sequence[Mapping[int, int]],
+    codes: Mapping[str, str],
+) -> Iterable[int | None]:
+    """:func:`_feature_indices` with the character n-grams looked up by code (``char_codes``
+    from :meth:`_Vocabulary.code_chars`; n-grams of at most :data:`_MAX_CODED_NGRAM`): the same
+    indices in the same order. The codes of a text's n-grams are shifts of its code points.
+
+    ``word_settings`` holds the model's word n-grams and no character n-grams (those are
+    ``char_ngrams``); the words are looked up as in :func:`_feature_indices`.
+    """
+    import numpy as np
+
+    streams: list[Iterable[int | None]] = []
+    if word_settings.word_ngrams[0]:
+        streams.append(_feature_indices(tokens, word_settings, words, {}))
+    lo, hi = char_ngrams
+    if lo:
+        text = _char_stream(tokens, codes)
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        grams = points.astype(np.int64)
+        for n in range(1, hi + 1):
+            if n > 1:  # the codes of the n-grams starting at 0 … len - n
+                grams = (grams[:-1] << _CODE_BITS) | points[n - 1 :]
+            if n >= lo:
+                streams.append(map(char_codes[n - 1].get, grams.tolist()))
     return chain.from_iterable(streams)
 
 
@@ -504,7 +588,12 @@ class TextModel:
         self.version = version
         self.metadata: Mapping[str, Any] = metadata
         self._last = threading.local()
-        self._words, self._chars = vocabulary.words, vocabulary.chars
+        if settings.char_ngrams[1] <= _MAX_CODED_NGRAM:
+            vocabulary.code_chars()
+        self._words = vocabulary.words
+        self._chars = vocabulary.chars
+        self._char_codes = vocabulary.char_codes
+        self._word_settings = FeatureSettings(settings.word_ngrams, (0, 0))
         self._codes = _codes()
         self._zero = dict.fromkeys(Kind, 0.0)
         import numpy
@@ -687,9 +776,19 @@ class TextModel:
         # Count vocabulary indices rather than feature strings: the vocabulary is one-to-one, so
         # the counts, and the order of first occurrence (which fixes the order of the float sums
         # below), are the same as counting the strings and looking each up afterwards.
-        counts: Counter[int | None] = Counter(
-            _feature_indices(tokens, self.settings, self._words, self._chars, self._codes)
-        )
+        if self._char_codes is not None:
+            found = _coded_indices(
+                tokens,
+                self._word_settings,
+                self.settings.char_ngrams,
+                self._words,
+                self._char_codes,
+                self._codes,
+            )
+        else:
+            assert self._chars is not None
+            found = _feature_indices(tokens, self.settings, self._words, self._chars, self._codes)
+        counts: Counter[int | None] = Counter(found)
         counts.pop(None, None)
         idx = cast("list[int]", list(counts))
         n = len(idx)

@@ -28,8 +28,11 @@ from icp_notify.textmodel import (
     _SUBLINEAR,
     FeatureSettings,
     TextModel,
+    _coded_indices,
+    _codes,
     _feature_indices,
     _split_vocabulary,
+    _Vocabulary,
     default_model,
     default_model_dir,
     display_feature,
@@ -297,6 +300,44 @@ def test_indices_follow_the_feature_strings() -> None:
     s2 = FeatureSettings((0, 0), (2, 3))
     expected = [vocabulary.get(f) for f in features(tokens, s2)]
     assert list(_feature_indices(tokens, s2, words, chars)) == expected
+
+
+CODED_TOKENS = [
+    ["您", "的", "网站", PLACEHOLDERS["ICP"], "已", "取消接入", "a b", ""],
+    ["\x00", "\x00a", "𠀀𠀁", "\ud800", "x"],  # NUL, astral and lone-surrogate code points
+    ["备"],
+    [],
+]
+
+
+@pytest.mark.parametrize("chars", [(1, 1), (1, 2), (1, 3), (2, 3), (3, 3), (0, 0)])
+def test_coded_char_lookups_give_the_string_lookups_indices(chars: tuple[int, int]) -> None:
+    """Character n-grams looked up by their code point codes: the same indices in the same
+    order as the strings, for every range the coding covers, on the corpus and odd characters."""
+    m = default_model()
+    names = _names_of(m)
+    strings = _Vocabulary.from_names(names)
+    coded = _Vocabulary.from_names(names)
+    coded.code_chars()
+    assert coded.char_codes is not None
+    assert coded.chars is None
+    assert [coded.name(j) for j in range(len(names))] == names
+    assert strings.chars is not None
+    s = FeatureSettings((1, 2), chars)
+    words_only = FeatureSettings((1, 2), (0, 0))
+    for tokens in [*CODED_TOKENS, *(tokenize(t) for t in corpus_texts()[::7])]:
+        want = list(_feature_indices(tokens, s, strings.words, strings.chars, _codes()))
+        got = list(
+            _coded_indices(tokens, words_only, chars, coded.words, coded.char_codes, _codes())
+        )
+        assert got == want, tokens
+
+
+def test_a_vocabulary_with_longer_character_names_keeps_the_strings() -> None:
+    v = _Vocabulary.from_names(["c:a", "c:abcd", "w:x"])
+    v.code_chars()
+    assert v.char_codes is None
+    assert v.chars == {"a": 0, "abcd": 1}
 
 
 def test_bit_identical_on_the_corpus() -> None:
