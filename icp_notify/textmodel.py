@@ -808,7 +808,8 @@ class TextModel:
         norm = math.sqrt(values @ values)
         if norm > 0.0:
             values /= norm
-        return _Vector(idx, idx_arr, values, self._coef_t[idx_arr])
+        # np.take: the same rows as coef_t[idx_arr], without fancy indexing's iterator
+        return _Vector(idx, idx_arr, values, np.take(self._coef_t, idx_arr, axis=0))
 
     def decision_function(self, tokens: Sequence[str]) -> npt.NDArray[np.float64]:
         """Return the raw linear scores (one per row of ``coef``).
@@ -903,10 +904,16 @@ class TextModel:
         else:
             weights = vector.rows[:, row]
         contrib = vector.values * weights
-        # largest contribution first, ties by feature index
-        order = self._np.lexsort((vector.idx_arr, -contrib))[:n].tolist()
-        name = self._vocabulary.name
         top = contrib.tolist()
+        # largest contribution first, ties by feature index (numpy's lexsort((idx, -contrib))):
+        # only the entries at least the n-th largest can be among the first n
+        k = len(top)
+        candidates: Iterable[int] = range(k)
+        if k > n:
+            nth = self._np.partition(contrib, k - n)[k - n]
+            candidates = self._np.flatnonzero(contrib >= nth).tolist()
+        order = sorted(candidates, key=lambda i: (-top[i], idx[i]))[:n]
+        name = self._vocabulary.name
         return [(display_feature(name(idx[i])), round(top[i], 6)) for i in order if top[i] > 0]
 
     def _feature_names(self) -> list[str]:

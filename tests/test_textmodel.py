@@ -340,6 +340,19 @@ def test_a_vocabulary_with_longer_character_names_keeps_the_strings() -> None:
     assert v.chars == {"a": 0, "abcd": 1}
 
 
+def test_top_features_break_ties_by_column_for_every_n() -> None:
+    """The first n by contribution (ties by column, as numpy's lexsort) for every n, on a
+    notice whose features include equal contributions."""
+    m = default_model()
+    tokens = tokenize(GENERIC)
+    kind = Kind.CHANGE_NOTICE_GENERIC
+    full = m.top_features(tokens, kind, 1000)
+    weights = [w for _, w in full]
+    assert len(set(weights)) < len(weights)  # ties present
+    for n in (*range(12), 1000):
+        assert m.top_features(tokens, kind, n) == _reference_top(m, tokens, kind, n)
+
+
 def test_bit_identical_on_the_corpus() -> None:
     m = default_model()
     for text in corpus_texts():
