@@ -34,11 +34,12 @@ Examples
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from icp_notify.artefacts import load_pinned
 from icp_notify.models import Classification, Decider, Evidence, Kind, Situation
@@ -73,6 +74,9 @@ MIN_ROUTE_SAMPLES = 40
 """A route measured on fewer answers is calibrated by the fallback map (all routes pooled)."""
 
 _Points = tuple[tuple[float, float], ...]
+
+_SITUATIONS: tuple[Situation, ...] = tuple(Situation)
+"""``Situation`` members in definition order (iterating the Enum class costs a generator)."""
 
 
 class CalibrationTable(BaseModel):
@@ -110,6 +114,8 @@ class CalibrationTable(BaseModel):
     routes: dict[str, _Points]
     fallback: _Points
     measured: dict[str, Any] = Field(default_factory=dict)
+    _xs: dict[str, list[float]] = PrivateAttr(default_factory=dict)
+    _fallback_xs: list[float] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
     def _points_ok(self) -> CalibrationTable:
@@ -122,6 +128,17 @@ class CalibrationTable(BaseModel):
             if any(not (0.0 <= v <= 1.0) for p in points for v in p):
                 raise ValueError(f"route {name!r}: values must lie in [0, 1]")
         return self
+
+    def model_post_init(self, __context: Any) -> None:
+        """List the raw confidences of each route's points once (``value`` bisects them).
+
+        Parameters
+        ----------
+        __context : Any
+            Pydantic's validation context (unused).
+        """
+        self._xs = {name: [x for x, _ in points] for name, points in self.routes.items()}
+        self._fallback_xs = [x for x, _ in self.fallback]
 
     def value(self, route: str, raw: float) -> float:
         """The calibrated confidence of a raw confidence on a route.
@@ -139,7 +156,9 @@ class CalibrationTable(BaseModel):
             Rounded to 4 decimals.
         """
         points = self.routes.get(route, self.fallback)
-        xs = [x for x, _ in points]
+        private = self.__pydantic_private__  # read directly: a private attribute's lookup
+        assert private is not None  # goes through BaseModel.__getattr__ (about 1 µs)
+        xs = private["_xs"].get(route, private["_fallback_xs"])
         i = bisect.bisect_left(xs, raw)
         if i == 0:
             out = points[0][1]
@@ -156,11 +175,25 @@ def _rules(c: Classification) -> list[Evidence]:
     return [e for e in c.evidence if e.source == "rule" and not e.timed_out]
 
 
+@functools.cache
+def _cautions() -> Callable[[Sequence[Evidence]], tuple[Evidence, ...]]:
+    """:func:`icp_notify.classifier.cautions`, imported on first use (the classifier imports us)."""
+    from icp_notify.classifier import cautions
+
+    return cautions
+
+
+@functools.cache
+def _capped_confidence() -> float:
+    """:data:`icp_notify.classifier.CAPPED_CONFIDENCE`, imported on first use."""
+    from icp_notify.classifier import CAPPED_CONFIDENCE
+
+    return CAPPED_CONFIDENCE
+
+
 def _cautioned(rules: Sequence[Evidence]) -> bool:
     """Whether the policy saw a caution (:func:`icp_notify.classifier.cautions`)."""
-    from icp_notify.classifier import cautions  # imported here: the classifier imports us
-
-    return bool(cautions(rules))
+    return bool(_cautions()(rules))
 
 
 def route_of(c: Classification, *, cautioned: bool | None = None) -> str:
@@ -295,9 +328,9 @@ def _rescaled(
 ) -> dict[Situation, float]:
     """Put ``conf`` on the decided situation and share the rest as the others were shared."""
     rest = sum(v for s, v in probs.items() if s is not decided)
-    others = [s for s in Situation if s is not decided]
+    others = [s for s in _SITUATIONS if s is not decided]
     out: dict[Situation, float] = {}
-    for s in Situation:
+    for s in _SITUATIONS:
         if s is decided:
             out[s] = conf
         elif rest > 0:
@@ -316,17 +349,15 @@ def _policy_cap(c: Classification, rules: Sequence[Evidence], cautioned: bool) -
     An answer only one source backs (the model alone, or a rule the model does not back) is
     never confident either (:data:`SINGLE_SOURCE_CAP`).
     """
-    from icp_notify.classifier import CAPPED_CONFIDENCE
-
     single = SINGLE_SOURCE_CAP if len(c.decided_by) == 1 else None
     if c.situation is None or c.situation is Situation.OTHER:
         return single
     if cautioned:
-        return CAPPED_CONFIDENCE
+        return _capped_confidence()
     if c.situation is Situation.ACCESS_CANCELLED and not any(
         e.situation is Situation.ACCESS_CANCELLED for e in rules
     ):
-        return CAPPED_CONFIDENCE
+        return _capped_confidence()
     return single
 
 

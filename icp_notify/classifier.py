@@ -617,15 +617,18 @@ def _by_probabilities(  # noqa: PLR0917
     evidence: tuple[Evidence, ...],
     model_version: str | None,
     deciders_of: Callable[[Situation], tuple[Decider, ...]] | None,
+    best: Evidence | None = None,
 ) -> dict[str, Any]:
     """Rows 4–7 of :func:`decide` over situation probabilities (the model's with the hints, or
-    the combiner's); ``deciders_of(top)`` names the deciders (default: the model)."""
+    the combiner's); ``deciders_of(top)`` names the deciders (default: the model); with
+    ``deciders_of``, ``best`` is :func:`sure_rule` of ``rule_ev``, whose kind names its situation."""
     ranked = sorted(_SITUATIONS, key=lambda s: (-sit_probs[s], _SITUATION_RANK[s]))
     top = ranked[0]
     deciders = deciders_of(top) if deciders_of is not None else (Decider.MODEL,)
+    if deciders_of is None:
+        best = None
 
     def top_kind_of(situation: Situation) -> Kind:
-        best = sure_rule(rule_ev) if deciders_of is not None else None
         if best is not None and best.kind is not None and best.situation is situation:
             return best.kind
         of = [k for k in kinds if KIND_SITUATION[k] is situation]
@@ -675,14 +678,18 @@ def _by_probabilities(  # noqa: PLR0917
     return _ambiguous(close, sit_probs, top_kind_of(top), deciders, evidence, model_version)
 
 
-def _combinable(values: Mapping[str, Any], best: Evidence | None) -> bool:
+def _combinable(kinds: Mapping[Kind, float], best: Evidence | None) -> bool:
     """Whether the combiner decides this answer: not the generic notice, not a context
-    decision, not a hard veto (:data:`icp_notify.combiner.HARD_KINDS`)."""
-    return (
-        values["kind"] is not Kind.CHANGE_NOTICE_GENERIC
-        and Decider.CONTEXT not in values["decided_by"]
-        and not (best is not None and best.kind in HARD_KINDS)
-    )
+    decision, not a hard veto (:data:`icp_notify.combiner.HARD_KINDS`).
+
+    Read off :func:`_decide`'s inputs (``kinds`` not empty), so ``_decide`` is not run for an
+    answer the combiner replaces: its answer is the generic notice exactly in rows 2–3 (a sure
+    generic rule, or no sure rule and the model's top kind generic), and only those rows name
+    the context; every other row's kind is the sure rule's or a situation's kind, never generic.
+    """
+    if best is None:
+        return max(kinds, key=kinds.__getitem__) is not Kind.CHANGE_NOTICE_GENERIC
+    return best.kind is not Kind.CHANGE_NOTICE_GENERIC and best.kind not in HARD_KINDS
 
 
 def _combined(  # noqa: PLR0917
@@ -710,7 +717,7 @@ def _combined(  # noqa: PLR0917
         return (Decider.RULES,) if by_rule else (Decider.MODEL,)
 
     return _by_probabilities(
-        probs, kinds, rule_ev, cautions(rule_ev), rule_ev, model_version, deciders_of
+        probs, kinds, rule_ev, cautions(rule_ev), rule_ev, model_version, deciders_of, best
     )
 
 
@@ -946,9 +953,10 @@ class Classifier:
         # decide(notice, rule_evidence, probs, verdict, model_version=version), whose
         # _clean_probs(probs) is _clean_again(probs) here, built once with the explanation
         kinds = _clean_again(probs) if probs is not None else None
-        values = _decide(rule_evidence, kinds, best, verdict, (), version)
-        if self.combiner is not None and kinds and _combinable(values, best):
+        if self.combiner is not None and kinds and _combinable(kinds, best):
             values = _combined(self.combiner, notice, rule_evidence, kinds, best, version)
+        else:
+            values = _decide(rule_evidence, kinds, best, verdict, (), version)
         if probs:
             explained = self._explain(tokens, probs, values)
             if explained:

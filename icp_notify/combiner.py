@@ -75,6 +75,12 @@ _SITUATIONS: tuple[Situation, ...] = tuple(Situation)
 _LATIN = re.compile(r"[A-Za-z]")
 _FLOOR = 1e-3
 
+# the feature names, built once (an enum's ``.value`` is a property lookup)
+_MODEL_NAMES = tuple(("m:" + s.value, "lm:" + s.value) for s in _SITUATIONS)
+_SURE_NAMES = {s: "s:" + s.value for s in _SITUATIONS}
+_HINT_NAMES = {s: "h:" + s.value for s in _SITUATIONS}
+_BEST_NAMES = {s: "best:" + s.value for s in _SITUATIONS}
+
 
 def combiner_features(
     rule_evidence: Sequence[Evidence],
@@ -120,9 +126,9 @@ def combiner_features(
         else:
             sit[s] += p
     f: dict[str, float] = {}
-    for s, p in sit.items():
-        f["m:" + s.value] = p
-        f["lm:" + s.value] = math.log(p + _FLOOR)
+    for (m_name, lm_name), p in zip(_MODEL_NAMES, sit.values(), strict=True):
+        f[m_name] = p
+        f[lm_name] = math.log(p + _FLOOR)
     f["m:generic"] = generic
     top = max(_SITUATIONS, key=sit.__getitem__)
     best: Evidence | None = None
@@ -136,14 +142,14 @@ def combiner_features(
             caution = True
         if e.situation is None:
             continue
-        f[("s:" if w >= STRONG else "h:") + e.situation.value] = 1.0
+        f[(_SURE_NAMES if w >= STRONG else _HINT_NAMES)[e.situation]] = 1.0
         if w >= STRONG and e.kind is not None:
             if best is None or w > (best.weight or 0.0):
                 best, tie = e, False
             elif w == best.weight and e.kind is not best.kind:
                 tie = True
     if best is not None and not tie and best.situation is not None:
-        f["best:" + best.situation.value] = 1.0
+        f[_BEST_NAMES[best.situation]] = 1.0
         if best.situation is top:
             f["agree"] = 1.0
     if caution:
@@ -248,13 +254,13 @@ class Combiner(BaseModel):
             Over every situation, summing to 1.
         """
         scores = list(self.intercept)
-        columns = self._columns
-        n = len(scores)
+        private = self.__pydantic_private__  # read directly: a private attribute's lookup
+        assert private is not None  # goes through BaseModel.__getattr__ (about 1 µs)
+        columns: dict[str, tuple[float, ...]] = private["_columns"]
         for name, value in features.items():
             col = columns.get(name)
-            if col is not None and value:
-                for i in range(n):
-                    scores[i] += col[i] * value
+            if col is not None and value:  # each class's score gains col[i] * value, in order
+                scores = [score + c * value for score, c in zip(scores, col, strict=True)]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)

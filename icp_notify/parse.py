@@ -35,6 +35,8 @@ from icp_notify.models import (
     Notice,
     RawMessage,
     SenderType,
+    construct_trusted,
+    in_datetime_range,
 )
 from icp_notify.normalize import (
     decode_quoted_printable,
@@ -328,23 +330,33 @@ def parse(
         entities = _merge(entities, subject_entities)
         defects.extend(subject_defects)
 
-    return Notice(
-        raw_text=text,
-        text=norm.body,
-        channel=chan,
-        sender=sender,
-        sender_type=sender_type,
-        sender_provider=sender_provider,
-        signature=norm.signature,
-        subject=subject,
-        received_at=when,
-        recipient=extract_recipient(norm.body),
-        opt_out=norm.opt_out,
-        forward=forward,
-        entities=entities,
-        defects=tuple(defects),
-        source=raw.source,
-    )
+    values = {
+        "raw_text": text,
+        "text": norm.body,
+        "channel": chan,
+        "sender": sender,
+        "sender_type": sender_type,
+        "sender_provider": sender_provider,
+        "signature": norm.signature,
+        "subject": subject,
+        "received_at": when,
+        "recipient": extract_recipient(norm.body),
+        "opt_out": norm.opt_out,
+        "forward": forward,
+        "entities": entities,
+        "defects": tuple(defects),
+        "source": raw.source,
+    }
+    # Every value is one this function built or a validated model gave it, so validating the
+    # Notice again would return them unchanged; only the caller's sender and an arrival time
+    # that is not already aware and in range (a RawMessage built without validation) go
+    # through validation, which converts or refuses them as before.
+    if (sender is None or type(sender) is str) and (
+        when is None
+        or (type(when) is dt.datetime and when.utcoffset() is not None and in_datetime_range(when))
+    ):
+        return construct_trusted(Notice, values)
+    return Notice(**values)
 
 
 class _CallableModule(types.ModuleType):

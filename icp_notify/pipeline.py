@@ -28,7 +28,16 @@ from typing import Any, Protocol
 from icp_notify._version import __version__
 from icp_notify.advisor import Advisor
 from icp_notify.boundary import coerce_context
-from icp_notify.models import Channel, Classification, Context, Notice, RawMessage, Report
+from icp_notify.models import (
+    Advice,
+    Channel,
+    Classification,
+    Context,
+    Notice,
+    RawMessage,
+    Report,
+    construct_trusted,
+)
 
 __all__ = ["ClassifierLike", "Pipeline", "analyze"]
 
@@ -211,9 +220,20 @@ class Pipeline:
         ctx = coerce_context(context)
         classification = self.classifier.classify_notice(notice, ctx)
         advice = self.advisor.advise(classification, notice, now=now, lang=lang)
-        return Report(
-            notice=notice, classification=classification, advice=advice, version=__version__
-        )
+        values = {
+            "notice": notice,
+            "classification": classification,
+            "advice": advice,
+            "version": __version__,
+        }
+        if (
+            type(notice) is Notice
+            and type(classification) is Classification
+            and type(advice) is Advice
+        ):
+            # validation would keep these model instances as they are: build it without it
+            return construct_trusted(Report, values)
+        return Report(**values)
 
 
 def analyze(

@@ -28,8 +28,9 @@ import functools
 import hashlib
 import json
 import math
+import re
+import struct
 import threading
-from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
@@ -244,6 +245,123 @@ def _split_vocabulary(vocabulary: Mapping[str, int]) -> tuple[dict[str, int], di
     return words, chars
 
 
+_PREFIX_OF_LINE = re.compile(r"\n[cw]:")
+"""A feature name's ``w:``/``c:`` prefix at the start of a line of the vocabulary text."""
+
+
+_CODE_BITS: Final = 21
+"""Bits of one code point (every one is below ``0x110000``) in a character n-gram's code."""
+
+_CODE_MASK: Final = (1 << _CODE_BITS) - 1
+
+_MAX_CODED_NGRAM: Final = 3
+"""Longest character n-gram looked up by its code (three code points fit in an int64)."""
+
+
+class _Vocabulary:
+    """The vocabulary as scoring uses it: the split lookups and each column's name on demand.
+
+    ``words`` and ``chars`` are :func:`_split_vocabulary`'s dicts; ``keys[j]`` is column ``j``'s
+    name without its prefix (the same string objects as the dicts' keys) and ``prefixes[j]`` is
+    0 for ``c:``, 1 for ``w:``, 2 for a name without either (kept whole; no feature string can
+    reach it). One copy of the 45k names instead of three dicts of them.
+
+    After :meth:`code_chars`, character n-grams are looked up by their *code* instead: the code
+    points of an n-gram ``c1 … cn`` packed as ``c1 << 21(n-1) | … | cn`` (one int; a dict per
+    ``n`` in ``char_codes``), which a notice's n-grams get from numpy shifts of its code points
+    without building, hashing and comparing a string per n-gram; ``chars`` is then ``None``,
+    ``keys[j]`` is the code and ``prefixes[j]`` is ``2 + n``.
+    """
+
+    __slots__ = ("char_codes", "chars", "keys", "prefixes", "words")
+
+    _PREFIX = ("c:", "w:", "")
+
+    def __init__(self, keys: list[str], prefixes: bytes | bytearray) -> None:
+        self.keys: list[str | int] = list(keys)
+        self.prefixes = bytearray(prefixes)
+        self.char_codes: tuple[dict[int, int], ...] | None = None
+        words: dict[str, int] = {}
+        chars: dict[str, int] = {}
+        other: set[str] = set()
+        for j, (key, prefix) in enumerate(zip(keys, prefixes, strict=True)):
+            if prefix == 1:
+                words[key] = j
+            elif prefix == 0:
+                chars[key] = j
+            else:
+                other.add(key)
+        if len(words) + len(chars) + len(other) != len(keys):
+            raise ValueError("vocabulary has duplicate entries")
+        self.words = words
+        self.chars: dict[str, int] | None = chars
+
+    def code_chars(self) -> None:
+        """Switch the character n-grams to lookups by code (see the class docstring).
+
+        Only when every character name is 1 to :data:`_MAX_CODED_NGRAM` characters long
+        (otherwise the vocabulary stays as it is).
+        """
+        import numpy as np
+
+        chars = self.chars
+        if chars is None or any(not 1 <= len(k) <= _MAX_CODED_NGRAM for k in chars):
+            return
+        by_n: list[dict[int, int]] = []
+        for n in range(1, _MAX_CODED_NGRAM + 1):
+            grams = [k for k in chars if len(k) == n]
+            points = np.frombuffer(
+                "".join(grams).encode("utf-32-le", "surrogatepass"), dtype="<u4"
+            ).astype(np.int64)
+            codes = points[::n]
+            for i in range(1, n):
+                codes = (codes << _CODE_BITS) | points[i::n]
+            columns = [chars[k] for k in grams]
+            coded = codes.tolist()
+            by_n.append(dict(zip(coded, columns, strict=True)))
+            for code, j in zip(coded, columns, strict=True):
+                self.keys[j] = code
+                self.prefixes[j] = 2 + n
+        self.char_codes = tuple(by_n)
+        self.chars = None
+
+    @classmethod
+    def from_names(cls, names: Sequence[str]) -> _Vocabulary:
+        """From the feature names in column order."""
+        prefixes = bytearray(2 if n[:2] not in {"c:", "w:"} else (n[0] == "w") for n in names)
+        return cls([n if p == 2 else n[2:] for n, p in zip(names, prefixes, strict=True)], prefixes)
+
+    @classmethod
+    def from_text(cls, text: str) -> _Vocabulary:
+        """From the names joined by newlines (layout 2), without building each whole name."""
+        starts = ["w" if text[:2] == "w:" else "c" if text[:2] == "c:" else ""]
+        starts += [m[1] for m in _PREFIX_OF_LINE.findall(text)]
+        if len(starts) != text.count("\n") + 1 or not starts[0]:
+            return cls.from_names(text.split("\n"))  # a name without a prefix: the slow way
+        keys = _PREFIX_OF_LINE.sub("\n", text[2:]).split("\n")
+        return cls(keys, bytearray(s == "w" for s in starts))
+
+    @classmethod
+    def from_mapping(cls, vocabulary: Mapping[str, int]) -> _Vocabulary:
+        """From a name → column mapping whose columns are ``0 … n - 1``."""
+        names = [""] * len(vocabulary)
+        for name, j in vocabulary.items():
+            names[j] = name
+        return cls.from_names(names)
+
+    def name(self, j: int) -> str:
+        """Column ``j``'s feature name (``w:…`` or ``c:…``)."""
+        prefix, key = self.prefixes[j], self.keys[j]
+        if isinstance(key, int):  # a coded character n-gram of 2 + n
+            n = prefix - 2
+            shifts = range(_CODE_BITS * (n - 1), -1, -_CODE_BITS)
+            return "c:" + "".join(chr(key >> shift & _CODE_MASK) for shift in shifts)
+        return self._PREFIX[prefix] + key
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
 def _feature_indices(
     tokens: Sequence[str],
     settings: FeatureSettings,
@@ -284,6 +402,39 @@ def _feature_indices(
                 streams.append(map(cget, map(add, pairs, chs[2:])))
             else:
                 streams.append(map(cget, [text[i : i + n] for i in range(len(text) - n + 1)]))
+    return chain.from_iterable(streams)
+
+
+def _coded_indices(  # noqa: PLR0917
+    tokens: Sequence[str],
+    word_settings: FeatureSettings,
+    char_ngrams: tuple[int, int],
+    words: Mapping[str, int],
+    char_codes: Sequence[Mapping[int, int]],
+    codes: Mapping[str, str],
+) -> Iterable[int | None]:
+    """:func:`_feature_indices` with the character n-grams looked up by code (``char_codes``
+    from :meth:`_Vocabulary.code_chars`; n-grams of at most :data:`_MAX_CODED_NGRAM`): the same
+    indices in the same order. The codes of a text's n-grams are shifts of its code points.
+
+    ``word_settings`` holds the model's word n-grams and no character n-grams (those are
+    ``char_ngrams``); the words are looked up as in :func:`_feature_indices`.
+    """
+    import numpy as np
+
+    streams: list[Iterable[int | None]] = []
+    if word_settings.word_ngrams[0]:
+        streams.append(_feature_indices(tokens, word_settings, words, {}))
+    lo, hi = char_ngrams
+    if lo:
+        text = _char_stream(tokens, codes)
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        grams = points.astype(np.int64)
+        for n in range(1, hi + 1):
+            if n > 1:  # the codes of the n-grams starting at 0 … len - n
+                grams = (grams[:-1] << _CODE_BITS) | points[n - 1 :]
+            if n >= lo:
+                streams.append(map(char_codes[n - 1].get, grams.tolist()))
     return chain.from_iterable(streams)
 
 
@@ -356,6 +507,23 @@ def default_model_dir() -> Path:
     return Path(str(resources.files("icp_notify") / "data" / "model"))
 
 
+class _Vector:
+    """A notice's non-zero TF-IDF entries: columns (a list and an array), their l2-normalised
+    values, and the rows of the transposed weights at those columns (gathered once, read by
+    ``predict_proba`` and ``top_features`` alike)."""
+
+    __slots__ = ("idx", "idx_arr", "rows", "values")
+
+    def __init__(
+        self,
+        idx: list[int],
+        idx_arr: npt.NDArray[np.int64],
+        values: npt.NDArray[np.float64],
+        rows: npt.NDArray[np.float64],
+    ) -> None:
+        self.idx, self.idx_arr, self.values, self.rows = idx, idx_arr, values, rows
+
+
 class TextModel:
     """A loaded text model: TF-IDF features into a multinomial logistic regression over kinds.
 
@@ -369,7 +537,7 @@ class TextModel:
     settings : FeatureSettings
         The n-gram ranges the features were built with.
     vocabulary : dict of str to int
-        Feature name → column.
+        Feature name → column (columns ``0 … n - 1``).
     idf : ndarray
         Inverse document frequency per column.
     coef : ndarray
@@ -397,7 +565,7 @@ class TextModel:
         *,
         labels: tuple[Kind, ...],
         settings: FeatureSettings,
-        vocabulary: dict[str, int],
+        vocabulary: Mapping[str, int] | _Vocabulary,
         idf: npt.NDArray[np.float64],
         coef: npt.NDArray[np.float64],
         intercept: npt.NDArray[np.float64],
@@ -407,6 +575,8 @@ class TextModel:
     ) -> None:
         self.labels = labels
         self.settings = settings
+        if not isinstance(vocabulary, _Vocabulary):
+            vocabulary = _Vocabulary.from_mapping(vocabulary)
         self._vocabulary = vocabulary
         self._idf = idf
         # (n_features, n_classes): row gathers are contiguous; no copy when ``coef`` is already
@@ -417,14 +587,20 @@ class TextModel:
         self._sublinear_tf = sublinear_tf
         self.version = version
         self.metadata: Mapping[str, Any] = metadata
-        self._names: list[str] | None = None
         self._last = threading.local()
-        self._words, self._chars = _split_vocabulary(vocabulary)
+        if settings.char_ngrams[1] <= _MAX_CODED_NGRAM:
+            vocabulary.code_chars()
+        self._words = vocabulary.words
+        self._chars = vocabulary.chars
+        self._char_codes = vocabulary.char_codes
+        self._word_settings = FeatureSettings(settings.word_ngrams, (0, 0))
         self._codes = _codes()
         self._zero = dict.fromkeys(Kind, 0.0)
         import numpy
 
         self._np = numpy  # loaded with the arrays anyway; saves an import statement per call
+        # the sublinear term frequencies as an array, gathered by count (the same doubles)
+        self._tf_table = numpy.array(_SUBLINEAR, dtype=numpy.float64)
         self._row = {label: i for i, label in enumerate(labels)}
 
     # ------------------------------------------------------------------ loading
@@ -529,28 +705,32 @@ class TextModel:
             raise ModelArtifactError(str(npz_path), f"corrupt ({exc!r}); {hint}") from exc
 
         problems = []
-        if layout == 2:
-            raw = arrays["vocabulary_utf8"]
-            names: list[str] = []
-            if raw.ndim != 1 or raw.dtype != np.uint8:
-                problems.append("vocabulary_utf8 must be a 1-d uint8 array")
+        vocabulary: _Vocabulary | None = None
+        try:
+            if layout == 2:
+                raw = arrays["vocabulary_utf8"]
+                if raw.ndim != 1 or raw.dtype != np.uint8:
+                    problems.append("vocabulary_utf8 must be a 1-d uint8 array")
+                else:
+                    try:
+                        vocabulary = _Vocabulary.from_text(raw.tobytes().decode("utf-8"))
+                    except UnicodeDecodeError:
+                        problems.append("vocabulary_utf8 is not UTF-8")
+                coef_t = arrays["coef_t"]
+                coef = coef_t.T if coef_t.ndim == 2 else coef_t
             else:
-                try:
-                    names = raw.tobytes().decode("utf-8").split("\n")
-                except UnicodeDecodeError:
-                    problems.append("vocabulary_utf8 is not UTF-8")
-            coef_t = arrays["coef_t"]
-            coef = coef_t.T if coef_t.ndim == 2 else coef_t
-        else:
-            vocab_arr = arrays["vocabulary"]
-            names = vocab_arr.tolist() if vocab_arr.ndim == 1 else []
-            if vocab_arr.ndim != 1 or vocab_arr.dtype.kind != "U":
-                problems.append("vocabulary must be a 1-d unicode array")
-            coef = arrays["coef"]
+                vocab_arr = arrays["vocabulary"]
+                if vocab_arr.ndim != 1 or vocab_arr.dtype.kind != "U":
+                    problems.append("vocabulary must be a 1-d unicode array")
+                else:
+                    vocabulary = _Vocabulary.from_names(vocab_arr.tolist())
+                coef = arrays["coef"]
+        except ValueError as exc:  # duplicate names
+            raise ModelArtifactError(str(npz_path), str(exc)) from None
         idf, intercept = arrays["idf"], arrays["intercept"]
         n_classes = len(labels)
         n_rows = 1 if n_classes == 2 else n_classes
-        n_features = len(names) if not problems else -1
+        n_features = len(vocabulary) if vocabulary is not None and not problems else -1
         if idf.shape != (n_features,):
             problems.append(f"idf has shape {idf.shape}, expected ({n_features},)")
         if coef.shape != (n_rows, n_features):
@@ -562,9 +742,7 @@ class TextModel:
                 problems.append(f"{name} must hold finite floats")
         if problems:
             raise ModelArtifactError(str(npz_path), "; ".join(problems))
-        vocabulary = {name: i for i, name in enumerate(names)}
-        if len(vocabulary) != len(names):
-            raise ModelArtifactError(str(npz_path), "vocabulary has duplicate entries")
+        assert vocabulary is not None
         return cls(
             labels=labels,
             settings=settings,
@@ -579,11 +757,8 @@ class TextModel:
 
     # ------------------------------------------------------------------ scoring
 
-    def _vector(
-        self, tokens: Sequence[str]
-    ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-        """Return the non-zero TF-IDF entries for ``tokens``: indices (as a list and as an array)
-        and their l2-normalised values.
+    def _vector(self, tokens: Sequence[str]) -> _Vector:
+        """Return the non-zero TF-IDF entries for ``tokens`` (:class:`_Vector`).
 
         The last result is kept per thread, so ``predict_proba`` followed by ``top_features``
         on the same tokens computes the vector once (results never depend on earlier calls).
@@ -591,38 +766,50 @@ class TextModel:
         key = tuple(tokens)
         last = getattr(self._last, "value", None)
         if last is not None and last[0] == key:
-            return last[1], last[2], last[3]
-        idx, idx_arr, values = self._compute_vector(key)
-        self._last.value = (key, idx, idx_arr, values)
-        return idx, idx_arr, values
+            return cast("_Vector", last[1])
+        vector = self._compute_vector(key)
+        self._last.value = (key, vector)
+        return vector
 
-    def _compute_vector(
-        self, tokens: Sequence[str]
-    ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    def _compute_vector(self, tokens: Sequence[str]) -> _Vector:
         np = self._np
         # Count vocabulary indices rather than feature strings: the vocabulary is one-to-one, so
         # the counts, and the order of first occurrence (which fixes the order of the float sums
         # below), are the same as counting the strings and looking each up afterwards.
-        counts: Counter[int | None] = Counter(
-            _feature_indices(tokens, self.settings, self._words, self._chars, self._codes)
-        )
+        if self._char_codes is not None:
+            found = _coded_indices(
+                tokens,
+                self._word_settings,
+                self.settings.char_ngrams,
+                self._words,
+                self._char_codes,
+                self._codes,
+            )
+        else:
+            assert self._chars is not None
+            found = _feature_indices(tokens, self.settings, self._words, self._chars, self._codes)
+        counts: Counter[int | None] = Counter(found)
         counts.pop(None, None)
         idx = cast("list[int]", list(counts))
-        # Arrays from the stdlib ``array`` buffers: one C loop each instead of numpy's per-item
-        # type discovery; the tf * idf product and everything after it are numpy's, as before.
-        idx_arr = np.frombuffer(array("q", idx), dtype=np.int64)
+        n = len(idx)
+        # indices and counts in one buffer (struct converts ints in one C loop); the term
+        # frequencies are the table's doubles gathered by count, the tf * idf product and
+        # everything after it numpy's, as before
+        packed = np.frombuffer(struct.pack(f"{2 * n}q", *idx, *counts.values()), dtype=np.int64)
+        idx_arr = packed[:n]
+        table = self._tf_table
         if self._sublinear_tf:
-            table = _SUBLINEAR
-            if counts and max(counts.values()) >= len(table):
-                table = tuple(_sublinear(c) for c in range(max(counts.values()) + 1))
-            tf = array("d", map(table.__getitem__, counts.values()))
+            if n and max(counts.values()) >= len(table):
+                table = np.array([_sublinear(c) for c in range(max(counts.values()) + 1)])
+            tf = table[packed[n:]]
         else:
-            tf = array("d", map(float, counts.values()))
-        values = np.frombuffer(tf, dtype=np.float64) * self._idf[idx_arr]
+            tf = packed[n:].astype(np.float64)
+        values = tf * self._idf[idx_arr]
         norm = math.sqrt(values @ values)
         if norm > 0.0:
             values /= norm
-        return idx, idx_arr, values
+        # np.take: the same rows as coef_t[idx_arr], without fancy indexing's iterator
+        return _Vector(idx, idx_arr, values, np.take(self._coef_t, idx_arr, axis=0))
 
     def decision_function(self, tokens: Sequence[str]) -> npt.NDArray[np.float64]:
         """Return the raw linear scores (one per row of ``coef``).
@@ -637,8 +824,8 @@ class TextModel:
         ndarray
             One score per row of ``coef``.
         """
-        _, idx_arr, values = self._vector(tokens)
-        return values @ self._coef_t[idx_arr] + self._intercept
+        vector = self._vector(tokens)
+        return vector.values @ vector.rows + self._intercept
 
     def predict_proba(self, tokens: Sequence[str]) -> dict[Kind, float]:
         """Return the probability of every :class:`~icp_notify.models.Kind` (zero for kinds not trained).
@@ -661,8 +848,8 @@ class TextModel:
         ('change_notice_generic', True)
         """
         np = self._np
-        _, idx_arr, values = self._vector(tokens)  # as decision_function
-        scores = values @ self._coef_t[idx_arr] + self._intercept
+        vector = self._vector(tokens)  # as decision_function
+        scores = vector.values @ vector.rows + self._intercept
         if scores.shape[0] == 1:  # binary logistic regression
             p1 = 1.0 / (1.0 + math.exp(-float(scores[0])))
             probs = np.array([1.0 - p1, p1])
@@ -701,32 +888,37 @@ class TextModel:
         >>> len(feats) <= 3 and all(w > 0 for _, w in feats)
         True
         """
-        kind = Kind(kind)
+        if type(kind) is not Kind:
+            kind = Kind(kind)
         row = self._row.get(kind)
         if row is None or n <= 0:
             return []
-        idx, idx_arr, values = self._vector(tokens)
+        vector = self._vector(tokens)
+        idx = vector.idx
         if not idx:
             return []
+        # the gathered rows of coef_t hold the same weights as coef_t[idx_arr, row]
         if self._n_rows == 1:
             sign = 1.0 if row == 1 else -1.0
-            weights = sign * self._coef_t[idx_arr, 0]
+            weights = sign * vector.rows[:, 0]
         else:
-            weights = self._coef_t[idx_arr, row]
-        contrib = values * weights
-        # largest contribution first, ties by feature index
-        order = self._np.lexsort((idx_arr, -contrib))[:n].tolist()
-        names = self._feature_names()
+            weights = vector.rows[:, row]
+        contrib = vector.values * weights
         top = contrib.tolist()
-        return [(display_feature(names[idx[i]]), round(top[i], 6)) for i in order if top[i] > 0]
+        # largest contribution first, ties by feature index (numpy's lexsort((idx, -contrib))):
+        # only the entries at least the n-th largest can be among the first n
+        k = len(top)
+        candidates: Iterable[int] = range(k)
+        if k > n:
+            nth = self._np.partition(contrib, k - n)[k - n]
+            candidates = self._np.flatnonzero(contrib >= nth).tolist()
+        order = sorted(candidates, key=lambda i: (-top[i], idx[i]))[:n]
+        name = self._vocabulary.name
+        return [(display_feature(name(idx[i])), round(top[i], 6)) for i in order if top[i] > 0]
 
     def _feature_names(self) -> list[str]:
-        if self._names is None:
-            names = [""] * len(self._vocabulary)
-            for name, j in self._vocabulary.items():
-                names[j] = name
-            self._names = names
-        return self._names
+        """Every column's feature name, in column order (built on each call: for tests and tools)."""
+        return [self._vocabulary.name(j) for j in range(len(self._vocabulary))]
 
     def __repr__(self) -> str:
         return f"TextModel(version={self.version!r}, labels={len(self.labels)}, features={len(self._vocabulary)})"

@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import re
 import threading
 import time
 import unicodedata
@@ -440,6 +441,23 @@ def _tokenizer() -> Any:
         return tok
 
 
+_RE_HAN: Final = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)", re.UNICODE)
+"""jieba 0.42's ``re_han_default`` (a *block*: a run of these characters is cut as a whole);
+``tests/test_tokenize.py`` checks it against jieba's. Kept here so cutting never imports jieba
+(about 3 MB and 40–60 ms of cold start for its HMM tables, unused with ``HMM=False``)."""
+
+
+@functools.cache
+def _dictionary() -> tuple[dict[str, int], int]:
+    """The bundled dictionary as jieba's prefix dictionary (``FREQ``, ``total``), read once."""
+    path = dictionary_path()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataFileError(str(path), f"cannot read the tokenizer dictionary: {exc}") from exc
+    return _parse_dictionary(data, str(path))
+
+
 class _Cutter:
     """jieba's ``Tokenizer.cut(text, HMM=False)`` on a built tokenizer, without whitespace tokens.
 
@@ -454,12 +472,12 @@ class _Cutter:
     repeats). The cache holds immutable tuples and never changes a result.
     """
 
-    def __init__(self, tok: Any, jieba: Any) -> None:
-        self._freq: dict[str, int] = tok.FREQ
-        logtotal = math.log(tok.total)
-        self._logp = {w: math.log(f) - logtotal for w, f in tok.FREQ.items() if f}
+    def __init__(self, freq: dict[str, int], total: int, re_han: re.Pattern[str]) -> None:
+        self._freq = freq
+        logtotal = math.log(total)
+        self._logp = {w: math.log(f) - logtotal for w, f in freq.items() if f}
         self._miss = math.log(1) - logtotal  # a character that is no word: ``log(FREQ or 1)``
-        self._re_han = jieba.re_han_default
+        self._re_han = re_han
         self._block_words = functools.lru_cache(maxsize=_BLOCK_MEMO_SIZE)(self._cut_block_tuple)
 
     def _cut_block_tuple(self, s: str) -> tuple[str, ...]:
@@ -526,7 +544,10 @@ class _Cutter:
 
 @functools.cache
 def _cutter() -> _Cutter:
-    return _Cutter(_tokenizer(), _import_jieba())
+    """The cutter over the bundled dictionary (jieba's prefix dictionary, built without jieba)."""
+    with _lock:
+        freq, total = _dictionary()
+    return _Cutter(freq, total, _RE_HAN)
 
 
 def _segments(text: str) -> Iterator[tuple[str, bool]]:

@@ -3,6 +3,7 @@ first; its fast paths give bit-identical floats."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import shutil
@@ -27,8 +28,11 @@ from icp_notify.textmodel import (
     _SUBLINEAR,
     FeatureSettings,
     TextModel,
+    _coded_indices,
+    _codes,
     _feature_indices,
     _split_vocabulary,
+    _Vocabulary,
     default_model,
     default_model_dir,
     display_feature,
@@ -230,9 +234,21 @@ def test_layout_1_artefacts_still_load_with_the_same_answers(artefact: Path) -> 
 # The scoring's shortcuts give bit-identical floats to the straightforward computation.
 
 
+@functools.cache
+def _names_of(m: TextModel) -> list[str]:
+    """Every column's feature name (built once per model: the model keeps no such list)."""
+    return m._feature_names()
+
+
+@functools.cache
+def _vocabulary_of(m: TextModel) -> dict[str, int]:
+    """Feature name → column (the model keeps no such dict)."""
+    return {name: j for j, name in enumerate(_names_of(m))}
+
+
 def _reference_vector(m: TextModel, tokens: Sequence[str]) -> tuple[list[int], np.ndarray]:
     """TF-IDF as the model computed it before the fast paths: strings, Counter, numpy."""
-    get = m._vocabulary.get
+    get = _vocabulary_of(m).get
     counts: Counter[int | None] = Counter([get(f) for f in features(tokens, m.settings)])
     counts.pop(None, None)
     idx = [j for j in counts if j is not None]
@@ -264,7 +280,7 @@ def _reference_top(
         return []
     contrib = values * m._coef_t[idx, m.labels.index(kind)]
     order = np.lexsort((np.asarray(idx), -contrib))[:n].tolist()
-    names = m._feature_names()
+    names = _names_of(m)
     top = contrib.tolist()
     return [(display_feature(names[idx[i]]), round(top[i], 6)) for i in order if top[i] > 0]
 
@@ -276,13 +292,65 @@ def _fresh(m: TextModel) -> None:
 def test_indices_follow_the_feature_strings() -> None:
     m = default_model()
     s = FeatureSettings((1, 3), (1, 4))
-    words, chars = _split_vocabulary(m._vocabulary)
+    vocabulary = _vocabulary_of(m)
+    words, chars = _split_vocabulary(vocabulary)
     tokens = ["您", "的", "网站", PLACEHOLDERS["ICP"], "已", "取消接入", "a b", ""]
-    expected = [m._vocabulary.get(f) for f in features(tokens, s)]
+    expected = [vocabulary.get(f) for f in features(tokens, s)]
     assert list(_feature_indices(tokens, s, words, chars)) == expected
     s2 = FeatureSettings((0, 0), (2, 3))
-    expected = [m._vocabulary.get(f) for f in features(tokens, s2)]
+    expected = [vocabulary.get(f) for f in features(tokens, s2)]
     assert list(_feature_indices(tokens, s2, words, chars)) == expected
+
+
+CODED_TOKENS = [
+    ["您", "的", "网站", PLACEHOLDERS["ICP"], "已", "取消接入", "a b", ""],
+    ["\x00", "\x00a", "𠀀𠀁", "\ud800", "x"],  # NUL, astral and lone-surrogate code points
+    ["备"],
+    [],
+]
+
+
+@pytest.mark.parametrize("chars", [(1, 1), (1, 2), (1, 3), (2, 3), (3, 3), (0, 0)])
+def test_coded_char_lookups_give_the_string_lookups_indices(chars: tuple[int, int]) -> None:
+    """Character n-grams looked up by their code point codes: the same indices in the same
+    order as the strings, for every range the coding covers, on the corpus and odd characters."""
+    m = default_model()
+    names = _names_of(m)
+    strings = _Vocabulary.from_names(names)
+    coded = _Vocabulary.from_names(names)
+    coded.code_chars()
+    assert coded.char_codes is not None
+    assert coded.chars is None
+    assert [coded.name(j) for j in range(len(names))] == names
+    assert strings.chars is not None
+    s = FeatureSettings((1, 2), chars)
+    words_only = FeatureSettings((1, 2), (0, 0))
+    for tokens in [*CODED_TOKENS, *(tokenize(t) for t in corpus_texts()[::7])]:
+        want = list(_feature_indices(tokens, s, strings.words, strings.chars, _codes()))
+        got = list(
+            _coded_indices(tokens, words_only, chars, coded.words, coded.char_codes, _codes())
+        )
+        assert got == want, tokens
+
+
+def test_a_vocabulary_with_longer_character_names_keeps_the_strings() -> None:
+    v = _Vocabulary.from_names(["c:a", "c:abcd", "w:x"])
+    v.code_chars()
+    assert v.char_codes is None
+    assert v.chars == {"a": 0, "abcd": 1}
+
+
+def test_top_features_break_ties_by_column_for_every_n() -> None:
+    """The first n by contribution (ties by column, as numpy's lexsort) for every n, on a
+    notice whose features include equal contributions."""
+    m = default_model()
+    tokens = tokenize(GENERIC)
+    kind = Kind.CHANGE_NOTICE_GENERIC
+    full = m.top_features(tokens, kind, 1000)
+    weights = [w for _, w in full]
+    assert len(set(weights)) < len(weights)  # ties present
+    for n in (*range(12), 1000):
+        assert m.top_features(tokens, kind, n) == _reference_top(m, tokens, kind, n)
 
 
 def test_bit_identical_on_the_corpus() -> None:
