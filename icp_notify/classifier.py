@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 # imported here, not in the functions: an import statement costs ~1 µs on every call
 from icp_notify.boundary import coerce_context
+from icp_notify.calibration import SINGLE_SOURCE_CAP
 from icp_notify.calibration import apply as calibrate
 from icp_notify.combiner import HARD_KINDS, combiner_features
 from icp_notify.context import DEFAULT_ORDER, weigh
@@ -69,12 +70,13 @@ MODEL_THRESHOLD = 0.45
 CONTEXT_CONFIDENCE = 0.95
 """Confidence of a generic notice settled by a context rule (the rules are exact, the data may not be)."""
 
-CAPPED_CONFIDENCE = 0.89
+CAPPED_CONFIDENCE = SINGLE_SOURCE_CAP
 """Highest confidence of an ``access_cancelled`` no rule supports (never "confident", i.e. ≥ 0.9).
 
-The same value as :data:`icp_notify.calibration.SINGLE_SOURCE_CAP`: a cap sits just below the
-confident threshold, because any lower value under-states answers that are right ~98 % of the time
-on unseen writers without making anything safer (it was 0.85 until 2026-12-07; docs/model.md)."""
+The single-source cap itself (:data:`icp_notify.calibration.SINGLE_SOURCE_CAP`): a cap sits just
+below the confident threshold, because any lower value under-states answers that are right ~98 % of
+the time on unseen writers without making anything safer (it was 0.85 until 2026-12-07;
+docs/model.md)."""
 
 OTHER_GUARD = 0.3
 """Model mass on ``other`` above which an unsupported ``access_cancelled`` stays ambiguous with ``other``."""

@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import json
 import tempfile
 import time
@@ -378,17 +379,26 @@ def fold_key(train: Sequence[Example], candidate: Candidate) -> str:
     """
     import hashlib
 
+    digest = hashlib.sha256()
+    digest.update(candidate.label().encode())
+    digest.update(_fit_code_digest())
+    for e in train:
+        digest.update(json.dumps([e.id, e.kind.value, e.tokens], ensure_ascii=False).encode())
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
+def _fit_code_digest() -> bytes:
+    """The scikit-learn version and the source of :mod:`icp_notify.training`, hashed (read once)."""
+    import hashlib
+
     import sklearn
 
     from icp_notify import training
 
-    digest = hashlib.sha256()
-    digest.update(candidate.label().encode())
-    digest.update(sklearn.__version__.encode())
-    digest.update(Path(training.__file__).read_bytes())
-    for e in train:
-        digest.update(json.dumps([e.id, e.kind.value, e.tokens], ensure_ascii=False).encode())
-    return digest.hexdigest()[:16]
+    return hashlib.sha256(
+        sklearn.__version__.encode() + Path(training.__file__).read_bytes()
+    ).digest()
 
 
 class _Recording:

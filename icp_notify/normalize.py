@@ -305,8 +305,7 @@ def normalize_text(text: str) -> str:
         if folded == text:
             break
         text = folded
-    if _PINYIN.search(text) is not None:
-        text = _PINYIN.sub(_gloss_pinyin, text)
+    text = _PINYIN.sub(_gloss_pinyin, text)
     lines: list[str] = []
     for line in text.split("\n"):
         folded = _join_cjk_spaces(" ".join(line.split()))  # one space; none between CJK
@@ -571,9 +570,11 @@ _HEADER_LINE = regex.compile(
     r"^(?P<k>From|To|Cc|Date|Sent|Subject|发件人|收件人|抄送|日期|时间|发送时间|主题|标题|Reply-To)\s*[:：]\s*(?P<v>.*)$",
     regex.I,
 )
-_QUOTE_ATTRIBUTION = regex.compile(
-    r"^(?:在\s*.{1,80}?写道\s*[:：]?|On .{1,120}? wrote:|.{0,80}于\s*.{1,60}写道\s*[:：]?)$"
+# "在 … 写道:" / "On … wrote:": the line that introduces a quoted message.
+_ATTRIBUTION = (
+    r"(?:在\s*.{1,80}?写道\s*[:：]?|On .{1,120}? wrote:|.{0,80}于\s*.{1,60}写道\s*[:：]?)"
 )
+_QUOTE_ATTRIBUTION = regex.compile(r"^" + _ATTRIBUTION + r"$")
 # An address starts after a character it cannot hold (the leftmost match always does).
 _EMAIL_IN = regex.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Words of a filing notice: unquoted text holding them is the notice itself, not a note
@@ -588,7 +589,7 @@ _FILING_VOCABULARY = regex.compile(
 # earlier message ("-------- 8月1日 顾婷 --------").
 _HISTORY_START = regex.compile(
     r"^-{3,}\s*(?:Original Message|原始邮件|原始信息|邮件原文)\s*-*$"
-    r"|^(?:在\s*.{1,80}?写道\s*[:：]?|On .{1,120}? wrote:|.{0,80}于\s*.{1,60}写道\s*[:：]?)$"
+    r"|^" + _ATTRIBUTION + r"$"
     r"|^>"
     r"|^-{4,}[^-|\n]{1,40}-{4,}$",
     regex.I | regex.M,
@@ -602,15 +603,13 @@ _OUTCOME_WORDS = regex.compile(
 )
 _QUESTION = regex.compile(r"[?？]|吗(?!啡)")
 # A forward: what is under the comment is the notice being passed on, not older news.
-_FORWARDING = regex.compile(
-    r"^\s*(?:fwd?|fw|转发|转)\s*[:：]|转发|转一下|转给|forward", regex.I | regex.M
-)
+_FORWARDING = regex.compile(r"^\s*(?:fwd?|转)\s*[:：]|转发|转一下|转给|forward", regex.I | regex.M)
 
 
 def _newest_reply(text: str) -> tuple[str, str] | None:
     """The newest message of a reply thread and the quoted history under it, when the newest
     message itself states what happened to a filing (the history then tells older news)."""
-    if not any(c in text for c in ">-写") and "wrote:" not in text:
+    if ">" not in text and "---" not in text and "写道" not in text and "wrote:" not in text:
         return None
     m = _search(_HISTORY_START, text)
     if m is None or m.start() == 0:
