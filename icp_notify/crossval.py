@@ -279,10 +279,12 @@ def leave_one_writer_out(
     CorpusError
         A file is invalid, a record names no writer, a requested writer has no records, or
         fewer than two writers remain.
+    InputError
+        ``fold_cache`` cannot be made a directory (a file is in the way, no permission).
     """
     from icp_notify.classifier import Classifier
     from icp_notify.corpus import load_corpus
-    from icp_notify.errors import CorpusError
+    from icp_notify.errors import CorpusError, InputError
     from icp_notify.rules import default_rules
     from icp_notify.textmodel import TextModel
     from icp_notify.training import corpus_files, evaluate, examples_from_records, export, fit
@@ -306,6 +308,15 @@ def leave_one_writer_out(
         raise CorpusError(
             "--writer", f"no records by {', '.join(unknown)} (writers: {', '.join(groups)})"
         )
+    if fold_cache is not None:
+        try:
+            fold_cache.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(
+                "unreadable",
+                f"cannot keep fold models in {fold_cache}: {e.strerror}",
+                where="--fold-cache",
+            ) from e
     examples = examples_from_records(dumped, "pool")
     cand = candidate if candidate is not None else shipped_candidate()
     rules = default_rules()

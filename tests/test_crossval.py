@@ -9,7 +9,7 @@ import pytest
 
 from icp_notify.cli import main
 from icp_notify.crossval import independent, leave_one_writer_out, writer_groups
-from icp_notify.errors import CorpusError
+from icp_notify.errors import CorpusError, InputError
 
 TEXTS = {
     "provider_new_domain": [
@@ -122,3 +122,11 @@ def test_eval_usage_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "--writer goes with --by writer" in capsys.readouterr().err
     assert main(["eval", "--by", "writer", "--model-only", str(pool(tmp_path))]) == 1
     assert "drop --model" in capsys.readouterr().err
+
+
+def test_a_fold_cache_that_cannot_be_a_directory_is_a_clear_error(tmp_path: Path) -> None:
+    in_the_way = tmp_path / "cache"
+    in_the_way.write_text("a file", encoding="utf-8")
+    with pytest.raises(InputError, match="cannot keep fold models") as err:
+        leave_one_writer_out(fold_cache=in_the_way)
+    assert err.value.where == "--fold-cache"
