@@ -40,7 +40,7 @@ from icp_notify.models import (
     Situation,
     construct_trusted,
 )
-from icp_notify.parse import parse
+from icp_notify.parse import parse_for_classification
 from icp_notify.rules import STRONG_WEIGHT, RuleSet, default_rules
 from icp_notify.textmodel import model_text
 
@@ -1007,6 +1007,8 @@ def classify(
     ctx = coerce_context(context)
     if isinstance(data, Notice):
         notice = data
-    else:
-        notice = parse(data, channel=channel, sender=sender, received_at=received_at)
+    else:  # parse() without the entities a classification does not read
+        notice = parse_for_classification(
+            data, channel=channel, sender=sender, received_at=received_at
+        )
     return Classifier.default().classify_notice(notice, ctx)

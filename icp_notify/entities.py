@@ -67,6 +67,7 @@ __all__ = [
     "ProviderTable",
     "extract",
     "extract_recipient",
+    "extract_urls",
     "provider_aliases",
     "provider_for_sender",
     "provider_in_signature",
@@ -569,18 +570,10 @@ def extract(
 
     urls: list[Url] = []
     domains: list[Domain] = []
-    for m in _finditer("url", text, defects):
-        raw = m.group(0).rstrip(".,;:!?)]}>'\"")
-        target = raw if "://" in raw else "http://" + raw
-        try:
-            host = (urlsplit(target).hostname or "").lower()
-        except ValueError:
-            continue
-        if not host:
-            continue
-        urls.append(Url(url=raw, host=host))
-        taken.append((m.start(), m.start() + len(raw)))
-        if not _is_ip(host) and (d := _domain(host)) is not None:
+    for start, url in _url_matches(text, defects):
+        urls.append(url)
+        taken.append((start, start + len(url.url)))
+        if not _is_ip(url.host) and (d := _domain(url.host)) is not None:
             domains.append(d)
 
     found: list[tuple[int, Domain]] = []
@@ -693,6 +686,50 @@ def extract(
         phones=tuple(_unique(phones, key=lambda x: x)),
     )
     return entities, tuple(defects)
+
+
+def _url_matches(text: str, defects: list[Defect]) -> list[tuple[int, Url]]:
+    """Each URL of ``text`` with where it starts (trailing punctuation cut; no host: skipped)."""
+    out: list[tuple[int, Url]] = []
+    for m in _finditer("url", text, defects):
+        raw = m.group(0).rstrip(".,;:!?)]}>'\"")
+        target = raw if "://" in raw else "http://" + raw
+        try:
+            host = (urlsplit(target).hostname or "").lower()
+        except ValueError:
+            continue
+        if not host:
+            continue
+        out.append((m.start(), Url(url=raw, host=host)))
+    return out
+
+
+def extract_urls(text: str) -> tuple[tuple[Url, ...], tuple[Defect, ...]]:
+    """Extract only the URLs: ``extract(text)[0].urls``, without scanning for the other kinds.
+
+    For callers that need no other entity (a classification reads only whether a notice holds
+    a link; see :func:`icp_notify.parse.parse_for_classification`).
+
+    Parameters
+    ----------
+    text : str
+        Normalised text, as for :func:`extract`.
+
+    Returns
+    -------
+    tuple of (tuple of Url, tuple of Defect)
+        The URLs in order of appearance (duplicates removed), and a timeout of the URL pattern
+        if one.
+
+    Examples
+    --------
+    >>> urls, _ = extract_urls("请在24小时内访问 https://beian.miit.gov.cn/x 核验 京ICP备12345678号")
+    >>> [(u.url, u.host) for u in urls]
+    [('https://beian.miit.gov.cn/x', 'beian.miit.gov.cn')]
+    """
+    defects: list[Defect] = []
+    urls = [url for _, url in _url_matches(text, defects)]
+    return tuple(_unique(urls, key=lambda x: x.url)), tuple(defects)
 
 
 def _is_ip(host: str) -> bool:

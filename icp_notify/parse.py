@@ -25,7 +25,7 @@ import regex
 
 from icp_notify.boundary import coerce_time
 from icp_notify.decoding import MAX_EMAIL_BYTES, decode_bytes
-from icp_notify.entities import extract, extract_recipient
+from icp_notify.entities import extract, extract_recipient, extract_urls
 from icp_notify.errors import InputError
 from icp_notify.models import (
     Channel,
@@ -34,6 +34,7 @@ from icp_notify.models import (
     ForwardInfo,
     Notice,
     RawMessage,
+    Recipient,
     SenderType,
     construct_trusted,
     in_datetime_range,
@@ -146,6 +147,31 @@ def _merge(body: Entities, subject: Entities | None) -> Entities:
     return Entities(**merged)
 
 
+def _entities(
+    body: str, subject: str | None, when: dt.datetime | None, defects: list[Defect], *, full: bool
+) -> tuple[Entities, Recipient | None]:
+    """The entities of the body and the subject, and the recipient (``full=False``: only the
+    URLs, merged as :func:`_merge` merges them, and no recipient). Appends the scans' defects."""
+    if not full:
+        urls, url_defects = extract_urls(body)
+        defects.extend(url_defects)
+        if subject:
+            subject_urls, subject_defects = extract_urls(subject)
+            urls = (*urls, *(u for u in subject_urls if u not in urls))
+            defects.extend(subject_defects)
+        return (Entities(urls=urls) if urls else _NO_ENTITIES), None
+    entities, entity_defects = extract(body, reference=when)
+    defects.extend(entity_defects)
+    if subject:
+        subject_entities, subject_defects = extract(subject, reference=when, spans=False)
+        entities = _merge(entities, subject_entities)
+        defects.extend(subject_defects)
+    return entities, extract_recipient(body)
+
+
+_NO_ENTITIES = Entities()
+
+
 def _infer_channel(raw: RawMessage, sender: str | None) -> Channel:
     if raw.channel is not Channel.UNKNOWN:
         return raw.channel
@@ -203,6 +229,64 @@ def parse(
     >>> n.entities.icp_numbers[0].canonical, n.received_at.isoformat()
     ('粤ICP备12345678号', '2025-03-01T10:00:00+08:00')
     """
+    return _parse(data, channel, sender, received_at, max_chars, entities=True)
+
+
+def parse_for_classification(
+    data: str | bytes | RawMessage,
+    *,
+    channel: Channel | str | None = None,
+    sender: str | None = None,
+    received_at: dt.datetime | str | None = None,
+) -> Notice:
+    """Parse a notice for :func:`icp_notify.classify`: :func:`parse` without the entities it
+    does not read.
+
+    A classification reads a notice's text, subject, signature, channel, sender, sender type,
+    arrival time and whether it holds a link (``entities.urls``), never the other entities or
+    the recipient (:func:`icp_notify.batch.labeller.classification_inputs` lists the inputs;
+    ``tests/test_parse_for_classification.py`` checks that every corpus notice classifies the
+    same either way). So the text is scanned for URLs only: ``entities`` holds ``urls`` and
+    nothing else, ``recipient`` is ``None``, and ``defects`` lacks what the other entity scans
+    would add. Everything else, the errors included, is :func:`parse`'s. Use :func:`parse` for
+    a notice you keep or show.
+
+    Parameters
+    ----------
+    data : str, bytes or RawMessage
+        As for :func:`parse`.
+    channel, sender, received_at : optional
+        As for :func:`parse`.
+
+    Returns
+    -------
+    Notice
+
+    Raises
+    ------
+    InputError
+        As :func:`parse`.
+
+    Examples
+    --------
+    >>> n = parse_for_classification("【阿里云】您的域名example.cn已成功接入，备案号粤ICP备12345678号。"
+    ...     "详情见 https://beian.aliyun.com/order")
+    >>> n.sender_provider, [u.host for u in n.entities.urls], n.entities.icp_numbers
+    ('阿里云', ['beian.aliyun.com'], ())
+    """
+    return _parse(data, channel, sender, received_at, None, entities=False)
+
+
+def _parse(
+    data: str | bytes | RawMessage,
+    channel: Channel | str | None,
+    sender: str | None,
+    received_at: dt.datetime | str | None,
+    max_chars: int | None,
+    *,
+    entities: bool,
+) -> Notice:
+    """:func:`parse`; with ``entities=False`` only the URLs are extracted, and no recipient."""
     defects: list[Defect] = []
     if isinstance(data, bytes | bytearray | memoryview):
         data = bytes(data)
@@ -323,12 +407,7 @@ def parse(
         # tail; a short plain text signed that way (pasted without its sender) is an SMS
         chan = Channel.SMS
 
-    entities, entity_defects = extract(norm.body, reference=when)
-    defects.extend(entity_defects)
-    if subject:
-        subject_entities, subject_defects = extract(subject, reference=when, spans=False)
-        entities = _merge(entities, subject_entities)
-        defects.extend(subject_defects)
+    found, recipient = _entities(norm.body, subject, when, defects, full=entities)
 
     values = {
         "raw_text": text,
@@ -340,10 +419,10 @@ def parse(
         "signature": norm.signature,
         "subject": subject,
         "received_at": when,
-        "recipient": extract_recipient(norm.body),
+        "recipient": recipient,
         "opt_out": norm.opt_out,
         "forward": forward,
-        "entities": entities,
+        "entities": found,
         "defects": tuple(defects),
         "source": raw.source,
     }
