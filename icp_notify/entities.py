@@ -235,29 +235,27 @@ _T = TypeVar("_T")
 
 
 @functools.cache
-def _patterns() -> dict[str, _Pattern]:
-    """Compile every entity pattern once."""
+def _sources() -> dict[str, tuple[str, int]]:
+    """Every entity pattern's source and flags (compiled one by one, on first use: :func:`_pattern`)."""
     tlds = "|".join(sorted(set(TLDS), key=len, reverse=True))
     cn_tlds = "|".join(sorted(CN_TLDS, key=len, reverse=True))
     label = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
     cn_label = r"[\p{Han}a-z0-9](?:[\p{Han}a-z0-9-]{0,30}[\p{Han}a-z0-9])?"
     flags = regex.IGNORECASE | regex.VERSION1
     return {
-        "icp": regex.compile(
+        "icp": (
             rf"(?P<prov>{_PROV})\s?ICP\s?(?P<type>[备证])\s?(?P<num>\d{{5,10}})(?!\d)\s?(?P<hao>号)?"
             r"(?:(?<=号)\s?-\s?(?P<site>\d{1,3})(?!\d))?",
             flags,
         ),
-        "psb": regex.compile(
-            rf"(?P<prov>{_PROV})\s?公网安备\s?(?P<num>\d{{8,16}})(?!\d)\s?号?", flags
-        ),
+        "psb": (rf"(?P<prov>{_PROV})\s?公网安备\s?(?P<num>\d{{8,16}})(?!\d)\s?号?", flags),
         # possessive: a category never gives back a "、A1" (what follows is a space or "-"),
         # and a long run of them is not backtracked one by one (quadratic in the regex module)
-        "licence": regex.compile(
+        "licence": (
             rf"(?P<prov>{_PROV})(?P<cat>[AB][12](?:[.、][AB][12])*+)\s?-\s?(?P<num>\d{{6,10}})(?!\d)",
             regex.VERSION1,
         ),
-        "url": regex.compile(
+        "url": (
             r"(?<![A-Za-z0-9])(?:(?:https?|ftp)://|www\.)"
             r"[^\s<>\"'，。；！？、）（【】《》「」\p{Han}]+",
             flags,
@@ -266,7 +264,7 @@ def _patterns() -> dict[str, _Pattern]:
         # lookbehind): what "(?:label\.)+(?:TLD)(?![A-Za-z0-9-]|\.[A-Za-z0-9])" matches (its TLD
         # can only be that whole run), without backtracking label by label through a long run
         # of them when no TLD ends it (quadratic in the regex module: "a." * n).
-        "domain": regex.compile(
+        "domain": (
             rf"(?<![A-Za-z0-9_@./-])(?>(?:{label}\.)+[a-z0-9][a-z0-9-]*)"
             rf"(?<=\.(?:{tlds}|xn--[a-z0-9-]{{2,59}}))(?![A-Za-z0-9-]|\.[A-Za-z0-9])",
             flags,
@@ -274,41 +272,47 @@ def _patterns() -> dict[str, _Pattern]:
         # A Han TLD may be followed by more Han text, so the TLD is looked for label by label;
         # at most 126 labels before it (a domain name has at most 127), which keeps that
         # backtracking bounded on a long run of labels.
-        "cn_domain": regex.compile(
+        "cn_domain": (
             rf"(?<![\p{{Han}}A-Za-z0-9_@./-])(?:{cn_label}\.){{1,126}}(?:{cn_tlds}|cn|com|net)(?![A-Za-z0-9-]|\.[A-Za-z0-9])",
             flags,
         ),
-        "ipv4": regex.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d]|\.\d)"),
-        "ipv6": regex.compile(
-            r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])"
+        "ipv4": (r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d]|\.\d)", 0),
+        "ipv6": (
+            r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])",
+            0,
         ),
-        "code": regex.compile(
+        "code": (
             r"(?:验证码|校验码|核验码|动态码|确认码|短信码|授权码|激活码|verification code|code)"
             r"\s?(?:为|是|:|：|is)?\s?[:：]?\s?(?P<code>[A-Za-z0-9]{4,8})(?![A-Za-z0-9])",
             flags,
         ),
-        "date_ymd": regex.compile(
+        "date_ymd": (
             r"(?<!\d)(?P<y>(?:19|20)\d{2})\s?年\s?(?P<m>\d{1,2})\s?月\s?(?P<d>\d{1,2})\s?[日号]"
             r"(?:\s?(?P<H>\d{1,2})\s?[:：时点]\s?(?P<M>\d{2})?(?:\s?[:：分]\s?(?P<S>\d{2}))?)?",
+            0,
         ),
-        "date_iso": regex.compile(
+        "date_iso": (
             r"(?<![\d.\-/])(?P<y>(?:19|20)\d{2})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?![\d])"
             r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?!\d))?",
+            0,
         ),
-        "date_md": regex.compile(
+        "date_md": (
             r"(?<![\d年])(?P<m>\d{1,2})\s?月\s?(?P<d>\d{1,2})\s?[日号](?!\d)"
             r"(?:\s?(?P<H>\d{1,2})\s?[:：时点]\s?(?P<M>\d{2})?)?",
+            0,
         ),
-        "duration": regex.compile(
+        "duration": (
             r"(?P<n>(?<![\d.])\d{1,6}(?:\.\d{1,3})?|(?<![一二两三四五六七八九十百半])[一二两三四五六七八九十百半]{1,4})\s?"
             r"(?P<unit>个工作日|工作日|个小时|小时|分钟|个自然日|自然日|天|日|个星期|星期|周|个月|秒)"
             r"(?P<within>\s?(?:以内|之内|内))?",
+            0,
         ),
-        "mobile": regex.compile(r"(?<![\d*])(?:\+?86[-\s]?)?1[3-9]\d[\d*xX＊]{4}\d{4}(?![\d*])"),
-        "landline": regex.compile(
-            r"(?<![\d-])(?:0\d{2,3}-\d{7,8}|[48]00-?\d{3}-?\d{4}|95\d{3,4}(?=\D|$))(?![\d-])"
+        "mobile": (r"(?<![\d*])(?:\+?86[-\s]?)?1[3-9]\d[\d*xX＊]{4}\d{4}(?![\d*])", 0),
+        "landline": (
+            r"(?<![\d-])(?:0\d{2,3}-\d{7,8}|[48]00-?\d{3}-?\d{4}|95\d{3,4}(?=\D|$))(?![\d-])",
+            0,
         ),
-        "recipient": regex.compile(
+        "recipient": (
             r"(?:尊敬的|亲爱的|Dear)\s?(?:(?:用户|客户|会员|先生|女士)\s?[:：]?\s?)?"
             r"(?P<name>[\p{Han}A-Za-z0-9_*＊·.@-]{1,24}?)\s?(?P<role>用户|客户|会员|先生|女士|同学|老师)?"
             r"(?=\s?[,，:：!！。\n]|\s?您好|$)"
@@ -317,6 +321,19 @@ def _patterns() -> dict[str, _Pattern]:
             regex.IGNORECASE | regex.VERSION1 | regex.MULTILINE,
         ),
     }
+
+
+@functools.cache
+def _pattern(name: str) -> _Pattern:
+    """The entity pattern ``name``, compiled on its first use (a classification needs only the
+    URL pattern; a short-lived process compiles no other)."""
+    source, flags = _sources()[name]
+    return regex.compile(source, flags)
+
+
+def _patterns() -> dict[str, _Pattern]:
+    """Every entity pattern, compiled (the same objects :func:`_pattern` returns)."""
+    return {name: _pattern(name) for name in _sources()}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -390,7 +407,7 @@ def _finditer(
     gate = _GATES.get(name)
     if gate is not None and not gate(text):
         return found
-    pat = pattern if pattern is not None else _patterns()[name]
+    pat = pattern if pattern is not None else _pattern(name)
     if len(text) <= PROVEN_CHARS:  # proven bounded: no timeout (tests/test_bounded.py)
         return list(pat.finditer(text))
     try:
@@ -807,7 +824,7 @@ def extract_recipient(text: str) -> Recipient | None:
     if not _may_address(head):
         return None
     # 300 characters, within the proven length: no timeout (tests/test_bounded.py)
-    m = _patterns()["recipient"].search(head)
+    m = _pattern("recipient").search(head)
     if m is None:
         return None
     name = (m["name"] or m["name2"] or m["name3"] or "").strip(" .·-")

@@ -9,6 +9,8 @@ of the fully parsed notice.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ import pytest
 from icp_notify import classify
 from icp_notify.classifier import Classifier
 from icp_notify.corpus import CorpusRecord, load_corpus
-from icp_notify.entities import extract, extract_urls
+from icp_notify.entities import _sources, extract, extract_urls
 from icp_notify.errors import InputError
 from icp_notify.models import Defect, Entities, Notice, RawMessage
 from icp_notify.parse import parse, parse_for_classification
@@ -111,3 +113,21 @@ def test_errors_are_parse_errors(bad: object) -> None:
     with pytest.raises(InputError) as full:
         parse(bad)  # type: ignore[arg-type]
     assert lean.value.code == full.value.code
+
+
+def test_a_classification_compiles_only_the_url_entity_pattern() -> None:
+    """In a new process, classifying compiles the URL pattern and no other entity pattern."""
+    assert len(_sources()) > 10
+    script = (
+        "import icp_notify\n"
+        "from icp_notify import entities\n"
+        "icp_notify.classify('【工信部】尊敬的用户XX，您的备案信息已被变更，详情见 https://beian.miit.gov.cn')\n"
+        "print(entities._pattern.cache_info().currsize)\n"
+        "icp_notify.parse('您的网站 demo-site.cn 已接入，京ICP备12345678号')\n"
+        "print(entities._pattern.cache_info().currsize)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.split()
+    assert out[0] == "1"
+    assert int(out[1]) >= 4  # a full parse compiles what its gates let through (icp, domain …)
