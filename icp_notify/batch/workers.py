@@ -47,7 +47,10 @@ def _worker_run(chunk: bytes) -> bytes:
     ``surrogatepass``; ``size`` the line's length in bytes, so the parent cuts the lines without
     scanning them), then the rows' JSON lines, as UTF-8, each after a newline.
     """
-    label_one = line_labeller(_WORKER["labeller"])
+    labeller = _WORKER["labeller"]
+    label_one = line_labeller(labeller)
+    # the repeats of cached notices are labelled from their JSON without building the message
+    by_payload = label_one == labeller.label_line
     heads: list[list[Any]] = []
     lines: list[bytes] = []
     for item in chunk.split(b"\n"):
@@ -61,6 +64,8 @@ def _worker_run(chunk: bytes) -> bytes:
                 else ReadError.model_validate(json.loads(payload))
             )
             row = read_error_row(seq, error)
+        elif kind == _MESSAGE and by_payload:
+            row = labeller.label_payload(seq, payload)
         else:
             msg = (
                 RawMessage.model_validate_json(payload)
