@@ -143,10 +143,13 @@ class ModelText:
     def __init__(self, model: BaseModel) -> None:
         data = model.model_dump(mode="json")  # not kept: only texts (no objects for the GC)
         self.model = model
+        names, prefixes = _fields_of(type(model))
         self.names: tuple[str, ...] = tuple(data)
-        if self.names != tuple(type(model).model_fields):  # aliases, exclusions: no splicing
+        if self.names == names:
+            self.prefixes = prefixes
+        else:  # aliases, exclusions: no splicing
             self.names = ()
-        self.prefixes = tuple(dumps(name) + ": " for name in data)
+            self.prefixes = tuple(dumps(name) + ": " for name in data)
         self.texts = tuple(dumps(value) for value in data.values())
         self.whole = "{" + ", ".join(map(str.__add__, self.prefixes, self.texts)) + "}"
         # changed fields -> (the kept text between them, the changed fields in field order)
@@ -337,3 +340,13 @@ def fields_text(model_type: type[BaseModel], texts: Mapping[str, str]) -> str:
 
 
 _PREFIXES: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}
+_FIELDS: dict[type[BaseModel], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _fields_of(model_type: type[BaseModel]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A model class's field names and their JSON texts with ``": "`` (made once per class)."""
+    found = _FIELDS.get(model_type)
+    if found is None:
+        names = tuple(model_type.model_fields)
+        found = _FIELDS[model_type] = (names, tuple(dumps(name) + ": " for name in names))
+    return found

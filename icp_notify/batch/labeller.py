@@ -24,10 +24,12 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
 
 from icp_notify._version import __version__
@@ -36,6 +38,8 @@ from icp_notify.batch.rows import LabelledLine, Row, error_row, row_source, sour
 from icp_notify.errors import IcpNotifyError, InputError
 from icp_notify.models import (
     Advice,
+    AwareDatetime,
+    Channel,
     Classification,
     Context,
     Notice,
@@ -487,6 +491,108 @@ class Labeller:
             self._parsed.put(key, entry)
         else:
             self.cache_hits += 1
+        # the row's own fields, serialised by pydantic
+        source = msg.source
+        notice_source, own_source = source_forms(source)
+        source_text = dumps(notice_source)
+        row_source_text = source_text if own_source is notice_source else dumps(own_source)
+        at_text = dumps(to_jsonable_python(received_at))
+        own = {"received_at": received_at, "source": source}
+        texts = (at_text, source_text, row_source_text)
+        return self._entry_line(
+            seq, entry, advisor=advisor, now=now, received_at=received_at, texts=texts, own=own
+        )
+
+    def label_payload(self, seq: int, payload: bytes) -> LabelledLine | Row:
+        """:meth:`label_line` of a message given as pydantic's JSON of it.
+
+        ``payload`` is what ``RawMessage.__pydantic_serializer__.to_json(msg,
+        exclude_defaults=True)`` wrote (how messages travel to worker processes). The result is
+        ``label_line(seq, RawMessage.model_validate_json(payload))``; a repeat of a cached
+        notice without date mentions is labelled from the payload's fields as pydantic wrote
+        them (its source and arrival time) without building the message, which is validated
+        only when the row's :attr:`~LabelledLine.report` is asked for.
+
+        Parameters
+        ----------
+        seq : int
+            The message's position in the input stream.
+        payload : bytes
+            The message's JSON, as pydantic writes it without default fields.
+
+        Returns
+        -------
+        LabelledLine or dict
+            The labelled row, or an error row.
+
+        Examples
+        --------
+        >>> from icp_notify.models import RawMessage
+        >>> labeller = Labeller(now="2025-03-06T12:00:00")
+        >>> msg = RawMessage(text="【工信部】尊敬的用户XX，您的备案信息已被变更，详情请咨询您的接入服务提供商。")
+        >>> a = labeller.label_payload(0, msg.model_dump_json(exclude_defaults=True).encode())
+        >>> b = labeller.label_payload(1, msg.model_dump_json(exclude_defaults=True).encode())
+        >>> b.json == labeller.label_line(1, msg).json, b.report == a.report
+        (True, True)
+        """
+        clock = self._clock
+        if clock is not None:
+            try:
+                line = self._payload_line(seq, payload, *clock)
+            except (IcpNotifyError, ValueError):  # the message's own path says what went wrong
+                line = None
+            if line is not None:
+                return line
+        return self.label_line(seq, RawMessage.model_validate_json(payload))
+
+    def _payload_line(
+        self, seq: int, payload: bytes, advisor: Any, now: Any
+    ) -> LabelledLine | None:
+        """A repeat's row from its payload's fields, or ``None`` (then the message is built)."""
+        try:
+            data = _loads(payload)
+        except ValueError:
+            return None
+        if type(data) is not dict or not _PAYLOAD_KEYS.issuperset(data):
+            return None  # context, defects: the message's own path
+        get = data.get
+        channel = _CHANNELS.get(get("channel", "unknown"))
+        text = get("text")
+        if channel is None or type(text) is not str:
+            return None
+        key = (text, channel, get("sender"), get("subject"), ())
+        parsed = self._parsed_data
+        entry: _Entry | None = parsed.get(key)
+        if entry is None or entry.dated:  # a parse or a date's year: the message is needed
+            return None
+        source = get("source")
+        if source is not None and len(source) != _SOURCE_FIELDS:
+            return None  # a source with None fields: its notice form has them too
+        parsed.move_to_end(key)
+        self.cache_hits += 1
+        at = get("received_at")
+        received_at = None
+        if at is not None and (entry.advised is None or entry.timed):
+            received_at = _AT.validate_python(at)  # the advice reads it
+        source_text = dumps(source)  # pydantic's text of the source and time, spaced as rows
+        texts = (dumps(at), source_text, source_text)
+        return self._entry_line(
+            seq, entry, advisor=advisor, now=now, received_at=received_at, texts=texts, own=payload
+        )
+
+    def _entry_line(
+        self,
+        seq: int,
+        entry: _Entry,
+        *,
+        advisor: Any,
+        now: Any,
+        received_at: dt.datetime | None,
+        texts: tuple[str, str, str],
+        own: dict[str, Any] | bytes,
+    ) -> LabelledLine:
+        """The row of a parse entry with the row's own fields (``texts``: arrival time, the
+        notice's source, the row's source, as pydantic serialised them)."""
         notice = entry.notice
         classification = entry.classified[0]  # type: ignore[index]
         advised = entry.advised
@@ -526,27 +632,61 @@ class Labeller:
             entry.report = Report(
                 notice=notice, classification=classification, advice=advice, version=__version__
             )
-        # the row's own fields, serialised by pydantic
-        source = msg.source
-        notice_source, own_source = source_forms(source)
-        source_text = dumps(notice_source)
-        row_source_text = source_text if own_source is notice_source else dumps(own_source)
-        at_text = dumps(to_jsonable_python(received_at))
+        at_text, source_text, row_source_text = texts
         head = f'{{"seq": {seq}, "source": {row_source_text}'
         line: str | bytes | None = None
         utf8 = entry.utf8
         if utf8 is not None and tail[1] is not None:  # the row as UTF-8 bytes
             try:
-                own = (head.encode(), at_text.encode(), source_text.encode())
-                line = b"".join((own[0], utf8[0], own[1], utf8[1], own[2], tail[1]))
+                mine = (head.encode(), at_text.encode(), source_text.encode())
+                line = b"".join((mine[0], utf8[0], mine[1], utf8[1], mine[2], tail[1]))
             except UnicodeEncodeError:  # a lone surrogate in the row's own fields
                 line = None
         if line is None:
             pieces = entry.pieces
             line = f"{head}{pieces[0]}{at_text}{pieces[1]}{source_text}{tail[0]}"
-        return LabelledLine(
-            seq, line, entry.report, {"received_at": received_at, "source": source}, advice
-        )
+        if isinstance(own, bytes):
+            return _PayloadLine(seq, line, entry.report, own, advice)
+        return LabelledLine(seq, line, entry.report, own, advice)
+
+
+class _PayloadLine(LabelledLine):
+    """A row labelled from a message's payload: the message is validated when the report is
+    asked for (its arrival time and source are the row's own fields)."""
+
+    __slots__ = ("_payload",)
+
+    def __init__(
+        self, seq: int, line: str | bytes, report: Report, payload: bytes, advice: Advice
+    ) -> None:
+        super().__init__(seq, line, report, None, advice)
+        self._payload: bytes | None = payload
+
+    def _own(self) -> None:
+        """Validate the payload into the row's own notice fields (once)."""
+        if self._payload is not None:
+            msg = RawMessage.model_validate_json(self._payload)
+            self._notice = {"received_at": msg.received_at, "source": msg.source}
+            self._payload = None
+
+    @property
+    def report(self) -> Report:
+        """The row's report: the cached report's ``model_copy`` with the row's own fields."""
+        self._own()
+        return super().report
+
+    @property
+    def source(self) -> dict[str, Any] | None:
+        """The row's ``source``."""
+        self._own()
+        return super().source
+
+
+_loads = json.loads
+_PAYLOAD_KEYS = frozenset({"text", "channel", "sender", "received_at", "subject", "source"})
+_CHANNELS: dict[Any, Channel] = {channel.value: channel for channel in Channel}
+_SOURCE_FIELDS = len(SourceRef.model_fields)
+_AT: TypeAdapter[dt.datetime] = TypeAdapter(AwareDatetime)
 
 
 def _same_clock(a: dt.datetime | None, b: dt.datetime | None) -> bool:

@@ -42,11 +42,15 @@ def _worker_init(lang: str, now: str | None) -> None:
 def _worker_run(chunk: bytes) -> bytes:
     """Label one chunk (lines of :func:`_item_line`).
 
-    Returns one line of JSON, ``[[seq, situation, urgency, utf8] or [seq, utf8], ...]`` (what
-    the summary counts; ``utf8`` is 0 for a line with a lone surrogate, sent with
-    ``surrogatepass``), then the rows' JSON lines, as UTF-8 (JSON text holds no newline).
+    Returns one line of JSON, ``[[seq, situation, urgency, utf8, size] or [seq, utf8, size],
+    ...]`` (what the summary counts; ``utf8`` is 0 for a line with a lone surrogate, sent with
+    ``surrogatepass``; ``size`` the line's length in bytes, so the parent cuts the lines without
+    scanning them), then the rows' JSON lines, as UTF-8, each after a newline.
     """
-    label_one = line_labeller(_WORKER["labeller"])
+    labeller = _WORKER["labeller"]
+    label_one = line_labeller(labeller)
+    # the repeats of cached notices are labelled from their JSON without building the message
+    by_payload = label_one == labeller.label_line
     heads: list[list[Any]] = []
     lines: list[bytes] = []
     for item in chunk.split(b"\n"):
@@ -60,6 +64,8 @@ def _worker_run(chunk: bytes) -> bytes:
                 else ReadError.model_validate(json.loads(payload))
             )
             row = read_error_row(seq, error)
+        elif kind == _MESSAGE and by_payload:
+            row = labeller.label_payload(seq, payload)
         else:
             msg = (
                 RawMessage.model_validate_json(payload)
@@ -78,9 +84,9 @@ def _worker_run(chunk: bytes) -> bytes:
                 utf8 = 0
         lines.append(raw)
         if isinstance(row, LabelledLine):
-            heads.append([seq, row.situation, row.urgency, utf8])
+            heads.append([seq, row.situation, row.urgency, utf8, len(raw)])
         else:
-            heads.append([seq, utf8])
+            heads.append([seq, utf8, len(raw)])
     return b"\n".join([json.dumps(heads).encode(), *lines])
 
 
@@ -173,9 +179,12 @@ class WorkerLine(LabelledLine):
 
 def _rows_of(data: bytes) -> Iterator[WorkerLine | Row]:
     """The rows of a worker's answer (see :func:`_worker_run`), in order."""
-    head, *lines = data.split(b"\n")
-    for counts, line in zip(json.loads(head), lines, strict=True):
-        if len(counts) == 4:
+    start = data.index(b"\n") + 1
+    for counts in json.loads(data[: start - 1]):
+        end = start + counts[-1]
+        line = data[start:end]
+        start = end + 1
+        if len(counts) == 5:
             yield WorkerLine(counts[0], line, counts[1], counts[2], bool(counts[3]))
         else:  # an error row: a dict, as the summary and the CSV writer read it
             text = line.decode("utf-8", "surrogatepass")

@@ -23,7 +23,7 @@ from typing import Any, Literal, TypeAlias
 
 from icp_notify.boundary import coerce_time
 from icp_notify.errors import InputError
-from icp_notify.models import Channel, RawMessage, ReadError, SourceRef
+from icp_notify.models import Channel, RawMessage, ReadError, SourceRef, construct_trusted
 
 ReadItem: TypeAlias = RawMessage | ReadError
 """What a reader yields: a message, or a structured error about one record."""
@@ -382,12 +382,63 @@ def message_from_record(
             context = json.loads(context)
         if context not in (None, ""):
             fields["context"] = context
-        return RawMessage(**fields, source=source_ref(path, **where))
+            return RawMessage(**fields, source=source_ref(path, **where))
+        return _checked_message(fields, path, where)
     except InputError as exc:
         return error(exc.code, f"{exc.where}: {exc.message}", path, position=position, **where)
     except (ValueError, TypeError, OverflowError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return error("invalid_field", reason, path, position=position, **where)
+
+
+_WHERE_MINIMUM = {"line": 1, "offset": 0, "index": 0}
+
+
+def _checked_message(
+    fields: dict[str, Any], path: str | Path | None, where: dict[str, Any]
+) -> RawMessage:
+    """``RawMessage(**fields, source=source_ref(path, **where))`` without validating again.
+
+    For :func:`message_from_record`'s own values, which validation would return unchanged: the
+    text, sender and subject are ``str``, the channel a :class:`Channel`, the time what
+    :func:`parse_time` returned (aware, in range), no context; the source's numbers are checked
+    here (``int`` at or above their fields' minimum), else the models validate as usual.
+    """
+    if type(fields["channel"]) is not Channel:
+        return RawMessage(**fields, source=source_ref(path, **where))
+    for name, value in where.items():
+        if name == "message_id":
+            if type(value) is not str:
+                return RawMessage(**fields, source=source_ref(path, **where))
+        elif type(value) is not int or value < _WHERE_MINIMUM.get(name, value + 1):
+            return RawMessage(**fields, source=source_ref(path, **where))
+    at = where.get
+    source = construct_trusted(
+        SourceRef,
+        {
+            "file": None if path is None else str(path),
+            "line": at("line"),
+            "offset": at("offset"),
+            "index": at("index"),
+            "message_id": at("message_id"),
+        },
+        ("file", *where),
+    )
+    get = fields.get
+    return construct_trusted(
+        RawMessage,
+        {
+            "text": fields["text"],
+            "channel": fields["channel"],
+            "sender": get("sender"),
+            "received_at": fields["received_at"],
+            "subject": get("subject"),
+            "source": source,
+            "context": None,
+            "defects": (),
+        },
+        (*fields, "source"),
+    )
 
 
 def guard(path: str | Path, items: Iterator[ReadItem]) -> Iterator[ReadItem]:
