@@ -383,8 +383,8 @@ _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 """The characters ``str.splitlines`` splits on."""
 
 _CANONICAL_DICTIONARY: Final = re.compile(
-    rf"((?:(?:#[^{_LINE_BREAKS}]*+)?\n)*+)(?:(?:[^\s#]\S*+ 0*+[1-9][0-9]*+ \S++)?\n)*+"
-)
+    rf"\A((?:(?:#[^{_LINE_BREAKS}]*+)?\n)*+)(?:(?:[^\s#]\S*+ 0*+[1-9][0-9]*+ \S++)?\n)*+"
+)  # \A: a search elsewhere fails at once (bounded, tests/test_bounded.py)
 """A dictionary file as ``build_dictionary`` writes it: comment lines, then lines
 ``word count tag`` (single spaces, a positive ASCII count, no other whitespace), each ending in
 ``\n``, empty lines anywhere; group 1 is the comments. After them, ``str.split()`` gives the
