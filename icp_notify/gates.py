@@ -19,12 +19,16 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import regex
 
 __all__ = ["literal_gate", "pattern_gates"]
-# gate_index, present_strings and lowered serve RuleSet.match, not API.
+# gate_index, present_strings and lowered serve RuleSet.match, not API; the gate table
+# functions serve default_rules (and ``python -m icp_notify.gates``, which rewrites the table).
 
 _QUANTIFIER_BRACES = regex.compile(r"\{\d*+,?\d*+\}")  # possessive: linear on a long digit run
 
@@ -181,7 +185,10 @@ def pattern_gates(source: str) -> tuple[frozenset[str], ...]:
         return ()
     parsed = _parsed(source)
     assert parsed is not None  # literal_gate found a gate in it
-    ranked = sorted(set(_options(parsed)), key=lambda o: (-min(map(len, o)), len(o)))
+    # distinct options in pattern order, then a stable sort: the same gates in every process
+    # (a set's order would depend on string hashing, so ties could rank differently)
+    options = list(dict.fromkeys(_options(parsed)))
+    ranked = sorted(options, key=lambda o: (-min(map(len, o)), len(o)))
     rest = [o for o in ranked if o != frozenset(best)]
     return (frozenset(best), *rest[: _MAX_GATES - 1])
 
@@ -242,3 +249,75 @@ def lowered(text: str) -> str | None:
     if not _UNSAFE_FOR_LOWER.isdisjoint(text):
         return None
     return text.lower()
+
+
+GateTable = Mapping[str, tuple[frozenset[str], ...]]
+"""Pattern source → its :func:`pattern_gates`."""
+
+GATE_TABLE_NAME = "rules_gates.json"
+"""The gate table shipped next to ``rules.toml`` (``icp_notify/data``), derived from it."""
+
+
+def gate_table(sources: Iterable[str]) -> dict[str, tuple[frozenset[str], ...]]:
+    """:func:`pattern_gates` of each pattern source (what the shipped gate table stores)."""
+    return {source: pattern_gates(source) for source in sources}
+
+
+def dump_gate_table(table: GateTable, rules_sha256: str) -> str:
+    """The JSON text of ``table`` for the rules file whose bytes have this sha256 (one line per
+    pattern, so a change of the rules shows as a small diff)."""
+    lines = [
+        json.dumps(source, ensure_ascii=False)
+        + ": "
+        + json.dumps([sorted(option) for option in table[source]], ensure_ascii=False)
+        for source in sorted(table)
+    ]
+    head = json.dumps(rules_sha256)
+    return '{"rules_sha256": ' + head + ', "gates": {\n' + ",\n".join(lines) + "\n}}\n"
+
+
+def read_gate_table(path: Path, rules_sha256: str) -> dict[str, tuple[frozenset[str], ...]] | None:
+    """The table at ``path`` when derived from the rules file with this sha256, else ``None``
+    (missing, unreadable, malformed or stale: the caller then computes the gates)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("rules_sha256") != rules_sha256:
+        return None
+    gates = doc.get("gates")
+    if not isinstance(gates, dict):
+        return None
+    table: dict[str, tuple[frozenset[str], ...]] = {}
+    for source, options in gates.items():
+        if not isinstance(options, list) or len(options) > _MAX_GATES:
+            return None
+        gate = []
+        for option in options:
+            if not isinstance(option, list) or not option:
+                return None
+            if not all(isinstance(s, str) and s for s in option):
+                return None
+            gate.append(frozenset(option))
+        table[source] = tuple(gate)
+    return table
+
+
+def _write_shipped_table() -> Path:
+    """Rewrite the shipped gate table from the shipped rules file; return its path."""
+    import hashlib
+
+    from icp_notify.rules import RuleSet, default_rules
+
+    rules_path = Path(default_rules().path)
+    data = rules_path.read_bytes()
+    rules = RuleSet.load(rules_path)  # compiled and validated: every source is a real pattern
+    sources = [p.pattern for r in rules.rules for p in (*r.patterns, *r.unless)]
+    out = rules_path.with_name(GATE_TABLE_NAME)
+    text = dump_gate_table(gate_table(sources), hashlib.sha256(data).hexdigest())
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintainer's tool, run after editing rules.toml
+    print(f"wrote {_write_shipped_table()}")

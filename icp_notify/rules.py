@@ -50,6 +50,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import hashlib
 import operator
 import tomllib
 from collections.abc import Sequence
@@ -62,7 +63,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from icp_notify.bounded import PROVEN_CHARS
 from icp_notify.errors import RuleFileError
-from icp_notify.gates import gate_index, literal_gate, lowered, pattern_gates, present_strings
+from icp_notify.gates import (
+    GATE_TABLE_NAME,
+    GateTable,
+    gate_index,
+    literal_gate,
+    lowered,
+    pattern_gates,
+    present_strings,
+    read_gate_table,
+)
 from icp_notify.models import (
     KIND_SITUATION,
     Channel,
@@ -232,6 +242,9 @@ class CompiledRule:
         The patterns are proven bounded (``tests/test_bounded.py``): searches of texts up
         to :data:`~icp_notify.bounded.PROVEN_CHARS` characters run without ``timeout``. Only
         :func:`default_rules` sets it, for the shipped rules; a rules file cannot.
+    gates : mapping of str to tuple of frozenset of str, optional
+        Known :func:`~icp_notify.gates.pattern_gates` by pattern source (the shipped gate
+        table, :func:`default_rules`); a source not in it is analysed here.
 
     Examples
     --------
@@ -249,6 +262,7 @@ class CompiledRule:
         timeout: float,
         *,
         bounded: bool = False,
+        gates: GateTable | None = None,
     ) -> None:
         self.spec = spec
         self.patterns = tuple(patterns)
@@ -256,11 +270,17 @@ class CompiledRule:
         self.senders = tuple(senders)
         self.timeout = timeout
         self.bounded = bounded
+        known = gates or {}
+
+        def gate_of(source: str) -> tuple[frozenset[str], ...]:
+            found = known.get(source)
+            return pattern_gates(source) if found is None else found
+
         self._gated: tuple[tuple[regex.Pattern[str], tuple[frozenset[str], ...] | None], ...]
-        self._gated = tuple((p, pattern_gates(p.pattern)) for p in self.patterns)
+        self._gated = tuple((p, gate_of(p.pattern)) for p in self.patterns)
         self._gated_unless: tuple[
             tuple[regex.Pattern[str], tuple[frozenset[str], ...] | None], ...
-        ] = tuple((p, pattern_gates(p.pattern)) for p in self.unless)
+        ] = tuple((p, gate_of(p.pattern)) for p in self.unless)
 
     @property
     def id(self) -> str:
@@ -714,16 +734,24 @@ def example_notice(example: Example, text: str | None = None) -> Notice:
 
 def _read(path: str | Path) -> dict[str, Any]:
     """The TOML document of a rules file (:class:`RuleFileError` when it cannot be read)."""
+    return _read_with_digest(path)[0]
+
+
+def _read_with_digest(path: str | Path) -> tuple[dict[str, Any], str]:
+    """:func:`_read` and the sha256 (hex) of the bytes it read."""
     name = str(path)
     try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        data = Path(path).read_bytes()
+        return tomllib.loads(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
     except OSError as exc:
         raise RuleFileError(name, f"cannot read the rules file: {exc.strerror}") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RuleFileError(name, f"not valid TOML: {exc}") from exc
 
 
-def _compiled_rules(data: dict[str, Any], path: str, *, bounded: bool) -> list[CompiledRule]:
+def _compiled_rules(
+    data: dict[str, Any], path: str, *, bounded: bool, gates: GateTable | None = None
+) -> list[CompiledRule]:
     """Validate and compile a rules document (see :meth:`RuleSet.from_dict`)."""
     unknown = set(data) - {"version", "timeout", "rule"}
     if unknown:
@@ -758,6 +786,7 @@ def _compiled_rules(data: dict[str, Any], path: str, *, bounded: bool) -> list[C
                 _compile(path, spec.id, "senders", spec.senders, lazy=bounded),
                 float(timeout),
                 bounded=bounded,
+                gates=gates,
             )
         )
     return compiled
@@ -847,6 +876,12 @@ def default_rules() -> RuleSet:
     """
     ref = resources.files("icp_notify") / "data" / "rules.toml"
     with resources.as_file(ref) as path:
+        data, digest = _read_with_digest(path)
+        # the gates of the shipped patterns, derived from this very file (by its sha256) and
+        # shipped with it (tests/test_gates_table.py): no pattern is parsed for its gates here;
+        # a missing or stale table means each pattern is analysed, as for any rules file
+        gates = read_gate_table(Path(path).with_name(GATE_TABLE_NAME), digest)
         # ours, and proven bounded by tests/test_bounded.py: no per-call timeout on
         # texts up to PROVEN_CHARS (a file loaded with RuleSet.load keeps it, even this one)
-        return RuleSet(_compiled_rules(_read(path), str(path), bounded=True), path=str(path))
+        compiled = _compiled_rules(data, str(path), bounded=True, gates=gates)
+        return RuleSet(compiled, path=str(path))

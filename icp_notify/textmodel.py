@@ -28,7 +28,6 @@ import functools
 import hashlib
 import json
 import math
-import re
 import struct
 import threading
 from collections import Counter
@@ -245,10 +244,6 @@ def _split_vocabulary(vocabulary: Mapping[str, int]) -> tuple[dict[str, int], di
     return words, chars
 
 
-_PREFIX_OF_LINE = re.compile(r"\n[cw]:")
-"""A feature name's ``w:``/``c:`` prefix at the start of a line of the vocabulary text."""
-
-
 _CODE_BITS: Final = 21
 """Bits of one code point (every one is below ``0x110000``) in a character n-gram's code."""
 
@@ -332,14 +327,65 @@ class _Vocabulary:
         return cls([n if p == 2 else n[2:] for n, p in zip(names, prefixes, strict=True)], prefixes)
 
     @classmethod
-    def from_text(cls, text: str) -> _Vocabulary:
-        """From the names joined by newlines (layout 2), without building each whole name."""
-        starts = ["w" if text[:2] == "w:" else "c" if text[:2] == "c:" else ""]
-        starts += [m[1] for m in _PREFIX_OF_LINE.findall(text)]
-        if len(starts) != text.count("\n") + 1 or not starts[0]:
-            return cls.from_names(text.split("\n"))  # a name without a prefix: the slow way
-        keys = _PREFIX_OF_LINE.sub("\n", text[2:]).split("\n")
-        return cls(keys, bytearray(s == "w" for s in starts))
+    def from_text(cls, text: str, *, coded: bool = False) -> _Vocabulary:
+        """From the names joined by newlines (layout 2), without building each whole name;
+        ``coded``: as :meth:`code_chars` leaves it, built in one pass (the same object state)."""
+        import numpy as np
+
+        names = text.split("\n")
+        # each name's start and size, and its first two characters, from the code points
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        ends = np.flatnonzero(points == ord("\n"))
+        starts = np.concatenate(([0], ends + 1))
+        sizes = np.concatenate((ends, [len(points)])) - starts
+        is_word = np.zeros(len(names), dtype=bool)
+        prefixed = not (sizes < 2).any()
+        if prefixed:
+            first, second = points[starts], points[starts + 1]
+            is_word = first == ord("w")
+            prefixed = bool(((is_word | (first == ord("c"))) & (second == ord(":"))).all())
+        lengths = sizes - 2
+        is_char = ~is_word
+        char_lengths = lengths[is_char]
+        if (
+            not prefixed
+            or not coded
+            or not ((char_lengths >= 1) & (char_lengths <= _MAX_CODED_NGRAM)).all()
+        ):  # the plain way (for a name without a prefix, and a model without codes)
+            if prefixed:
+                vocabulary = cls([name[2:] for name in names], bytearray(is_word.tolist()))
+            else:
+                vocabulary = cls.from_names(names)
+            if coded:
+                vocabulary.code_chars()
+            return vocabulary
+        # coded: a character n-gram's key is its code (see the class docstring), built here
+        # with the same shifts of the same code points as ``code_chars``
+        vocabulary = cls.__new__(cls)
+        codes = np.zeros(len(names), dtype=np.int64)
+        by_n: list[dict[int, int]] = []
+        for n in range(1, _MAX_CODED_NGRAM + 1):
+            columns = np.flatnonzero(is_char & (lengths == n))
+            at = starts[columns] + 2
+            code = points[at].astype(np.int64)
+            for i in range(1, n):
+                code = (code << _CODE_BITS) | points[at + i]
+            codes[columns] = code
+            by_n.append(dict(zip(code.tolist(), columns.tolist(), strict=True)))
+        word_columns = np.flatnonzero(is_word).tolist()
+        keys: list[str | int] = list(codes.tolist())
+        words: dict[str, int] = {}
+        for j in word_columns:
+            keys[j] = word = names[j][2:]
+            words[word] = j
+        if len(words) + sum(map(len, by_n)) != len(names):
+            raise ValueError("vocabulary has duplicate entries")
+        vocabulary.keys = keys
+        vocabulary.prefixes = bytearray(np.where(is_word, 1, 2 + lengths).astype(np.uint8))
+        vocabulary.words = words
+        vocabulary.chars = None
+        vocabulary.char_codes = tuple(by_n)
+        return vocabulary
 
     @classmethod
     def from_mapping(cls, vocabulary: Mapping[str, int]) -> _Vocabulary:
@@ -713,7 +759,10 @@ class TextModel:
                     problems.append("vocabulary_utf8 must be a 1-d uint8 array")
                 else:
                     try:
-                        vocabulary = _Vocabulary.from_text(raw.tobytes().decode("utf-8"))
+                        vocabulary = _Vocabulary.from_text(
+                            raw.tobytes().decode("utf-8"),
+                            coded=settings.char_ngrams[1] <= _MAX_CODED_NGRAM,
+                        )
                     except UnicodeDecodeError:
                         problems.append("vocabulary_utf8 is not UTF-8")
                 coef_t = arrays["coef_t"]

@@ -379,11 +379,47 @@ def settings() -> dict[str, Any]:
     }
 
 
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+"""The characters ``str.splitlines`` splits on."""
+
+_CANONICAL_DICTIONARY: Final = re.compile(
+    rf"\A((?:(?:#[^{_LINE_BREAKS}]*+)?\n)*+)(?:(?:[^\s#]\S*+ 0*+[1-9][0-9]*+ \S++)?\n)*+"
+)  # \A: a search elsewhere fails at once (bounded, tests/test_bounded.py)
+"""A dictionary file as ``build_dictionary`` writes it: comment lines, then lines
+``word count tag`` (single spaces, a positive ASCII count, no other whitespace), each ending in
+``\n``, empty lines anywhere; group 1 is the comments. After them, ``str.split()`` gives the
+fields of the lines :func:`_parse_dictionary_lines` accepts, three by three."""
+
+
 def _parse_dictionary(data: bytes, path: str) -> tuple[dict[str, int], int]:
-    """Build jieba's prefix dictionary (``FREQ``, ``total``) from the dictionary file's bytes."""
+    """Build jieba's prefix dictionary (``FREQ``, ``total``) from the dictionary file's bytes.
+
+    The same dict (keys, values and insertion order) and total as :func:`_parse_dictionary_lines`,
+    built with C-level passes when the file has the shape ``build_dictionary`` writes (any
+    other file, including one with an error to report, goes through the line loop).
+    """
+    text = data.decode("utf-8")
+    canonical = _CANONICAL_DICTIONARY.fullmatch(text)
+    if canonical is None:
+        return _parse_dictionary_lines(text, path)
+    fields = text[canonical.end(1) :].split()
+    words = fields[0::3]
+    if not words:
+        raise DataFileError(path, "the dictionary has no words")
+    counts = list(map(int, fields[1::3]))
+    # keys in the order the line loop inserts them: each word, then its proper prefixes
+    longest = max(map(len, words))
+    orders = [(n, *range(1, n)) for n in range(longest + 1)]
+    freq = dict.fromkeys([word[:end] for word in words for end in orders[len(word)]], 0)
+    freq.update(zip(words, counts, strict=True))  # a word listed twice keeps its last count
+    return freq, sum(counts)
+
+
+def _parse_dictionary_lines(text: str, path: str) -> tuple[dict[str, int], int]:
+    """:func:`_parse_dictionary`, one line at a time (any file; reports the first bad line)."""
     freq: dict[str, int] = {}
     total = 0
-    for lineno, raw in enumerate(data.decode("utf-8").splitlines(), 1):
+    for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
