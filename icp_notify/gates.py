@@ -290,17 +290,21 @@ def read_gate_table(path: Path, rules_sha256: str) -> dict[str, tuple[frozenset[
         return None
     table: dict[str, tuple[frozenset[str], ...]] = {}
     for source, options in gates.items():
-        if not isinstance(options, list) or len(options) > _MAX_GATES:
+        if not (
+            isinstance(options, list)
+            and len(options) <= _MAX_GATES
+            and all(_is_option(option) for option in options)
+        ):
             return None
-        gate = []
-        for option in options:
-            if not isinstance(option, list) or not option:
-                return None
-            if not all(isinstance(s, str) and s for s in option):
-                return None
-            gate.append(frozenset(option))
-        table[source] = tuple(gate)
+        table[source] = tuple(frozenset(option) for option in options)
     return table
+
+
+def _is_option(option: Any) -> bool:
+    """A gate option as the table stores it: a non-empty list of non-empty strings."""
+    return (
+        isinstance(option, list) and bool(option) and all(isinstance(s, str) and s for s in option)
+    )
 
 
 def _write_shipped_table() -> Path:

@@ -155,11 +155,12 @@ def _entities(
     if not full:
         urls, url_defects = extract_urls(body)
         defects.extend(url_defects)
+        found = Entities(urls=urls) if urls else _NO_ENTITIES
         if subject:
             subject_urls, subject_defects = extract_urls(subject)
-            urls = (*urls, *(u for u in subject_urls if u not in urls))
+            found = _merge(found, Entities(urls=subject_urls))
             defects.extend(subject_defects)
-        return (Entities(urls=urls) if urls else _NO_ENTITIES), None
+        return found, None
     entities, entity_defects = extract(body, reference=when)
     defects.extend(entity_defects)
     if subject:

@@ -382,8 +382,9 @@ def message_from_record(
             context = json.loads(context)
         if context not in (None, ""):
             fields["context"] = context
-            return RawMessage(**fields, source=source_ref(path, **where))
-        return _checked_message(fields, path, where)
+        elif _trusted(fields, where):
+            return _unvalidated_message(fields, path, where)
+        return RawMessage(**fields, source=source_ref(path, **where))
     except InputError as exc:
         return error(exc.code, f"{exc.where}: {exc.message}", path, position=position, **where)
     except (ValueError, TypeError, OverflowError) as exc:
@@ -394,24 +395,26 @@ def message_from_record(
 _WHERE_MINIMUM = {"line": 1, "offset": 0, "index": 0}
 
 
-def _checked_message(
-    fields: dict[str, Any], path: str | Path | None, where: dict[str, Any]
-) -> RawMessage:
-    """``RawMessage(**fields, source=source_ref(path, **where))`` without validating again.
-
-    For :func:`message_from_record`'s own values, which validation would return unchanged: the
-    text, sender and subject are ``str``, the channel a :class:`Channel`, the time what
-    :func:`parse_time` returned (aware, in range), no context; the source's numbers are checked
-    here (``int`` at or above their fields' minimum), else the models validate as usual.
-    """
+def _trusted(fields: dict[str, Any], where: dict[str, Any]) -> bool:
+    """Whether validation would return :func:`message_from_record`'s values unchanged: the
+    channel a :class:`Channel` and the source's numbers ``int`` at or above their fields' minimum
+    (a ``str`` message id); the text, sender, subject and time it builds always are."""
     if type(fields["channel"]) is not Channel:
-        return RawMessage(**fields, source=source_ref(path, **where))
+        return False
     for name, value in where.items():
         if name == "message_id":
             if type(value) is not str:
-                return RawMessage(**fields, source=source_ref(path, **where))
+                return False
         elif type(value) is not int or value < _WHERE_MINIMUM.get(name, value + 1):
-            return RawMessage(**fields, source=source_ref(path, **where))
+            return False
+    return True
+
+
+def _unvalidated_message(
+    fields: dict[str, Any], path: str | Path | None, where: dict[str, Any]
+) -> RawMessage:
+    """``RawMessage(**fields, source=source_ref(path, **where))`` without validating again, for
+    values :func:`_trusted` accepts (no context)."""
     at = where.get
     source = construct_trusted(
         SourceRef,
