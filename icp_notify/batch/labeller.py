@@ -560,7 +560,7 @@ class Labeller:
         text = get("text")
         if channel is None or type(text) is not str:
             return None
-        key = (text, channel, get("sender"), get("subject"), ())
+        key = (text, channel, get("sender"), get("subject"), ())  # label_line's key; no defects
         parsed = self._parsed_data
         entry: _Entry | None = parsed.get(key)
         if entry is None or entry.dated:  # a parse or a date's year: the message is needed
