@@ -85,14 +85,17 @@ def _options(items: Any) -> list[frozenset[str]]:
             alts = [_required(alt) for alt in av[1]]
             if alts and all(a is not None for a in alts):
                 cond = frozenset().union(*(a for a in alts if a is not None))
+        # a group, an atomic group, a repeat of at least one and a positive lookaround each
+        # match their whole content, so every condition of that content holds for the match
         elif op is c.SUBPATTERN:
-            cond = _required(av[3])
+            options += _options(av[3])
         elif op is c.ATOMIC_GROUP:
-            cond = _required(av)
+            options += _options(av)
         elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
-            cond = _required(av[2]) if av[0] >= 1 else None
+            if av[0] >= 1:
+                options += _options(av[2])
         elif op is c.ASSERT:
-            cond = _required(av[1])
+            options += _options(av[1])
         if cond:
             options.append(cond)
     if run:

@@ -135,11 +135,28 @@ _PINYIN = re.compile(
     re.IGNORECASE,
 )
 _PINYIN_SEPARATORS = str.maketrans("", "", " \t_-")
+_PINYIN_NEEDLES = tuple(sorted({_PINYIN_SPLIT.get(t, t).split(" ")[0] for t in PINYIN_TERMS}))
+"""Lower-case strings one of which every match of ``_PINYIN`` contains (a term, or the first
+word of a split one), so a text holding none is not searched (the search tries every position)."""
+_PINYIN_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
+"""The characters ``re.IGNORECASE`` matches to an ASCII letter that ``str.lower`` does not map
+to it (İ, ı and ſ match ``i``, ``i`` and ``s``), to that letter."""
+_PINYIN_UNSAFE = frozenset(map(chr, _PINYIN_FOLD))
+"""A text holding one of these is always searched (its lower case may hide a term)."""
+
+
+def _may_hold_pinyin(text: str) -> bool:
+    """``False`` only when ``_PINYIN`` cannot match ``text`` (no needle in its lower case)."""
+    if not _PINYIN_UNSAFE.isdisjoint(text):
+        return True
+    low = text.lower()
+    return any(needle in low for needle in _PINYIN_NEEDLES)
 
 
 def _gloss_pinyin(m: re.Match[str]) -> str:
     """The characters of one pinyin filing term."""
-    return PINYIN_TERMS[m.group(0).lower().translate(_PINYIN_SEPARATORS)]
+    term = m.group(0).translate(_PINYIN_FOLD).lower().translate(_PINYIN_SEPARATORS)
+    return PINYIN_TERMS[term]
 
 
 #: Characters that end a line (besides ``\n``); folded to ``\n`` before controls are removed.
@@ -305,7 +322,8 @@ def normalize_text(text: str) -> str:
         if folded == text:
             break
         text = folded
-    text = _PINYIN.sub(_gloss_pinyin, text)
+    if _may_hold_pinyin(text):
+        text = _PINYIN.sub(_gloss_pinyin, text)
     lines: list[str] = []
     for line in text.split("\n"):
         folded = _join_cjk_spaces(" ".join(line.split()))  # one space; none between CJK
