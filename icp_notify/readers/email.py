@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import email.errors
 import email.header
 import email.utils
 from email import policy
@@ -132,8 +133,15 @@ def decode_header_value(value: str) -> tuple[str, list[Defect]]:
     defects: list[Defect] = []
     try:
         pieces = email.header.decode_header(value)
-    except (ValueError, AssertionError, LookupError):
-        pieces = [(value, None)]
+    except (ValueError, AssertionError, LookupError, email.errors.HeaderParseError) as exc:
+        pieces = [(value, None)]  # read as written
+        if isinstance(exc, email.errors.HeaderParseError):  # a corrupt encoded word
+            defects.append(
+                Defect(
+                    code="bad_header_encoding",
+                    message=f"an encoded word could not be decoded ({exc}); kept as written",
+                )
+            )
     out: list[str] = []
     for chunk, label in pieces:
         if isinstance(chunk, str):

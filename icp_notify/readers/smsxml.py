@@ -19,7 +19,9 @@ Examples
 
 from __future__ import annotations
 
+import codecs
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -179,6 +181,108 @@ def read_sms_xml(path: str | Path, *, include_sent: bool = False) -> Iterator[Re
     yield from guard(path, _read(path, include_sent))
 
 
+_EXPAT_ENCODINGS = frozenset({"utf-8", "utf-16", "iso8859-1", "ascii"})
+"""Encodings (``codecs`` names) expat reads itself; a file declaring another is transcoded."""
+_DECLARED = re.compile(
+    rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]{0,200}?encoding\s*=\s*["']([^"']{0,40})["']"""
+)
+
+
+class TranscodeStream(io.RawIOBase):
+    """A read-only byte stream: XML in an encoding expat cannot read (GBK, Big5 …) as UTF-8.
+
+    The bytes are decoded incrementally with ``encoding`` (an undecodable byte becomes U+FFFD)
+    and encoded as UTF-8; the XML declaration's ``encoding`` is rewritten to ``UTF-8``.
+    Memory is one chunk.
+
+    Parameters
+    ----------
+    raw : binary file object
+        The XML bytes.
+    encoding : str
+        Their encoding (a :mod:`codecs` name).
+
+    Examples
+    --------
+    >>> data = '<?xml version="1.0" encoding="GBK"?><a t="备案"/>'.encode("gbk")
+    >>> TranscodeStream(io.BytesIO(data), "gbk").read().decode("utf-8")
+    '<?xml version="1.0" encoding="UTF-8"?><a t="备案"/>'
+    """
+
+    def __init__(self, raw: IO[bytes], encoding: str) -> None:
+        super().__init__()
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self._out = b""
+        self._eof = False
+        self._first = True
+
+    def readable(self) -> bool:
+        """Return ``True``: the stream is readable.
+
+        Returns
+        -------
+        bool
+            Always ``True``.
+        """
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill ``buffer`` with UTF-8 bytes; return how many (0 at the end).
+
+        Parameters
+        ----------
+        buffer : writable bytes-like object
+            Where to put the bytes.
+
+        Returns
+        -------
+        int
+            The number of bytes written; 0 at the end of the stream.
+        """
+        view = memoryview(buffer).cast("B")
+        while not self._out and not self._eof:
+            chunk = self._raw.read(_CHUNK)
+            self._eof = not chunk
+            text = self._decoder.decode(chunk, final=self._eof)
+            if self._first and text:
+                self._first = False
+                text = re.sub(
+                    r"""\A(\ufeff?<\?xml[^>]{0,200}?encoding\s*=\s*)["'][^"']{0,40}["']""",
+                    r'\1"UTF-8"',
+                    text,
+                    count=1,
+                )
+            self._out = text.encode("utf-8", errors="surrogatepass")
+        n = min(len(view), len(self._out))
+        view[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+
+def declared_encoding(head: bytes) -> str | None:
+    """The encoding an XML declaration at the start of ``head`` names, as written (or ``None``).
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> declared_encoding(b'<?xml version="1.0" encoding="GBK" standalone="yes"?><smses/>')
+    'GBK'
+    >>> declared_encoding(b"<smses/>") is None
+    True
+    """
+    m = _DECLARED.match(head)
+    return m.group(1).decode("ascii", errors="replace") if m else None
+
+
 def _read(path: str | Path, include_sent: bool) -> Iterator[ReadItem]:
     from xml.etree.ElementTree import ParseError
 
@@ -186,7 +290,25 @@ def _read(path: str | Path, include_sent: bool) -> Iterator[ReadItem]:
     import defusedxml.ElementTree
 
     with open(path, "rb") as fh:
-        stream = SurrogateRepairStream(fh)
+        label = declared_encoding(fh.read(256))
+        fh.seek(0)
+        source: IO[bytes] = fh
+        if label is not None:
+            try:
+                encoding = codecs.lookup(label).name
+            except LookupError:
+                yield error(
+                    "xml_error",
+                    f"the XML declares an unknown encoding {label!r}",
+                    path,
+                    position="line 1",
+                    line=1,
+                    index=0,
+                )
+                return
+            if encoding not in _EXPAT_ENCODINGS:
+                source = io.BufferedReader(TranscodeStream(fh, encoding), buffer_size=_CHUNK)
+        stream = SurrogateRepairStream(source)
         buffered = io.BufferedReader(stream, buffer_size=_CHUNK)
         index = 0
         depth = 0
