@@ -36,7 +36,7 @@ Examples
 from __future__ import annotations
 
 import math
-import re
+import string
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,7 @@ STRONG = 0.9
 """A rule of at least this weight is sure (``rules.STRONG_WEIGHT``)."""
 
 _SITUATIONS: tuple[Situation, ...] = tuple(Situation)
-_LATIN = re.compile(r"[A-Za-z]")
+_ASCII_LETTERS = string.ascii_letters.encode("ascii")
 _FLOOR = 1e-3
 
 # the feature names, built once (an enum's ``.value`` is a property lookup)
@@ -156,7 +156,9 @@ def combiner_features(
         f["caution"] = 1.0
     f["len"] = math.log1p(len(text)) / 8.0
     if text:
-        latin = len(_LATIN.findall(text))
+        # the ASCII letters ([A-Za-z]) of the text: its ASCII bytes less those without a letter
+        ascii_bytes = text.encode("ascii", "ignore")
+        latin = len(ascii_bytes) - len(ascii_bytes.translate(None, _ASCII_LETTERS))
         if latin:
             f["latin"] = latin / len(text)
     if subject:
@@ -253,14 +255,22 @@ class Combiner(BaseModel):
         dict of Situation to float
             Over every situation, summing to 1.
         """
-        scores = list(self.intercept)
         private = self.__pydantic_private__  # read directly: a private attribute's lookup
         assert private is not None  # goes through BaseModel.__getattr__ (about 1 µs)
         columns: dict[str, tuple[float, ...]] = private["_columns"]
-        for name, value in features.items():
-            col = columns.get(name)
-            if col is not None and value:  # each class's score gains col[i] * value, in order
-                scores = [score + c * value for score, c in zip(scores, col, strict=True)]
+        # each class's score gains col[i] * value feature by feature, in the features' order
+        # (one float sum per class, the same additions in the same order as row by row)
+        pairs = [
+            (col, value)
+            for name, value in features.items()
+            if (col := columns.get(name)) is not None and value
+        ]
+        scores = []
+        for i, intercept in enumerate(self.intercept):
+            score = intercept
+            for col, value in pairs:
+                score += col[i] * value
+            scores.append(score)
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
