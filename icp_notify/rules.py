@@ -126,9 +126,12 @@ _VETO_WORDS = (
 _VETO_STARTS = r"审处办进排待驳退未不失初已提撤计预将拟请需代最优元¥￥吗?？如若后prfsdwqino\[☐□"
 _ITEM_CHAR = "[^\\n;；①②③④⑤⑥⑦⑧⑨]"
 _TEMPERED = f"(?!(?:{_VETO_WORDS})){_ITEM_CHAR}"
-_TEMPERED_FAST = (
-    f"(?>[^\\n;；①②③④⑤⑥⑦⑧⑨{_VETO_STARTS}]|(?!(?=[{_VETO_STARTS}])(?:{_VETO_WORDS})){_ITEM_CHAR})"
-)
+_VETO_STARTS_FOLDED = "PRFSDWQINOİſ"
+"""What ``IGNORECASE`` lets :data:`_VETO_STARTS` match besides themselves (upper case; ``İ`` for
+``i`` and ``ſ`` for ``s`` by the ``regex`` module's folding): the fast class below is matched
+case-sensitively (no case folding at every character), so it refuses these too."""
+_FAST_CLASS = f"(?-i:[^\\n;；①②③④⑤⑥⑦⑧⑨{_VETO_STARTS}{_VETO_STARTS_FOLDED}])"
+_TEMPERED_FAST = f"(?>{_FAST_CLASS}|(?!(?=[{_VETO_STARTS}])(?:{_VETO_WORDS})){_ITEM_CHAR})"
 
 
 def _engine_source(source: str) -> str:
