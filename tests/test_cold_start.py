@@ -33,3 +33,29 @@ def test_a_generic_notice_with_a_context_loads_it_and_is_settled() -> None:
         "assert c.situation.value == 'modify_domain', c\n"
     )
     assert "icp_notify.context" in _loaded_after(code)
+
+
+def test_a_plain_sms_compiles_only_the_patterns_it_reaches() -> None:
+    """The normaliser's e-mail, forward and HTML patterns stay placeholders (and html.parser
+    unimported) after a plain SMS; an e-mail forward then compiles the ones it reaches, which
+    replace their placeholders in the module."""
+    code = (
+        "import icp_notify, regex, sys\n"
+        "from icp_notify import normalize, providers\n"
+        "from icp_notify.lazyre import LazyPattern\n"
+        f"icp_notify.classify({GENERIC!r})\n"
+        "lazy = lambda m: sorted(k for k, v in vars(m).items() if isinstance(v, LazyPattern))\n"
+        "assert {'_HEADER_LINE', '_FWD_MARKERS', '_HTML_START'} <= set(lazy(normalize))\n"
+        "parse = sys.modules['icp_notify.parse']\n"
+        "assert {'_EMAIL_HEAD', '_EMAIL_KEY'} <= set(lazy(parse))\n"
+        "assert '_NOT_PLAIN' in lazy(providers)\n"
+        "assert '_LINE_BREAK_CHARS' not in lazy(normalize)\n"
+        "assert 'html.parser' not in sys.modules\n"
+        "text = '---------- Forwarded message ---------\\nFrom: a@b.cn\\nSubject: x\\n\\n备案已通过'\n"
+        "icp_notify.parse(text)\n"
+        "assert isinstance(normalize._FWD_MARKERS, regex.Pattern)\n"
+        "assert normalize._FWD_MARKERS.search(text) is not None\n"
+        "icp_notify.parse('<html><body><p>备案已通过</p></body></html>')\n"
+        "assert not isinstance(normalize._HTML_START, LazyPattern)\n"
+    )
+    assert "html.parser" in _loaded_after(code)
