@@ -26,8 +26,8 @@ from icp_notify.boundary import coerce_context
 from icp_notify.calibration import SINGLE_SOURCE_CAP
 from icp_notify.calibration import apply as calibrate
 from icp_notify.combiner import HARD_KINDS, combiner_features
-from icp_notify.context import DEFAULT_ORDER, weigh
 from icp_notify.models import (
+    DEFAULT_ORDER,
     KIND_SITUATION,
     Channel,
     Classification,
@@ -947,11 +947,13 @@ class Classifier:
             and probs is not None
             and max(probs, key=probs.__getitem__) is Kind.CHANGE_NOTICE_GENERIC
         )
-        verdict = (
-            weigh(notice, ctx, rules=self.rules, generic=True)
-            if generic and ctx is not None
-            else None
-        )
+        verdict = None
+        if generic and ctx is not None:
+            # imported here: only a generic notice with a context needs the context engine
+            # (≈ 48 M instructions of cold start when imported with the module)
+            from icp_notify.context import weigh
+
+            verdict = weigh(notice, ctx, rules=self.rules, generic=True)
         # decide(notice, rule_evidence, probs, verdict, model_version=version), whose
         # _clean_probs(probs) is _clean_again(probs) here, built once with the explanation
         kinds = _clean_again(probs) if probs is not None else None

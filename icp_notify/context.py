@@ -99,6 +99,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from icp_notify.errors import InputError
 from icp_notify.models import (
+    DEFAULT_ORDER,
     AwareDatetime,
     Channel,
     Context,
@@ -168,21 +169,6 @@ MAX_NOTICES = 1000
 
 MAX_READINGS = 32
 """How many readings of an ambiguous history the replay keeps (the first ones found)."""
-
-DEFAULT_ORDER: tuple[Situation, ...] = (
-    Situation.ACCESS_CANCELLED,
-    Situation.NEW_DOMAIN,
-    Situation.ACCESS_DOMAIN,
-    Situation.MODIFY_DOMAIN,
-)
-"""The order of the four candidates when nothing narrows them (the corpus labels use it too).
-
-``access_cancelled`` comes first: the user who needs to ask what the generic notice means is
-usually the one who filed nothing recently — and then the old provider's (possibly late)
-cancellation is the explanation left; it is also the one that costs the filing when missed.
-The others follow by how often an operation of that kind goes unrecorded: adding a site,
-moving in, changing details (a change of details is what a user is least likely to forget).
-"""
 
 _GENERIC = Kind.CHANGE_NOTICE_GENERIC
 _APPROVALS: dict[Kind, Situation] = {

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import regex
 
 from icp_notify.bounded import PROVEN_CHARS
+from icp_notify.lazyre import lazy_pattern
 from icp_notify.models import (
     DateMention,
     Defect,
@@ -794,7 +795,7 @@ def _may_address(head: str) -> bool:
     )
 
 
-_MASK = regex.compile(r"[*＊]|[Xx]{2,}|^[Xx]$|某|\*")
+_MASK = lazy_pattern(globals(), regex.compile, r"[*＊]|[Xx]{2,}|^[Xx]$|某|\*")
 
 
 def extract_recipient(text: str) -> Recipient | None:

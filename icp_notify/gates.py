@@ -310,21 +310,27 @@ def _is_option(option: Any) -> bool:
     )
 
 
-def _write_shipped_table() -> Path:
-    """Rewrite the shipped gate table from the shipped rules file; return its path."""
+def _write_shipped_table() -> tuple[Path, Path]:
+    """Rewrite the shipped gate table and the JSON copy of the rules file (``rules_parsed.json``)
+    from the shipped rules file; return their paths."""
     import hashlib
+    import tomllib
 
-    from icp_notify.rules import RuleSet, default_rules
+    from icp_notify.rules import PARSED_RULES_NAME, RuleSet, default_rules, dump_parsed_rules
 
     rules_path = Path(default_rules().path)
     data = rules_path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
     rules = RuleSet.load(rules_path)  # compiled and validated: every source is a real pattern
     sources = [p.pattern for r in rules.rules for p in (*r.patterns, *r.unless)]
     out = rules_path.with_name(GATE_TABLE_NAME)
-    text = dump_gate_table(gate_table(sources), hashlib.sha256(data).hexdigest())
-    out.write_text(text, encoding="utf-8")
-    return out
+    out.write_text(dump_gate_table(gate_table(sources), digest), encoding="utf-8")
+    parsed = rules_path.with_name(PARSED_RULES_NAME)
+    document = tomllib.loads(data.decode("utf-8"))
+    parsed.write_text(dump_parsed_rules(document, digest), encoding="utf-8")
+    return out, parsed
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintainer's tool, run after editing rules.toml
-    print(f"wrote {_write_shipped_table()}")
+    for written in _write_shipped_table():
+        print(f"wrote {written}")

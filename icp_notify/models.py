@@ -176,6 +176,23 @@ CHANGE_SITUATIONS: tuple[Situation, ...] = (
 )
 """The four situations behind MIIT's generic change notice, in a fixed order."""
 
+DEFAULT_ORDER: tuple[Situation, ...] = (
+    Situation.ACCESS_CANCELLED,
+    Situation.NEW_DOMAIN,
+    Situation.ACCESS_DOMAIN,
+    Situation.MODIFY_DOMAIN,
+)
+"""The order of the four candidates when nothing narrows them (the corpus labels use it too).
+
+``access_cancelled`` comes first: the user who needs to ask what the generic notice means is
+usually the one who filed nothing recently — and then the old provider's (possibly late)
+cancellation is the explanation left; it is also the one that costs the filing when missed.
+The others follow by how often an operation of that kind goes unrecorded: adding a site,
+moving in, changing details (a change of details is what a user is least likely to forget).
+Defined here and re-exported by :mod:`icp_notify.context`, so a classification without a context
+does not import the context engine.
+"""
+
 
 class Kind(StrEnum):
     """A finer label on every result, so ops tooling can route ``other`` notices too.

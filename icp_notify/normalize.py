@@ -27,12 +27,12 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
 import regex
 
 from icp_notify.bounded import PROVEN_CHARS
+from icp_notify.lazyre import lazy_pattern
 from icp_notify.models import Defect, ForwardInfo
 
 __all__ = [
@@ -125,7 +125,9 @@ PINYIN_TERMS: dict[str, str] = {
     "chushen": "初审",
 }
 _PINYIN_SPLIT = {"quxiaojieru": "quxiao jieru", "xinzengwangzhan": "xinzeng wangzhan"}
-_PINYIN = re.compile(
+_PINYIN = lazy_pattern(
+    globals(),
+    re.compile,
     r"(?<![A-Za-z0-9_@/\-])(?<![A-Za-z0-9]\.)(?:"
     + "|".join(
         _PINYIN_SPLIT.get(t, t).replace(" ", r"[ \t_-]?")
@@ -168,7 +170,7 @@ _LINE_BREAKS = str.maketrans(
 
 # Candidates for removal, found fast; each is confirmed with unicodedata (the Unicode version
 # Python's NFKC uses), so the result does not depend on the regex module's tables.
-_MAYBE_INVISIBLE = regex.compile(r"[\p{Cf}\p{Cc}\p{Cs}]")
+_MAYBE_INVISIBLE = lazy_pattern(globals(), regex.compile, r"[\p{Cf}\p{Cc}\p{Cs}]")
 
 
 def _invisible(m: regex.Match[str]) -> str:
@@ -179,12 +181,16 @@ def _invisible(m: regex.Match[str]) -> str:
 
 
 # Literal character classes: the stdlib finds them fastest (no backtracking, no timeout needed).
-_LINE_BREAK_CHARS = re.compile("[" + "".join(re.escape(chr(c)) for c in _LINE_BREAKS) + "]")
-_TRAD_CHARS = re.compile("[" + "".join(re.escape(c) for c in TRADITIONAL_TO_SIMPLIFIED) + "]")
+_LINE_BREAK_CHARS = lazy_pattern(
+    globals(), re.compile, "[" + "".join(re.escape(chr(c)) for c in _LINE_BREAKS) + "]"
+)
+_TRAD_CHARS = lazy_pattern(
+    globals(), re.compile, "[" + "".join(re.escape(c) for c in TRADITIONAL_TO_SIMPLIFIED) + "]"
+)
 
 
 #: Full-width forms and the ideographic space: what makes most notices not NFKC-normal.
-_WIDE = re.compile("[\u3000\uff01-\uff5e]")
+_WIDE = lazy_pattern(globals(), re.compile, "[\u3000\uff01-\uff5e]")
 _WIDE_NFKD = {
     chr(c): unicodedata.normalize("NFKD", chr(c)) for c in (0x3000, *range(0xFF01, 0xFF5F))
 }
@@ -230,18 +236,22 @@ def _drop_invisible(text: str) -> str:
 _CJK = r"[\p{Han}\u3000-\u303f\uff00-\uffef\u3040-\u30ff]"
 #: ASCII punctuation that NFKC makes of full-width punctuation (，：；！？（）).
 _FOLDED_PUNCT = r"[,:;!?()]"
-_CJK_SPACES = regex.compile(
+_CJK_SPACES = lazy_pattern(
+    globals(),
+    regex.compile,
     # a space run between two CJK characters (OCR / spaced-out text: "取 消 接 入")
     rf"(?<={_CJK})[ \t]+(?={_CJK})"
     # a space run between a Han character and folded punctuation ("通 过 , 网站" → "通过,")
     rf"|(?<=\p{{Han}})[ \t]+(?={_FOLDED_PUNCT})"
     # a space run after folded punctuation that follows a Han character, before a Han character
-    rf"|(?<=\p{{Han}}{_FOLDED_PUNCT})[ \t]+(?=\p{{Han}})"
+    rf"|(?<=\p{{Han}}{_FOLDED_PUNCT})[ \t]+(?=\p{{Han}})",
 )
 #: The mark of spaced-out text: three CJK characters in a row, each standing alone between spaces
 #: ("取 消 接"). Only lines with such a run are joined, so "域名 demo.cn 状态 已接入" keeps its
 #: key-value spaces.
-_SPACED_RUN = regex.compile(rf"(?<!{_CJK}){_CJK}(?:[ \t]+{_CJK}(?!{_CJK})){{2}}")
+_SPACED_RUN = lazy_pattern(
+    globals(), regex.compile, rf"(?<!{_CJK}){_CJK}(?:[ \t]+{_CJK}(?!{_CJK})){{2}}"
+)
 
 
 def _join_cjk_spaces(line: str) -> str:
@@ -334,11 +344,16 @@ def normalize_text(text: str) -> str:
 
 # --------------------------------------------------------------------------- MIME leftovers
 
-_QP_RUN = regex.compile(r"(?:=[0-9A-F]{2}){3}")
-_QP_HEADER = regex.compile(
-    r"^content-transfer-encoding\s*:\s*quoted-printable\s*$", regex.I | regex.M
+_QP_RUN = lazy_pattern(globals(), regex.compile, r"(?:=[0-9A-F]{2}){3}")
+_QP_HEADER = lazy_pattern(
+    globals(),
+    regex.compile,
+    r"^content-transfer-encoding\s*:\s*quoted-printable\s*$",
+    regex.I | regex.M,
 )
-_MIME_HEADERS = regex.compile(
+_MIME_HEADERS = lazy_pattern(
+    globals(),
+    regex.compile,
     r"\A(?:(?:content-type|content-transfer-encoding|mime-version|content-disposition)\s*:[^\n]*\n)+\s*",
     regex.I,
 )
@@ -388,79 +403,6 @@ def decode_quoted_printable(text: str) -> str | None:
 
 # --------------------------------------------------------------------------- HTML
 
-_BLOCK_TAGS = frozenset(
-    [
-        "p",
-        "div",
-        "br",
-        "tr",
-        "li",
-        "ul",
-        "ol",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "table",
-        "thead",
-        "tbody",
-        "tfoot",
-        "section",
-        "article",
-        "header",
-        "footer",
-        "blockquote",
-        "pre",
-        "hr",
-        "dl",
-        "dt",
-        "dd",
-        "address",
-        "center",
-        "form",
-        "fieldset",
-        "caption",
-    ]
-)
-_CELL_TAGS = frozenset({"td", "th"})
-_DROP_TAGS = frozenset({"style", "script", "head", "title", "noscript", "template", "svg"})
-
-
-class _TextExtractor(HTMLParser):
-    """Collect the visible text of an HTML document with paragraph and cell breaks."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._drop = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _DROP_TAGS:
-            self._drop += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-        elif tag in _CELL_TAGS:
-            self.parts.append(" ")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _DROP_TAGS:
-            self._drop = max(0, self._drop - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-        elif tag in _CELL_TAGS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._drop:
-            # Inside HTML, source line breaks are just spaces.
-            self.parts.append(data.replace("\r", " ").replace("\n", " "))
-
 
 def _strip_tags(html: str) -> str:
     """Replace each ``<…>`` (to the first ``>``) by a space: ``regex.sub(r"<[^>]*>", " ", html)``.
@@ -480,11 +422,15 @@ def _strip_tags(html: str) -> str:
 # Used with ``match``. One optional comment block whose ``.*?`` may span several comments accepts
 # exactly what any number of comments did (``(?:<!--.*?-->\s*)*``, whose ways of splitting a run of
 # comments grew exponentially when no tag followed); ``\A`` keeps a search from retrying it.
-_HTML_START = regex.compile(
+_HTML_START = lazy_pattern(
+    globals(),
+    regex.compile,
     r"\A\s*(?:<!--.*?-->\s*)?<(?:!doctype\s+html|html|head|body|div|table|p|span|meta)\b",
     regex.I | regex.S,
 )
-_HTML_CLOSE = regex.compile(r"</(?:html|body|div|p|table|td|span)\s*>|<br\s*/?>", regex.I)
+_HTML_CLOSE = lazy_pattern(
+    globals(), regex.compile, r"</(?:html|body|div|p|table|td|span)\s*>|<br\s*/?>", regex.I
+)
 
 
 def looks_like_html(text: str) -> bool:
@@ -536,7 +482,9 @@ def html_to_text(html: str) -> str:
     ...              "<td>example.cn</td></tr></table><p>备案&nbsp;已通过</p>")
     '尊敬的用户:\\n域名 example.cn\\n备案 已通过'
     """
-    parser = _TextExtractor()
+    from icp_notify._htmltext import TextExtractor  # html.parser: only an HTML body needs it
+
+    parser = TextExtractor()
     try:
         parser.feed(html)
         parser.close()
@@ -550,12 +498,16 @@ def html_to_text(html: str) -> str:
 
 # A signature is a short brand: never a filing number or a long digit run (【京ICP备…】 is text).
 _SIG = r"(?![^【】\n]*(?:ICP|公网安备|\d{5}))([^【】\n]{1,30})"
-_SIGNATURE_HEAD = regex.compile(r"^【" + _SIG + r"】\s*", regex.I)
+_SIGNATURE_HEAD = lazy_pattern(globals(), regex.compile, r"^【" + _SIG + r"】\s*", regex.I)
 # The tails are searched from a position (``\G``) and start with a run of separators: a match
 # starts where the search starts or where such a run starts (the leftmost match always does), so
 # a search does not rescan a long run from each of its characters.
-_SIGNATURE_TAIL = regex.compile(r"(?:\G|(?<!\s))\s*【" + _SIG + r"】$", regex.I)
-_OPT_OUT_TAIL = regex.compile(
+_SIGNATURE_TAIL = lazy_pattern(
+    globals(), regex.compile, r"(?:\G|(?<!\s))\s*【" + _SIG + r"】$", regex.I
+)
+_OPT_OUT_TAIL = lazy_pattern(
+    globals(),
+    regex.compile,
     r"(?:\G|(?<![\s,，;；]))[\s,，;；]*"
     r"(?P<tail>"
     r"(?:(?:拒收|退订|取消订阅|不再接收)请?回复?\s*[A-Za-z]{1,2}\d?"
@@ -565,26 +517,38 @@ _OPT_OUT_TAIL = regex.compile(
     regex.I,
 )
 
-_SUBJECT_PREFIX = regex.compile(
+_SUBJECT_PREFIX = lazy_pattern(
+    globals(),
+    regex.compile,
     r"^\s*(?:(?P<fwd>转发|轉發|Fwd?|FW|WG|TR)|回复|答复|Re|AW|SV)\s*(?:\[\d+\]\s*)?[:：]\s*",
     regex.I,
 )
 
-_SMSF_SIM = regex.compile(r"^(?:SIM|卡槽|卡)\s*\d\s*[_:：\-].*$|^SIM\d$", regex.I)
-_SMSF_SUBID = regex.compile(r"^SubId\s*[:：]\s*(?P<id>\S*)\s*$", regex.I)
-_SMSF_TIME = regex.compile(r"^\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2})?$")
-_SMSF_SENDER = regex.compile(
+_SMSF_SIM = lazy_pattern(
+    globals(), regex.compile, r"^(?:SIM|卡槽|卡)\s*\d\s*[_:：\-].*$|^SIM\d$", regex.I
+)
+_SMSF_SUBID = lazy_pattern(globals(), regex.compile, r"^SubId\s*[:：]\s*(?P<id>\S*)\s*$", regex.I)
+_SMSF_TIME = lazy_pattern(
+    globals(), regex.compile, r"^\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2})?$"
+)
+_SMSF_SENDER = lazy_pattern(
+    globals(),
+    regex.compile,
     r"^(?:(?:发件人|来自|发送者|From|sender)\s*[:：]\s*)?(?P<s>\+?[\d\- ]{3,20}|[\w.+-]+@[\w.-]+|[^\s【】:：]{1,20})$",
     regex.I,
 )
 
-_FWD_MARKERS = regex.compile(
+_FWD_MARKERS = lazy_pattern(
+    globals(),
+    regex.compile,
     r"^-{3,}\s*(?:Forwarded message|Original Message|转发的邮件|转发邮件|原始邮件|原始信息|邮件原文)\s*-{3,}$"
     r"|^-{3,}\s*(?:Forwarded message|Original Message|原始邮件)\s*-*$"
     r"|^Begin forwarded message:$",
     regex.I | regex.M,
 )
-_HEADER_LINE = regex.compile(
+_HEADER_LINE = lazy_pattern(
+    globals(),
+    regex.compile,
     r"^(?P<k>From|To|Cc|Date|Sent|Subject|发件人|收件人|抄送|日期|时间|发送时间|主题|标题|Reply-To)\s*[:：]\s*(?P<v>.*)$",
     regex.I,
 )
@@ -592,20 +556,25 @@ _HEADER_LINE = regex.compile(
 _ATTRIBUTION = (
     r"(?:在\s*.{1,80}?写道\s*[:：]?|On .{1,120}? wrote:|.{0,80}于\s*.{1,60}写道\s*[:：]?)"
 )
-_QUOTE_ATTRIBUTION = regex.compile(r"^" + _ATTRIBUTION + r"$")
+_QUOTE_ATTRIBUTION = lazy_pattern(globals(), regex.compile, r"^" + _ATTRIBUTION + r"$")
 # An address starts after a character it cannot hold (the leftmost match always does).
-_EMAIL_IN = regex.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL_IN = lazy_pattern(globals(), regex.compile, r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Words of a filing notice: unquoted text holding them is the notice itself, not a note
 # written around a quoted one (a reply, or an mbox-escaped ">From" line in the body).
-_FILING_VOCABULARY = regex.compile(
-    r"备案|ICP|接入|工信部|工业和信息化部|通信管理局|管局|beian|miit|12381|filing", regex.I
+_FILING_VOCABULARY = lazy_pattern(
+    globals(),
+    regex.compile,
+    r"备案|ICP|接入|工信部|工业和信息化部|通信管理局|管局|beian|miit|12381|filing",
+    regex.I,
 )
 
 # A reply thread, newest message on top: where the quoted history starts. A reply header
 # ("-----原始邮件-----", "Original Message"; not a "Forwarded message": a forward carries the
 # notice), a "在 … 写道" / "On … wrote:" line, the first ">" line, or a separator line naming the
 # earlier message ("-------- 8月1日 顾婷 --------").
-_HISTORY_START = regex.compile(
+_HISTORY_START = lazy_pattern(
+    globals(),
+    regex.compile,
     r"^-{3,}\s*(?:Original Message|原始邮件|原始信息|邮件原文)\s*-*$"
     r"|^" + _ATTRIBUTION + r"$"
     r"|^>"
@@ -613,15 +582,19 @@ _HISTORY_START = regex.compile(
     regex.I | regex.M,
 )
 # The newest message states what happened to a filing (an outcome or a step), not a question.
-_OUTCOME_WORDS = regex.compile(
+_OUTCOME_WORDS = lazy_pattern(
+    globals(),
+    regex.compile,
     r"通过|生效|已完成|完成了|办结|办好|已提交|提交至|提交到|驳回|退回|取消接入|已取消|已注销|下号|批了|批下来|审核中"
     r"|approved|granted|submitted|rejected|declined|cancell?ed|completed|took effect|taken effect"
     r"|went live|pending",
     regex.I,
 )
-_QUESTION = regex.compile(r"[?？]|吗(?!啡)")
+_QUESTION = lazy_pattern(globals(), regex.compile, r"[?？]|吗(?!啡)")
 # A forward: what is under the comment is the notice being passed on, not older news.
-_FORWARDING = regex.compile(r"^\s*(?:fwd?|转)\s*[:：]|转发|转一下|转给|forward", regex.I | regex.M)
+_FORWARDING = lazy_pattern(
+    globals(), regex.compile, r"^\s*(?:fwd?|转)\s*[:：]|转发|转一下|转给|forward", regex.I | regex.M
+)
 
 
 def _newest_reply(text: str) -> tuple[str, str] | None:

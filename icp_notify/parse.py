@@ -27,6 +27,7 @@ from icp_notify.boundary import coerce_time
 from icp_notify.decoding import MAX_EMAIL_BYTES, decode_bytes
 from icp_notify.entities import extract, extract_recipient, extract_urls
 from icp_notify.errors import InputError
+from icp_notify.lazyre import lazy_pattern
 from icp_notify.models import (
     Channel,
     Defect,
@@ -70,13 +71,19 @@ inferred from the sender (long concatenated SMS run to a few hundred characters)
 _SURROGATE = re.compile(r"[\ud800-\udfff]+")
 # possessive continuation lines: a header line never starts with a space or tab, so giving one
 # back cannot help, and a long run of them is not backtracked one by one
-_EMAIL_HEAD = regex.compile(
-    rb"\A(?:[\x21-\x39\x3b-\x7e]+:[^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*+){2,}", regex.S
+_EMAIL_HEAD = lazy_pattern(
+    globals(),
+    regex.compile,
+    rb"\A(?:[\x21-\x39\x3b-\x7e]+:[^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*+){2,}",
+    regex.S,
 )
-_EMAIL_KEY = regex.compile(
-    rb"^(?:MIME-Version|Content-Type|Message-ID|Received|Return-Path|Subject):", regex.I | regex.M
+_EMAIL_KEY = lazy_pattern(
+    globals(),
+    regex.compile,
+    rb"^(?:MIME-Version|Content-Type|Message-ID|Received|Return-Path|Subject):",
+    regex.I | regex.M,
 )
-_DIGITS = regex.compile(r"\+?[\d\- ]{3,20}")
+_DIGITS = lazy_pattern(globals(), regex.compile, r"\+?[\d\- ]{3,20}")
 
 
 def _looks_like_email(data: bytes) -> bool:

@@ -26,6 +26,7 @@ from typing import Any
 import regex
 
 from icp_notify.errors import DataFileError
+from icp_notify.lazyre import lazy_pattern
 
 __all__ = [
     "ProviderTable",
@@ -198,11 +199,13 @@ def _provider_subpattern(which: tuple[int, ...]) -> _Pattern:
 #: so a pattern literal can only match plain text where its ``lower()`` occurs in the text's
 #: ``lower()``. (Not plain: e.g. U+017F ſ matches "s", U+212A K "k", U+0130 İ "i", ß "ss";
 #: tests/test_parse_speed_gates.py checks this against the regex module's own tables.)
-_NOT_PLAIN = re.compile(
+_NOT_PLAIN = lazy_pattern(
+    globals(),
+    re.compile,
     "[^\x00-\x7f\u00a1-\u00a9\u00ab-\u00b4\u00b6-\u00b9\u00bb-\u00bf"
     "\u2010-\u2027\u2030-\u205e\u2190-\u23ff\u2500-\u27bf"
     "\u3000-\u303f\u3041-\u3096\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\ufe0f\U0001f300-\U0001faff]"
+    "\ufe0f\U0001f300-\U0001faff]",
 )
 
 

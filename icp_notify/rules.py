@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import operator
 import tomllib
 from collections.abc import Sequence
@@ -785,16 +786,54 @@ def _read(path: str | Path) -> dict[str, Any]:
     return _read_with_digest(path)[0]
 
 
-def _read_with_digest(path: str | Path) -> tuple[dict[str, Any], str]:
-    """:func:`_read` and the sha256 (hex) of the bytes it read."""
+def _read_with_digest(
+    path: str | Path, *, parsed: Path | None = None
+) -> tuple[dict[str, Any], str]:
+    """:func:`_read` and the sha256 (hex) of the bytes it read; ``parsed``: a JSON copy of the
+    document (:data:`PARSED_RULES_NAME`), used instead of parsing the TOML when it was derived
+    from these very bytes."""
     name = str(path)
     try:
         data = Path(path).read_bytes()
-        return tomllib.loads(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
+        digest = hashlib.sha256(data).hexdigest()
+        if parsed is not None:
+            document = read_parsed_rules(parsed, digest)
+            if document is not None:
+                return document, digest
+        return tomllib.loads(data.decode("utf-8")), digest
     except OSError as exc:
         raise RuleFileError(name, f"cannot read the rules file: {exc.strerror}") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RuleFileError(name, f"not valid TOML: {exc}") from exc
+
+
+PARSED_RULES_NAME = "rules_parsed.json"
+"""``rules.toml`` as JSON, shipped next to it (``icp_notify/data``): the document ``tomllib``
+reads from it, with the sha256 of the TOML file's bytes. :func:`default_rules` reads it instead of
+parsing the TOML (≈ 5 M instructions instead of ≈ 66 M at start-up) when it was derived from those
+very bytes; a missing, malformed or stale copy means the TOML is parsed. Written with the gate
+table by ``python -m icp_notify.gates`` after editing ``rules.toml``
+(``tests/test_rules_parsed.py`` fails until it is)."""
+
+
+def dump_parsed_rules(document: dict[str, Any], rules_sha256: str) -> str:
+    """The JSON text of :data:`PARSED_RULES_NAME` for a rules document read from a file whose bytes
+    have this sha256."""
+    body = {"rules_sha256": rules_sha256, "document": document}
+    return json.dumps(body, ensure_ascii=False, indent=1) + "\n"
+
+
+def read_parsed_rules(path: Path, rules_sha256: str) -> dict[str, Any] | None:
+    """The document of the JSON copy at ``path`` when derived from the rules file with this
+    sha256, else ``None`` (missing, unreadable, malformed or stale)."""
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(body, dict) or body.get("rules_sha256") != rules_sha256:
+        return None
+    document = body.get("document")
+    return document if isinstance(document, dict) else None
 
 
 def _compiled_rules(
@@ -925,7 +964,9 @@ def default_rules() -> RuleSet:
     """
     ref = resources.files("icp_notify") / "data" / "rules.toml"
     with resources.as_file(ref) as path:
-        data, digest = _read_with_digest(path)
+        # the document from its JSON copy when that was derived from this very file (by its
+        # sha256; tests/test_rules_parsed.py): tomllib costs ≈ 13x more at start-up
+        data, digest = _read_with_digest(path, parsed=Path(path).with_name(PARSED_RULES_NAME))
         # the gates of the shipped patterns, derived from this very file (by its sha256) and
         # shipped with it (tests/test_gates_table.py): no pattern is parsed for its gates here;
         # a missing or stale table means each pattern is analysed, as for any rules file

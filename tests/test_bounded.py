@@ -43,6 +43,7 @@ import regex
 from _adversarial import inputs
 
 from icp_notify.bounded import PROVEN_CHARS
+from icp_notify.lazyre import LazyPattern
 
 PACKAGE = Path(__file__).resolve().parent.parent / "icp_notify"
 
@@ -97,7 +98,10 @@ def _source(module: str) -> Path | None:
 
 
 def _patterns_in(value: Any, depth: int = 0) -> Iterator[_Pattern]:
-    """Patterns held by a module global: itself, or inside a tuple, list, set or dict."""
+    """Patterns held by a module global: itself, or inside a tuple, list, set or dict; a
+    pattern declared with ``lazy_pattern`` (compiled on first use) is compiled here."""
+    if isinstance(value, LazyPattern):
+        value = value.resolve()
     if isinstance(value, re.Pattern | regex.Pattern):
         yield value
     elif depth < 2 and isinstance(value, tuple | list | set | frozenset):
@@ -140,7 +144,7 @@ def shipped_patterns() -> dict[str, tuple[_Pattern, bool]]:
     for module_name in path_modules():
         module = importlib.import_module(module_name)
         full = _fullmatch_names(module_name)
-        for attr, value in vars(module).items():
+        for attr, value in list(vars(module).items()):
             for i, pattern in enumerate(_patterns_in(value)):
                 add(f"{module_name}.{attr}" + (f"[{i}]" if i else ""), pattern, attr in full)
     for kind, pattern in entities._patterns().items():
@@ -238,6 +242,12 @@ def _regex_sites(module: str, source: str | None = None) -> list[tuple[str, bool
             ):
                 call = f"{child.func.value.id}.{child.func.attr}"
                 sites.append((scope, in_function, child.lineno, call))
+            if (  # a pattern compiled on first use is a compile site like regex.compile
+                isinstance(child, ast.Call)
+                and isinstance(child.func, ast.Name)
+                and child.func.id == "lazy_pattern"
+            ):
+                sites.append((scope, in_function, child.lineno, "lazy_pattern.compile"))
             visit(child, scope, in_function)
 
     visit(tree, module, False)
@@ -298,6 +308,9 @@ def test_the_site_check_finds_what_it_looks_for() -> None:
         "    P = re.compile('c')\n"
         "def g(t):\n"
         "    return re.search('d', t)\n"
+        "_E = lazy_pattern(globals(), rx.compile, 'e')\n"
+        "def h():\n"
+        "    return lazy_pattern(globals(), re.compile, 'f')\n"
     )
     sites = _regex_sites("icp_notify.demo", source)
     assert [(scope, line, call) for scope, _, line, call in sites] == [
@@ -305,6 +318,8 @@ def test_the_site_check_finds_what_it_looks_for() -> None:
         ("icp_notify.demo.f", 5, "rx.compile"),
         ("icp_notify.demo.C", 7, "re.compile"),
         ("icp_notify.demo.g", 9, "re.search"),
+        ("icp_notify.demo", 10, "lazy_pattern.compile"),
+        ("icp_notify.demo.h", 12, "lazy_pattern.compile"),
     ]
 
 

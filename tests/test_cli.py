@@ -99,3 +99,41 @@ def test_discard_stdout_sends_what_is_written_later_to_devnull(
         cli._discard_stdout()
         stream.write("dropped\n")
     assert target.read_text(encoding="utf-8") == "kept\n"
+
+
+_PROGRAM = (
+    "import gc, sys\n"
+    "from icp_notify.cli import main, program\n"
+    "entry = program if sys.argv.pop(1) == 'program' else main\n"
+    "code = entry() if entry is program else entry(sys.argv[1:])\n"
+    "print('state', code, gc.get_freeze_count() > 0, gc.isenabled(), file=sys.stderr)\n"
+)
+
+
+@pytest.mark.parametrize("argv", [["classify", CANCELLED, "--json"], ["analyze", CANCELLED]])
+def test_the_program_gives_mains_output_and_freezes_what_is_left(argv: list[str]) -> None:
+    """``program`` (the installed ``icp-notify``) runs a one-notice command with the collector
+    off and freezes what is left; the output is :func:`main`'s, and the collector is back on."""
+    runs = {
+        entry: subprocess.run(
+            [sys.executable, "-c", _PROGRAM, entry, *argv],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for entry in ("main", "program")
+    }
+    assert runs["program"].stdout == runs["main"].stdout
+    assert "access_cancelled" in runs["main"].stdout or "refile_now" in runs["main"].stdout
+    assert runs["main"].stderr.split()[-4:] == ["state", "0", "False", "True"]
+    assert runs["program"].stderr.split()[-4:] == ["state", "0", "True", "True"]
+
+
+def test_the_program_leaves_the_collector_alone_for_other_commands() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROGRAM, "program", "demo"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stderr.split()[-4:] == ["state", "0", "False", "True"]

@@ -246,6 +246,7 @@ WHOLE_PACKAGE_TESTS: dict[str, str] = {
     "test_layout.py": "these layout rules",
     "test_docstrings.py": "the docstring rules, over every module",
     "test_public_api.py": "icp_notify.__all__ and the cost of importing the package",
+    "test_cold_start.py": "what a classification loads in a new process (docs/performance.md)",
     "test_readme.py": "the README's examples",
     "test_advice_docs.py": "docs/advice.md against its generator",
     "test_classification_docs.py": "docs/classification.md's examples",
