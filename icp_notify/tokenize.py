@@ -28,10 +28,13 @@ Examples
 
 from __future__ import annotations
 
+import array
 import functools
 import hashlib
+import json
 import math
 import re
+import sys
 import threading
 import time
 import unicodedata
@@ -483,10 +486,107 @@ _RE_HAN: Final = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)", re.UNICODE
 (about 3 MB and 40–60 ms of cold start for its HMM tables, unused with ``HMM=False``)."""
 
 
+_PREFIX_DICTIONARY_NAME: Final = "userdict_prefix.json"
+"""The derived copy of the bundled dictionary's prefix dictionary, beside ``userdict.txt``:
+written by ``python -m icp_notify.tokenize`` (and by ``training.build_dictionary``), read instead
+of parsing the dictionary when it records the dictionary's sha256 (``tests/test_tokenize_prefix.py``)."""
+
+_PREFIX_FORMAT: Final = 1
+
+
+def _u32(data: bytes = b"") -> array.array[int]:
+    """An array of unsigned 32-bit ints from their little-endian bytes."""
+    code = "I" if array.array("I").itemsize == 4 else "L"
+    values = array.array(code, data)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
+
+
+def _dump_prefix_dictionary(freq: dict[str, int], total: int, sha256: str) -> str:
+    """The JSON text of the prefix dictionary ``freq`` (and ``total``) of the dictionary file whose
+    bytes have this sha256: the keys in order, joined by spaces (no key holds whitespace), and
+    their counts as little-endian 32-bit ints in hex.
+
+    Raises
+    ------
+    ValueError
+        When a key holds whitespace or is empty, or a count is not below ``2**32``.
+    """
+    keys = list(freq)
+    if any(key.split() != [key] for key in keys):
+        raise ValueError("a key of the prefix dictionary is empty or holds whitespace")
+    counts = _u32()
+    try:
+        counts.extend(freq.values())
+    except OverflowError:
+        raise ValueError("a count of the prefix dictionary is not below 2**32") from None
+    if sys.byteorder == "big":
+        counts.byteswap()
+    doc = {
+        "format": _PREFIX_FORMAT,
+        "dictionary_sha256": sha256,
+        "total": total,
+        "counts": counts.tobytes().hex(),
+        "keys": " ".join(keys),
+    }
+    return json.dumps(doc, ensure_ascii=False) + "\n"
+
+
+def _read_prefix_dictionary(path: Path, sha256: str) -> tuple[dict[str, int], int] | None:
+    """The copy at ``path`` when derived from the dictionary with this sha256, else ``None``
+    (missing, stale or malformed: the caller parses the dictionary)."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("dictionary_sha256") != sha256:
+        return None
+    total, counts, keys = doc.get("total"), doc.get("counts"), doc.get("keys")
+    if (
+        doc.get("format") != _PREFIX_FORMAT
+        or type(total) is not int
+        or total <= 0
+        or not isinstance(counts, str)
+        or not isinstance(keys, str)
+        or len(counts) % 8
+    ):
+        return None
+    try:
+        values = _u32(bytes.fromhex(counts)).tolist()
+    except ValueError:
+        return None
+    names = keys.split(" ")
+    freq = dict(zip(names, values, strict=False))
+    if len(names) != len(values) or len(freq) != len(names):
+        return None
+    return freq, total
+
+
+def _write_prefix_dictionary(dictionary: Path | None = None) -> Path:
+    """Write the derived copy beside ``dictionary`` (default: the bundled one); return its path."""
+    path = dictionary if dictionary is not None else dictionary_path()
+    data = path.read_bytes()
+    freq, total = _parse_dictionary(data, str(path))
+    out = path.with_name(_PREFIX_DICTIONARY_NAME)
+    text = _dump_prefix_dictionary(freq, total, hashlib.sha256(data).hexdigest())
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
 @functools.cache
 def _dictionary() -> tuple[dict[str, int], int]:
-    """The bundled dictionary as jieba's prefix dictionary (``FREQ``, ``total``), read once."""
+    """The bundled dictionary as jieba's prefix dictionary (``FREQ``, ``total``), read once:
+    from its derived copy when the copy records the dictionary's sha256."""
     path = dictionary_path()
+    try:
+        sha256 = dictionary_sha256()
+    except OSError:
+        pass  # reported below
+    else:
+        copy = _read_prefix_dictionary(path.with_name(_PREFIX_DICTIONARY_NAME), sha256)
+        if copy is not None:
+            return copy
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -637,3 +737,7 @@ def tokenize(text: str) -> list[str]:
         else:
             cutter.cut(piece, out)
     return out
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintainer's tool, run after editing userdict.txt
+    print(f"wrote {_write_prefix_dictionary()}")

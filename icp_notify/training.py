@@ -794,7 +794,8 @@ def _generalisation(
 
 
 def build_dictionary(out: Path | None = None, *, top_n: int = DICTIONARY_TOP_N) -> Path:
-    """Write the bundled tokenizer dictionary (jieba format ``word frequency [tag]``).
+    """Write the bundled tokenizer dictionary (jieba format ``word frequency [tag]``) and its
+    derived prefix dictionary beside it (``userdict_prefix.json``).
 
     It keeps the ``top_n`` most frequent words of jieba's own dictionary (MIT licence) plus
     :data:`FILING_VOCABULARY` at :data:`VOCABULARY_FREQUENCY`, sorted by word so the file is
@@ -834,6 +835,7 @@ def build_dictionary(out: Path | None = None, *, top_n: int = DICTIONARY_TOP_N) 
     lines += [f"{w} {f} {t}".rstrip() for w, (f, t) in sorted(words.items())]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tk._write_prefix_dictionary(out)  # its derived copy, read at start-up (tokenize._dictionary)
     return out
 
 
