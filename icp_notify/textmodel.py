@@ -253,6 +253,33 @@ _MAX_CODED_NGRAM: Final = 3
 """Longest character n-gram looked up by its code (three code points fit in an int64)."""
 
 
+def _word_names(  # noqa: PLR0917
+    text: str,
+    points: npt.NDArray[np.uint32],
+    starts: npt.NDArray[np.int64],
+    sizes: npt.NDArray[np.int64],
+    is_word: npt.NDArray[np.bool_],
+    word_columns: npt.NDArray[np.int64],
+) -> list[str]:
+    """The names of the ``w:`` lines of ``text`` (names joined by newlines), without their
+    ``w:``, in order; ``points`` are the code points of ``text``, ``starts`` and ``sizes`` each
+    name's, ``is_word`` marks the ``w:`` names and ``word_columns`` are their indices."""
+    import numpy as np
+
+    if not len(word_columns):
+        return []
+    first = int(word_columns[0])
+    if first + len(word_columns) == len(starts):  # the words are the last names (sorted names)
+        # no name holds a newline, so "\nw:" is where each word after the first starts
+        return text[int(starts[first]) + 2 :].split("\nw:")
+    # the code points of the words without their "w:", each followed by its newline (one
+    # added after the last name), decoded and split in one pass each
+    in_word = np.repeat(is_word, sizes + 1)
+    offset = np.arange(len(in_word)) - np.repeat(starts, sizes + 1)
+    kept = np.append(points, np.uint32(ord("\n")))[in_word & (offset >= 2)]
+    return kept.tobytes().decode("utf-32-le", "surrogatepass").split("\n")[:-1]
+
+
 class _Vocabulary:
     """The vocabulary as scoring uses it: the split lookups and each column's name on demand.
 
@@ -332,13 +359,13 @@ class _Vocabulary:
         ``coded``: as :meth:`code_chars` leaves it, built in one pass (the same object state)."""
         import numpy as np
 
-        names = text.split("\n")
         # each name's start and size, and its first two characters, from the code points
         points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
         ends = np.flatnonzero(points == ord("\n"))
         starts = np.concatenate(([0], ends + 1))
         sizes = np.concatenate((ends, [len(points)])) - starts
-        is_word = np.zeros(len(names), dtype=bool)
+        n_names = len(starts)
+        is_word = np.zeros(n_names, dtype=bool)
         prefixed = not (sizes < 2).any()
         if prefixed:
             first, second = points[starts], points[starts + 1]
@@ -352,6 +379,7 @@ class _Vocabulary:
             or not coded
             or not ((char_lengths >= 1) & (char_lengths <= _MAX_CODED_NGRAM)).all()
         ):  # the plain way (for a name without a prefix, and a model without codes)
+            names = text.split("\n")
             if prefixed:
                 vocabulary = cls([name[2:] for name in names], bytearray(is_word.tolist()))
             else:
@@ -360,10 +388,11 @@ class _Vocabulary:
                 vocabulary.code_chars()
             return vocabulary
         # coded: a character n-gram's key is its code (see the class docstring), built here
-        # with the same shifts of the same code points as ``code_chars``
+        # with the same shifts of the same code points as ``code_chars``; only the words become
+        # strings
         vocabulary = cls.__new__(cls)
-        codes = np.zeros(len(names), dtype=np.int64)
         by_n: list[dict[int, int]] = []
+        codes = np.zeros(n_names, dtype=np.int64)
         for n in range(1, _MAX_CODED_NGRAM + 1):
             columns = np.flatnonzero(is_char & (lengths == n))
             at = starts[columns] + 2
@@ -372,14 +401,18 @@ class _Vocabulary:
                 code = (code << _CODE_BITS) | points[at + i]
             codes[columns] = code
             by_n.append(dict(zip(code.tolist(), columns.tolist(), strict=True)))
-        word_columns = np.flatnonzero(is_word).tolist()
-        keys: list[str | int] = list(codes.tolist())
-        words: dict[str, int] = {}
-        for j in word_columns:
-            keys[j] = word = names[j][2:]
-            words[word] = j
-        if len(words) + sum(map(len, by_n)) != len(names):
+        word_columns = np.flatnonzero(is_word)
+        word_names = _word_names(text, points, starts, sizes, is_word, word_columns)
+        word_list = word_columns.tolist()
+        words = dict(zip(word_names, word_list, strict=True))
+        if len(words) + sum(map(len, by_n)) != n_names:
             raise ValueError("vocabulary has duplicate entries")
+        keys = cast("list[str | int]", codes.tolist())
+        if word_list and word_list[0] + len(word_list) == n_names:  # the words are the last names
+            keys[word_list[0] :] = word_names
+        else:
+            for j, word in zip(word_list, word_names, strict=True):
+                keys[j] = word
         vocabulary.keys = keys
         vocabulary.prefixes = bytearray(np.where(is_word, 1, 2 + lengths).astype(np.uint8))
         vocabulary.words = words

@@ -52,6 +52,10 @@ def test_the_shipped_vocabulary_is_built_as_the_plain_way_builds_it(coded: bool)
         ["w:x", "plain", "c:y"],  # a name without a prefix
         ["w:x", "c:y", ""],  # an empty name
         ["w:"],  # an empty word
+        ["c:a", "w:", "w:x"],  # an empty word among the last names
+        ["c:a", "w:x", "w:"],
+        ["c:a", "w:x", "c:b", "w:y", "w:z"],  # words among the character n-grams
+        ["c:a", "c:ab", "w:b a", "w:ab"],  # the words are the last names (as sorted names are)
         ["c:😀", "c:a😀", "w:😀 a"],  # outside the basic plane
         ["x:y", "w:z"],
         ["w", "c:z"],
