@@ -336,6 +336,13 @@ class Labeller:
             from icp_notify.batch.memo import memo_classifier
 
             self._classify_cached = memo_classifier(classifier).classify_notice
+        # notices that differ only in their digits share one classification (batch/template.py)
+        self._templates: Any = None
+        if cache and self._classify is not None:
+            from icp_notify.batch.template import DigitTemplates
+
+            templates = DigitTemplates(classifier)
+            self._templates = templates if templates.enabled else None
         self._sender_read = _reads_sender(classifier)
         self._advisor = getattr(pipeline, "advisor", None)
         self._parsed = LruCache(CACHE_SIZE)
@@ -443,11 +450,30 @@ class Labeller:
         if cached is not None:
             self.cache_hits += 1
         else:
-            result = self._classify_cached(entry.notice, None)
-            cached = (result, dumps(result.model_dump(mode="json")))
+            cached = self._templated(entry.notice)
             self._classified.put(entry.ckey, cached)
         entry.classified = cached
         return cached  # type: ignore[no-any-return]
+
+    def _templated(self, notice: Notice) -> tuple[Classification, str]:
+        """A new notice's classification and its JSON text: derived from its digit template
+        (:class:`~icp_notify.batch.template.DigitTemplates`) when one is kept, else the full
+        pass (then kept as its template's)."""
+        templates = self._templates
+        key = None if templates is None else templates.key(notice)
+        if key is not None:
+            assert templates is not None
+            found = templates.derive_text(key, notice)
+            if found is not None:
+                derived, text = found
+                return derived, dumps(derived.model_dump(mode="json")) if text is None else text
+        assert self._classify_cached is not None
+        result = self._classify_cached(notice, None)
+        cached = (result, dumps(result.model_dump(mode="json")))
+        if key is not None:
+            assert templates is not None
+            templates.put(key, notice, result, cached[1])
+        return cached
 
     def _new_entry(self, msg: RawMessage) -> _Entry:
         """Parse a message and classify it (through the classification cache)."""
