@@ -14,23 +14,25 @@ and why two notices N and C with the same :meth:`DigitTemplates.key` get the sam
 * the texts are equal once every ASCII digit is ``0``: same length, same character at every
   position but where both hold an ASCII digit. The combiner reads the length and the ASCII
   letters of the text, so its text features are equal;
-* the tokens are computed for every notice and are a key field: the tokenizer tells a phone
-  number from a code by its digits, so its output is compared, not assumed. The text model
-  reads only the tokens, so its probabilities and top features are equal;
-* a rule is *digit-blind* when none of its patterns and vetoes can tell one ASCII digit from
-  another (:func:`digit_blind`, a static reading of each pattern: no digit literal, no range
-  that splits 0-9, no back-reference, nothing it cannot read). A search of a digit-blind
-  pattern makes the same decision at every step on both texts — each step tests a character
-  against a literal or a class, and every literal and class holds all ASCII digits or none —
-  so it matches at the same span, its literal gates hold alike, and its evidence differs only
-  in ``matched``, which is ``text[span]``. The other rules (the generic MIIT notice's
-  phone-number patterns, ``号-1``) run on every notice and their ``(rule, span)`` are a key
-  field. The rules' evidence is per rule and in file order, so N's is C's with ``matched``
-  read from N's text;
+* the tokens are compared: the tokenizer tells a phone number from a code by its digits, so its
+  output is computed, not assumed. The text model reads only the tokens, so its
+  probabilities and top features are equal;
+* a pattern is *digit-blind* when it cannot tell one ASCII digit from another
+  (:func:`digit_blind`, a static reading of each pattern: no digit literal, no range that
+  splits 0-9, no back-reference, nothing it cannot read). A search of a digit-blind pattern
+  makes the same decision at every step on both texts — each step tests a character against a
+  literal or a class, and every literal and class holds all ASCII digits or none — so it
+  matches at the same span, and its literal gates hold alike. The other patterns and vetoes
+  (the generic MIIT notice's phone numbers, ``号-1``, ``96110`` …) are searched in both texts
+  and their spans compared. A rule's evidence is its first matching pattern's span unless a
+  veto matches, per rule and in file order, so N's rule evidence is C's with ``matched``
+  (which is ``text[span]``) read from N's text;
 * the decision, the combination, the explanation and the calibration read the evidence's
   rule, kind, situation, weight and timeout and never ``matched``.
 
-So N's classification is C's, with every rule evidence whose span covers a differing digit
+The key (:meth:`DigitTemplates.key`) is the masked text with those fields; the tokens, spans
+and link are compared only when a template of the key is kept. So N's classification is C's,
+with every rule evidence whose span covers a differing digit
 given N's ``text[span]`` (signature evidence points into the signature, which has no digit, so
 it never covers one). Texts longer than :data:`~icp_notify.bounded.PROVEN_CHARS` (searched with
 a timeout), a timed-out search and a classifier or rules of another kind take the full pass.
@@ -44,7 +46,7 @@ Examples
 >>> templates = DigitTemplates(Classifier.default())
 >>> a, b = (parse(f"【工信部】您的短信核验码为{c}，24小时内有效。") for c in ("123456", "654321"))
 >>> key = templates.key(a)
->>> key == templates.key(b), templates.derive(key, b)
+>>> key == templates.key(b), templates.derive(key, a)
 (True, None)
 >>> templates.put(key, a, Classifier.default().classify_notice(a))
 >>> derived = templates.derive(key, b)
@@ -56,6 +58,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
+import weakref
 from typing import Any
 
 import regex
@@ -183,26 +186,39 @@ def digit_blind(pattern: regex.Pattern[str]) -> bool:
     return _blind_items(parsed, constants)
 
 
-def _rule_blind(rule: Any) -> bool:
-    """Whether every pattern and veto of a compiled rule is :func:`digit_blind`."""
-    return all(digit_blind(p) for p in (*rule.patterns, *rule.unless))
+_Parts = tuple[tuple[str, ...], tuple[Any, ...], bool]
+"""What a notice's key leaves to be compared: its tokens, the spans of the digit-sensitive
+patterns and whether it has a link."""
+
+_SENSITIVE: weakref.WeakKeyDictionary[Any, tuple[Any, ...]] = weakref.WeakKeyDictionary()
+"""A rule set's digit-sensitive patterns (:class:`DigitTemplates`), read once per rule set."""
+
+_MAX_PER_KEY = 4
+"""Templates kept for one masked text (its notices' tokens or phone numbers may differ)."""
 
 
 class _Template:
-    """The first notice of a template: its text and its classification with its JSON text."""
+    """A notice classified by the full pass: its classification, JSON text and, once another
+    notice of its masked text needs them, its :data:`_Parts`."""
 
-    __slots__ = ("classified", "text")
+    __slots__ = ("classified", "notice", "parts")
 
-    def __init__(self, text: str, classified: tuple[Classification, str]) -> None:
-        self.text = text
+    def __init__(
+        self, notice: Notice, classified: tuple[Classification, str], parts: _Parts | None
+    ) -> None:
+        self.notice = notice
         self.classified = classified
+        self.parts = parts
 
 
 class DigitTemplates:
     """Classifications of notices that differ only in ASCII digits, derived from the first one.
 
     See the module's docstring for the key and why a derived classification equals the full
-    pass. At most ``size`` templates are kept (least recently used dropped first).
+    pass. :meth:`key` is cheap (the masked text and a few fields); the tokens and the
+    digit-sensitive patterns' spans are computed only for a notice whose key is kept already
+    (and, once, for the kept notice). At most ``size`` keys are kept (least recently used
+    dropped first), each with up to four templates.
 
     Parameters
     ----------
@@ -210,7 +226,7 @@ class DigitTemplates:
         The pipeline's classifier (its rules, tokenizer and whether a rule reads the sender);
         any other object, or rules of another kind, turns the templates off (:attr:`enabled`).
     size : int
-        The most templates kept.
+        The most keys kept.
 
     Attributes
     ----------
@@ -232,6 +248,7 @@ class DigitTemplates:
 
     def __init__(self, classifier: Any, size: int = CACHE_SIZE) -> None:
         from icp_notify.classifier import Classifier
+        from icp_notify.gates import pattern_gates
         from icp_notify.rules import RuleSet
 
         rules = getattr(classifier, "rules", None)
@@ -244,14 +261,23 @@ class DigitTemplates:
         self._cache = LruCache(size)
         self._tokenize = getattr(classifier, "tokenizer", None)
         self._sender_read = True
-        self._sensitive: Any = None
         self._timeout = DEFAULT_TIMEOUT
+        # the patterns and vetoes a digit can change: (pattern, gate, timeout or None)
+        self._sensitive: tuple[tuple[regex.Pattern[str], Any, float | None], ...] = ()
+        self._last: tuple[Notice, _Parts | None] | None = None
         if self.enabled:
             assert isinstance(rules, RuleSet)
             self._sender_read = any(rule.senders for rule in rules.rules)
-            sensitive = [rule for rule in rules.rules if not _rule_blind(rule)]
-            self._sensitive = RuleSet(sensitive, path=rules.path)
             self._timeout = max((r.timeout for r in rules.rules), default=DEFAULT_TIMEOUT)
+            sensitive = _SENSITIVE.get(rules)
+            if sensitive is None:  # read once per rule set (workers inherit it when forked)
+                sensitive = _SENSITIVE[rules] = tuple(
+                    (p, pattern_gates(p.pattern), None if rule.bounded else rule.timeout)
+                    for rule in rules.rules
+                    for p in (*rule.patterns, *rule.unless)
+                    if not digit_blind(p)
+                )
+            self._sensitive = sensitive
 
     def key(self, notice: Notice) -> tuple[Any, ...] | None:
         """The template key of a notice, or ``None`` when it takes the full pass.
@@ -264,9 +290,10 @@ class DigitTemplates:
         Returns
         -------
         tuple or None
-            ``None`` for a text without an ASCII digit (the exact caches serve it), with a
-            subject, a signature holding a digit, longer than
-            :data:`~icp_notify.bounded.PROVEN_CHARS`, or when a search timed out.
+            The masked text, channel, sender (when a rule reads it), sender type and
+            signature; ``None`` for a text without an ASCII digit (the exact caches serve it),
+            with a subject, a signature holding a digit or longer than
+            :data:`~icp_notify.bounded.PROVEN_CHARS`.
         """
         if not self.enabled:
             return None
@@ -277,31 +304,49 @@ class DigitTemplates:
             masked == text
             or notice.subject
             or len(text) > PROVEN_CHARS
-            or (signature is not None and masked_text(signature) != signature)
+            or (signature is not None and signature.translate(_ZEROS) != signature)
         ):
-            return None
-        from icp_notify.rules import has_link
-        from icp_notify.textmodel import model_text
-
-        assert self._tokenize is not None
-        sensitive = self._sensitive.match(notice)
-        if any(e.timed_out for e in sensitive):
             return None
         return (
             masked,
-            tuple(self._tokenize(model_text(notice))),
-            tuple((e.id, e.span) for e in sensitive),
             notice.channel,
             notice.sender if self._sender_read else None,
             notice.sender_type,
             signature,
-            has_link(notice, self._timeout),
         )
+
+    def _parts(self, notice: Notice) -> _Parts | None:
+        """A notice's tokens, digit-sensitive spans and link; ``None`` when a search timed out."""
+        from icp_notify.gates import lowered
+        from icp_notify.rules import has_link
+        from icp_notify.textmodel import model_text
+
+        assert self._tokenize is not None
+        text = notice.text
+        low = lowered(text)
+        spans: list[Any] = []
+        try:
+            for pattern, gate, timeout in self._sensitive:
+                if low is not None and not all(
+                    any(string in low for string in option) for option in gate
+                ):
+                    spans.append(None)  # its gate fails: it cannot match
+                    continue
+                found = (
+                    pattern.search(text)
+                    if timeout is None
+                    else pattern.search(text, timeout=timeout)
+                )
+                spans.append(None if found is None else found.span())
+            link = has_link(notice, self._timeout)
+        except TimeoutError:
+            return None
+        return tuple(self._tokenize(model_text(notice))), tuple(spans), link
 
     def put(
         self, key: tuple[Any, ...], notice: Notice, classification: Classification, text: str = ""
     ) -> None:
-        """Keep a notice's classification (from the full pass) as its template's.
+        """Keep a notice's classification (from the full pass) as a template of its key.
 
         Parameters
         ----------
@@ -316,10 +361,21 @@ class DigitTemplates:
         """
         if any(e.timed_out for e in classification.evidence):
             return
-        self._cache.put(key, _Template(notice.text, (classification, text)))
+        last = self._last
+        parts = last[1] if last is not None and last[0] is notice else None
+        self._last = None
+        if parts is None and last is not None and last[0] is notice:
+            return  # a search timed out: nothing is proven for this notice
+        kept: list[_Template] | None = self._cache.get(key)
+        if kept is None:
+            kept = []
+            self._cache.put(key, kept)
+        elif len(kept) >= _MAX_PER_KEY:
+            del kept[0]
+        kept.append(_Template(notice, (classification, text), parts))
 
     def derive(self, key: tuple[Any, ...], notice: Notice) -> Classification | None:
-        """The classification of ``notice`` from its template, or ``None`` when none is kept.
+        """The classification of ``notice`` from a template of its key, or ``None``.
 
         Parameters
         ----------
@@ -331,6 +387,8 @@ class DigitTemplates:
         Returns
         -------
         Classification or None
+            ``None`` when no template of ``key`` has the notice's tokens, digit-sensitive
+            spans and link (then classify it and :meth:`put` it).
         """
         found = self.derive_text(key, notice)
         return None if found is None else found[0]
@@ -353,10 +411,28 @@ class DigitTemplates:
             ``(classification, text)``: ``text`` is what :meth:`put` was given when no
             evidence changed, else ``None``.
         """
-        template: _Template | None = self._cache.get(key)
-        if template is None:
+        self._last = None
+        kept: list[_Template] | None = self._cache.get(key)
+        if not kept:
             return None
-        was, text = template.text, notice.text
+        parts = self._parts(notice)
+        self._last = (notice, parts)
+        if parts is None:
+            return None
+        for template in kept:
+            if template.parts is None:
+                template.parts = self._parts(template.notice)
+            if template.parts == parts:
+                derived = self._derived(template, notice)
+                if derived is not None:
+                    return derived
+        return None
+
+    def _derived(
+        self, template: _Template, notice: Notice
+    ) -> tuple[Classification, str | None] | None:
+        """The template's classification with ``matched`` read from the notice's text."""
+        was, text = template.notice.text, notice.text
         classification, json_text = template.classified
         evidence = classification.evidence
         changed: dict[int, str] = {}
