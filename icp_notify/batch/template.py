@@ -63,6 +63,7 @@ from typing import Any
 
 import regex
 
+from icp_notify.batch.jsontext import dumps
 from icp_notify.batch.labeller import CACHE_SIZE, LruCache
 from icp_notify.bounded import PROVEN_CHARS
 from icp_notify.models import Classification, Notice
@@ -408,8 +409,8 @@ class DigitTemplates:
         Returns
         -------
         tuple or None
-            ``(classification, text)``: ``text`` is what :meth:`put` was given when no
-            evidence changed, else ``None``.
+            ``(classification, text)``: ``text`` is what :meth:`put` was given, with the
+            changed ``matched`` values rewritten (``None`` when it was not given).
         """
         self._last = None
         kept: list[_Template] | None = self._cache.get(key)
@@ -453,4 +454,32 @@ class DigitTemplates:
             e.model_copy(update={"matched": changed[i]}) if i in changed else e
             for i, e in enumerate(evidence)
         )
-        return classification.model_copy(update={"evidence": renewed}), None
+        derived = classification.model_copy(update={"evidence": renewed})
+        return derived, _spliced(json_text, evidence, changed)
+
+
+_MATCHED = '"matched": '
+"""How ``matched`` is written in a classification's JSON text (:func:`~icp_notify.batch.jsontext.dumps`)."""
+
+
+def _spliced(json_text: str, evidence: tuple[Any, ...], changed: dict[int, str]) -> str | None:
+    """The template's classification text with the changed evidence's ``matched`` rewritten.
+
+    ``json_text`` is :func:`~icp_notify.batch.jsontext.dumps` of the classification's
+    ``model_dump(mode="json")``: every evidence object has a ``matched`` key, in evidence
+    order, and the key's text cannot occur elsewhere (inside a JSON string a quote is escaped),
+    so the ``i``-th occurrence is evidence ``i``'s. ``None`` (then the caller dumps the
+    classification) when the text is not that.
+    """
+    if not json_text:
+        return None
+    pieces = json_text.split(_MATCHED)
+    if len(pieces) != len(evidence) + 1:
+        return None
+    for i, new in changed.items():
+        old = dumps(evidence[i].matched)
+        piece = pieces[i + 1]
+        if not piece.startswith(old):
+            return None
+        pieces[i + 1] = dumps(new) + piece[len(old) :]
+    return _MATCHED.join(pieces)

@@ -15,6 +15,7 @@ import pytest
 import regex
 
 from icp_notify.batch import Labeller
+from icp_notify.batch.jsontext import dumps
 from icp_notify.batch.template import DigitTemplates, digit_blind, masked_text
 from icp_notify.classifier import Classifier
 from icp_notify.models import Notice, RawMessage
@@ -185,11 +186,26 @@ def test_evidence_matched_is_read_from_the_notice() -> None:
     templates.put(key, a, first, "TEXT")
     got = templates.derive_text(key, b)
     assert got is not None
-    assert got[1] is None
+    assert got[1] is None  # "TEXT" is not a classification's text: the caller dumps it
     assert [e.matched for e in got[0].evidence if e.matched] == ["核验码为654321"]
     assert got[0] == classifier.classify_notice(b)
     same = templates.derive_text(key, a)
     assert same == (first, "TEXT")  # nothing to re-read: the template's own text
+
+
+def test_the_json_text_is_spliced() -> None:
+    classifier = Classifier.default()
+    templates = DigitTemplates(classifier)
+    a = parse("【工信部】您的短信核验码为123456，24小时内有效。")
+    key = templates.key(a)
+    assert key is not None
+    first = classifier.classify_notice(a)
+    templates.put(key, a, first, dumps(first.model_dump(mode="json")))
+    for code in ("654321", "000000", "999999"):
+        b = parse(f"【工信部】您的短信核验码为{code}，24小时内有效。")
+        got = templates.derive_text(key, b)
+        assert got is not None
+        assert got[1] == dumps(classifier.classify_notice(b).model_dump(mode="json"))
 
 
 def test_evidence_not_from_the_text_falls_back() -> None:
