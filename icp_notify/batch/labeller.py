@@ -272,7 +272,10 @@ class Labeller:
 
     The classifications go through the pipeline classifier with its text model behind a
     :class:`~icp_notify.batch.memo.ModelMemo` (answers kept per token sequence, so notices
-    that differ only in entity values share the model's pass; the rules still run for each).
+    that differ only in entity values share the model's pass; the rules still run for each),
+    and a notice that differs from a classified one only in its ASCII digits gets that
+    classification with its evidence's matched text read from its own text, where that is
+    proven (:class:`~icp_notify.batch.template.DigitTemplates`).
 
     A repeat reuses its parse entry's ``Report`` through ``model_copy(update=...)`` with its own
     notice fields and advice. The advice is :meth:`Advisor.compose` of :meth:`Advisor.timing`
