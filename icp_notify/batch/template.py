@@ -254,7 +254,7 @@ class DigitTemplates:
 
         rules = getattr(classifier, "rules", None)
         self.enabled = (
-            isinstance(classifier, Classifier)
+            type(classifier) is Classifier  # a subclass may classify otherwise
             and type(rules) is RuleSet
             and classifier.model is not None
         )

@@ -157,6 +157,12 @@ def test_what_takes_the_full_pass() -> None:
     assert rules_only.key(parse(code)) is None
     assert not DigitTemplates(object()).enabled
 
+    class Other(Classifier):
+        pass
+
+    plain = Classifier.default()
+    assert not DigitTemplates(Other(plain.rules, plain.model)).enabled
+
 
 def test_a_phone_number_is_not_a_code() -> None:
     classifier = Classifier.default()
