@@ -153,7 +153,7 @@ def _engine_source(source: str) -> str:
     --------
     >>> _engine_source("已(?:完成)?取消接入")
     '已(?:完成)?取消接入'
-    >>> _engine_source(f"新增网站{_TEMPERED}{{0,9}}完成").startswith("新增网站(?>[^")
+    >>> _engine_source(f"新增网站{_TEMPERED}{{0,9}}完成").startswith("新增网站(?>(?-i:[^")
     True
     """
     return source.replace(_TEMPERED, _TEMPERED_FAST)

@@ -272,7 +272,10 @@ class Labeller:
 
     The classifications go through the pipeline classifier with its text model behind a
     :class:`~icp_notify.batch.memo.ModelMemo` (answers kept per token sequence, so notices
-    that differ only in entity values share the model's pass; the rules still run for each).
+    that differ only in entity values share the model's pass; the rules still run for each),
+    and a notice that differs from a classified one only in its ASCII digits gets that
+    classification with its evidence's matched text read from its own text, where that is
+    proven (:class:`~icp_notify.batch.template.DigitTemplates`).
 
     A repeat reuses its parse entry's ``Report`` through ``model_copy(update=...)`` with its own
     notice fields and advice. The advice is :meth:`Advisor.compose` of :meth:`Advisor.timing`
@@ -336,6 +339,13 @@ class Labeller:
             from icp_notify.batch.memo import memo_classifier
 
             self._classify_cached = memo_classifier(classifier).classify_notice
+        # notices that differ only in their digits share one classification (batch/template.py)
+        self._templates: Any = None
+        if cache and self._classify is not None:
+            from icp_notify.batch.template import DigitTemplates
+
+            templates = DigitTemplates(classifier)
+            self._templates = templates if templates.enabled else None
         self._sender_read = _reads_sender(classifier)
         self._advisor = getattr(pipeline, "advisor", None)
         self._parsed = LruCache(CACHE_SIZE)
@@ -443,11 +453,30 @@ class Labeller:
         if cached is not None:
             self.cache_hits += 1
         else:
-            result = self._classify_cached(entry.notice, None)
-            cached = (result, dumps(result.model_dump(mode="json")))
+            cached = self._templated(entry.notice)
             self._classified.put(entry.ckey, cached)
         entry.classified = cached
         return cached  # type: ignore[no-any-return]
+
+    def _templated(self, notice: Notice) -> tuple[Classification, str]:
+        """A new notice's classification and its JSON text: derived from its digit template
+        (:class:`~icp_notify.batch.template.DigitTemplates`) when one is kept, else the full
+        pass (then kept as its template's)."""
+        templates = self._templates
+        key = None if templates is None else templates.key(notice)
+        if key is not None:
+            assert templates is not None
+            found = templates.derive_text(key, notice)
+            if found is not None:
+                derived, text = found
+                return derived, dumps(derived.model_dump(mode="json")) if text is None else text
+        assert self._classify_cached is not None
+        result = self._classify_cached(notice, None)
+        cached = (result, dumps(result.model_dump(mode="json")))
+        if key is not None:
+            assert templates is not None
+            templates.put(key, notice, result, cached[1])
+        return cached
 
     def _new_entry(self, msg: RawMessage) -> _Entry:
         """Parse a message and classify it (through the classification cache)."""

@@ -36,7 +36,49 @@ _REGEX_TIMEOUT = 5.0
 _MMS_FROM = "137"
 
 
-class SurrogateRepairStream(io.RawIOBase):
+class _FillStream(io.RawIOBase):
+    """A read-only byte stream whose subclass makes its bytes a chunk at a time (``_fill``)."""
+
+    _out: bytes
+    _eof: bool
+
+    def readable(self) -> bool:
+        """Return ``True``: the stream is readable.
+
+        Returns
+        -------
+        bool
+            Always ``True``.
+        """
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill ``buffer`` with the stream's next bytes; return how many (0 at the end).
+
+        Parameters
+        ----------
+        buffer : writable bytes-like object
+            Where to put the bytes.
+
+        Returns
+        -------
+        int
+            The number of bytes written; 0 at the end of the stream.
+        """
+        view = memoryview(buffer).cast("B")
+        while not self._out and not self._eof:
+            self._fill()
+        n = min(len(view), len(self._out))
+        view[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+    def _fill(self) -> None:
+        """Set ``_out`` to the next bytes (maybe empty), and ``_eof`` at the end of the input."""
+        raise NotImplementedError
+
+
+class SurrogateRepairStream(_FillStream):
     """A read-only byte stream that repairs surrogate character references on the fly.
 
     A high/low pair such as ``&#55357;&#56838;`` becomes the reference of the code point it
@@ -63,37 +105,6 @@ class SurrogateRepairStream(io.RawIOBase):
         self._eof = False
         self.consumed = 0
         """Bytes read from ``raw`` so far (for progress reporting)."""
-
-    def readable(self) -> bool:
-        """Return ``True``: the stream is readable.
-
-        Returns
-        -------
-        bool
-            Always ``True``.
-        """
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        """Fill ``buffer`` with repaired bytes; return how many (0 at the end).
-
-        Parameters
-        ----------
-        buffer : writable bytes-like object
-            Where to put the bytes.
-
-        Returns
-        -------
-        int
-            The number of bytes written; 0 at the end of the stream.
-        """
-        view = memoryview(buffer).cast("B")
-        while not self._out and not self._eof:
-            self._fill()
-        n = min(len(view), len(self._out))
-        view[:n] = self._out[:n]
-        self._out = self._out[n:]
-        return n
 
     def _fill(self) -> None:
         chunk = self._raw.read(_CHUNK)
@@ -188,7 +199,7 @@ _DECLARED = re.compile(
 )
 
 
-class TranscodeStream(io.RawIOBase):
+class TranscodeStream(_FillStream):
     """A read-only byte stream: XML in an encoding expat cannot read (GBK, Big5 …) as UTF-8.
 
     The bytes are decoded incrementally with ``encoding`` (an undecodable byte becomes U+FFFD)
@@ -217,47 +228,19 @@ class TranscodeStream(io.RawIOBase):
         self._eof = False
         self._first = True
 
-    def readable(self) -> bool:
-        """Return ``True``: the stream is readable.
-
-        Returns
-        -------
-        bool
-            Always ``True``.
-        """
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        """Fill ``buffer`` with UTF-8 bytes; return how many (0 at the end).
-
-        Parameters
-        ----------
-        buffer : writable bytes-like object
-            Where to put the bytes.
-
-        Returns
-        -------
-        int
-            The number of bytes written; 0 at the end of the stream.
-        """
-        view = memoryview(buffer).cast("B")
-        while not self._out and not self._eof:
-            chunk = self._raw.read(_CHUNK)
-            self._eof = not chunk
-            text = self._decoder.decode(chunk, final=self._eof)
-            if self._first and text:
-                self._first = False
-                text = re.sub(
-                    r"""\A(\ufeff?<\?xml[^>]{0,200}?encoding\s*=\s*)["'][^"']{0,40}["']""",
-                    r'\1"UTF-8"',
-                    text,
-                    count=1,
-                )
-            self._out = text.encode("utf-8", errors="surrogatepass")
-        n = min(len(view), len(self._out))
-        view[:n] = self._out[:n]
-        self._out = self._out[n:]
-        return n
+    def _fill(self) -> None:
+        chunk = self._raw.read(_CHUNK)
+        self._eof = not chunk
+        text = self._decoder.decode(chunk, final=self._eof)
+        if self._first and text:
+            self._first = False
+            text = re.sub(
+                r"""\A(\ufeff?<\?xml[^>]{0,200}?encoding\s*=\s*)["'][^"']{0,40}["']""",
+                r'\1"UTF-8"',
+                text,
+                count=1,
+            )
+        self._out = text.encode("utf-8", errors="surrogatepass")
 
 
 def declared_encoding(head: bytes) -> str | None:
