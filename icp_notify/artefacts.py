@@ -15,13 +15,49 @@ import functools
 import json
 import threading
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from icp_notify.errors import ModelArtifactError
 
-__all__ = ["load_pinned"]
+__all__ = ["load_pinned", "read_derived"]
+
+
+def read_derived(path: Path, key: str, sha256: str) -> dict[str, Any] | None:
+    """The JSON object at ``path`` when its field ``key`` records ``sha256``, else ``None``.
+
+    For a copy derived from a shipped file and keyed by that file's sha256 (the gate table and
+    the rules document beside ``rules.toml``, the prefix dictionary beside ``userdict.txt``):
+    ``None`` when the copy is missing, unreadable, not a JSON object or derived from other
+    bytes, so the caller derives it again. The caller checks the rest of the object.
+
+    Parameters
+    ----------
+    path : Path
+        The derived copy.
+    key : str
+        Its field holding the sha256 (hex) of the file it was derived from.
+    sha256 : str
+        The sha256 of that file's bytes now.
+
+    Returns
+    -------
+    dict or None
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "copy.json"
+    >>> _ = p.write_text('{"source_sha256": "ab", "n": 1}', encoding="utf-8")
+    >>> read_derived(p, "source_sha256", "ab"), read_derived(p, "source_sha256", "cd")
+    ({'source_sha256': 'ab', 'n': 1}, None)
+    """
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get(key) == sha256 else None
 
 
 class _Pinned(Protocol):

@@ -282,11 +282,10 @@ def dump_gate_table(table: GateTable, rules_sha256: str) -> str:
 def read_gate_table(path: Path, rules_sha256: str) -> dict[str, tuple[frozenset[str], ...]] | None:
     """The table at ``path`` when derived from the rules file with this sha256, else ``None``
     (missing, unreadable, malformed or stale: the caller then computes the gates)."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(doc, dict) or doc.get("rules_sha256") != rules_sha256:
+    from icp_notify.artefacts import read_derived
+
+    doc = read_derived(path, "rules_sha256", rules_sha256)
+    if doc is None:
         return None
     gates = doc.get("gates")
     if not isinstance(gates, dict):

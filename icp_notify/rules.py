@@ -62,6 +62,7 @@ from typing import Any, Literal, cast
 import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from icp_notify.artefacts import read_derived
 from icp_notify.bounded import PROVEN_CHARS
 from icp_notify.errors import RuleFileError
 from icp_notify.gates import (
@@ -826,13 +827,8 @@ def dump_parsed_rules(document: dict[str, Any], rules_sha256: str) -> str:
 def read_parsed_rules(path: Path, rules_sha256: str) -> dict[str, Any] | None:
     """The document of the JSON copy at ``path`` when derived from the rules file with this
     sha256, else ``None`` (missing, unreadable, malformed or stale)."""
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(body, dict) or body.get("rules_sha256") != rules_sha256:
-        return None
-    document = body.get("document")
+    body = read_derived(path, "rules_sha256", rules_sha256)
+    document = None if body is None else body.get("document")
     return document if isinstance(document, dict) else None
 
 

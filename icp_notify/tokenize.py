@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import regex
 
+from icp_notify.artefacts import read_derived
 from icp_notify.bounded import PROVEN_CHARS
 from icp_notify.entities import CN_TLDS as _PARSER_CN_TLDS
 from icp_notify.entities import TLDS as _PARSER_TLDS
@@ -536,11 +537,8 @@ def _dump_prefix_dictionary(freq: dict[str, int], total: int, sha256: str) -> st
 def _read_prefix_dictionary(path: Path, sha256: str) -> tuple[dict[str, int], int] | None:
     """The copy at ``path`` when derived from the dictionary with this sha256, else ``None``
     (missing, stale or malformed: the caller parses the dictionary)."""
-    try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(doc, dict) or doc.get("dictionary_sha256") != sha256:
+    doc = read_derived(path, "dictionary_sha256", sha256)
+    if doc is None:
         return None
     total, counts, keys = doc.get("total"), doc.get("counts"), doc.get("keys")
     if (
