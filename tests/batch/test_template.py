@@ -181,11 +181,15 @@ def test_a_phone_number_is_not_a_code() -> None:
     assert templates.hits == 1
 
 
+def _code_sms(*codes: str) -> list[Notice]:
+    """The MIIT verification-code SMS with each of ``codes``, parsed."""
+    return [parse(f"【工信部】您的短信核验码为{code}，24小时内有效。") for code in codes]
+
+
 def test_evidence_matched_is_read_from_the_notice() -> None:
     classifier = Classifier.default()
     templates = DigitTemplates(classifier)
-    a = parse("【工信部】您的短信核验码为123456，24小时内有效。")
-    b = parse("【工信部】您的短信核验码为654321，24小时内有效。")
+    a, b = _code_sms("123456", "654321")
     key = templates.key(a)
     assert key is not None
     first = classifier.classify_notice(a)
@@ -202,13 +206,13 @@ def test_evidence_matched_is_read_from_the_notice() -> None:
 def test_the_json_text_is_spliced() -> None:
     classifier = Classifier.default()
     templates = DigitTemplates(classifier)
-    a = parse("【工信部】您的短信核验码为123456，24小时内有效。")
+    (a,) = _code_sms("123456")
     key = templates.key(a)
     assert key is not None
     first = classifier.classify_notice(a)
     templates.put(key, a, first, dumps(first.model_dump(mode="json")))
     for code in ("654321", "000000", "999999"):
-        b = parse(f"【工信部】您的短信核验码为{code}，24小时内有效。")
+        (b,) = _code_sms(code)
         got = templates.derive_text(key, b)
         assert got is not None
         assert got[1] == dumps(classifier.classify_notice(b).model_dump(mode="json"))
@@ -217,8 +221,7 @@ def test_the_json_text_is_spliced() -> None:
 def test_evidence_not_from_the_text_falls_back() -> None:
     classifier = Classifier.default()
     templates = DigitTemplates(classifier)
-    a = parse("【工信部】您的短信核验码为123456，24小时内有效。")
-    b = parse("【工信部】您的短信核验码为654321，24小时内有效。")
+    a, b = _code_sms("123456", "654321")
     key = templates.key(a)
     assert key is not None
     first = classifier.classify_notice(a)
