@@ -33,6 +33,17 @@ def _shipped_text() -> str:
         return bytes(npz["vocabulary_utf8"].tobytes()).decode("utf-8")
 
 
+def _shipped_idf() -> np.ndarray:
+    with np.load(default_model_dir() / "model.npz", allow_pickle=False) as npz:
+        return np.asarray(npz["idf"])
+
+
+def _mappings(v: _Vocabulary) -> tuple[object, ...]:
+    """What a lookup reads: the same whatever the dicts' insertion order."""
+    codes = None if v.char_codes is None else [dict(d) for d in v.char_codes]
+    return [(type(k), k) for k in v.keys], bytes(v.prefixes), dict(v.words), v.chars, codes
+
+
 @pytest.mark.parametrize("coded", [True, False])
 def test_the_shipped_vocabulary_is_built_as_the_plain_way_builds_it(coded: bool) -> None:
     text = _shipped_text()
@@ -78,3 +89,41 @@ def test_an_empty_text_is_one_empty_name() -> None:
 def test_duplicate_names_are_refused(coded: bool, text: str) -> None:
     with pytest.raises(ValueError, match="duplicate"):
         _Vocabulary.from_text(text, coded=coded)
+
+
+def test_the_hot_order_changes_no_lookup_and_puts_common_names_first() -> None:
+    text, idf = _shipped_text(), _shipped_idf()
+    hot = _Vocabulary.from_text(text, coded=True, hot=idf)
+    assert _mappings(hot) == _mappings(_plain(text, coded=True))
+    assert hot.char_codes is not None
+    for lookup in (*hot.char_codes, hot.words):
+        order = idf[list(lookup.values())]
+        assert len(order) > 1_000
+        assert (np.diff(order) >= 0).all()  # lowest idf first
+    assert list(hot.words.values()) != sorted(hot.words.values())  # not the column order
+    assert all(hot.keys[j] is w for w, j in hot.words.items())  # one copy of each name
+    names = text.split("\n")
+    assert [hot.name(j) for j in range(0, len(hot), 97)] == names[::97]
+
+
+@pytest.mark.parametrize(
+    "hot",
+    [np.array([0.5, 0.1]), np.array([1, 2, 3, 4, 5, 6]), np.zeros((6, 1)), None],
+)
+def test_a_hot_order_of_another_shape_or_type_is_ignored(hot: np.ndarray | None) -> None:
+    text = "\n".join(["w:备案", "c:备", "c:备案", "c:备案号", "w:a b", "c:x"])
+    assert _state(_Vocabulary.from_text(text, coded=True, hot=hot)) == _state(
+        _Vocabulary.from_text(text, coded=True)
+    )
+
+
+def test_a_hot_order_on_a_small_vocabulary() -> None:
+    names = ["c:a", "w:x", "c:b", "w:y", "c:ab", "w:z", "c:abc"]
+    hot = np.array([3.0, 2.0, 1.0, 1.0, 0.5, 2.0, 0.1])
+    v = _Vocabulary.from_text("\n".join(names), coded=True, hot=hot)
+    assert _mappings(v) == _mappings(_plain("\n".join(names), coded=True))
+    assert next(iter(v.words)) == "y"  # idf 1.0 first
+    assert set(v.words) == {"x", "y", "z"}
+    assert v.char_codes is not None
+    assert list(v.char_codes[0].values()) == [2, 0]  # c:b (1.0) before c:a (3.0)
+    assert [v.name(j) for j in range(len(v))] == names
