@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import ipaddress
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -47,6 +48,7 @@ from icp_notify.models import (
     Recipient,
     Url,
     VerificationCode,
+    construct_trusted,
 )
 from icp_notify.providers import (
     ProviderTable,
@@ -234,6 +236,12 @@ CN_TLDS: tuple[str, ...] = (
 _Pattern = regex.Pattern[str]
 _T = TypeVar("_T")
 
+_make = construct_trusted
+"""Every entity model here is built from values its validation would return unchanged (str from
+a match, ints and dates built here, tuples of models built here, every field given, in field
+order): without validating them again. tests/test_entities_trusted.py validates every corpus
+notice's entities and compares."""
+
 
 @functools.cache
 def _sources() -> dict[str, tuple[str, int]]:
@@ -400,6 +408,54 @@ _GATES: dict[str, Callable[[str], bool]] = {
 }
 
 
+# Where a domain can start. Every match of "domain" and "cn_domain" begins with a label (1 to 63,
+# resp. 32, label characters) followed by "." and then by a label character (of the next label
+# or of the TLD), right after a character of its look-behind class, which holds every label
+# character. So a match starts only where a maximal run of label characters of that length is
+# followed by "." and a label character: the stdlib finds those starts (each a match of these
+# patterns, which cannot overlap a true start), and the pattern is tried at each start only
+# (``match``), which gives the matches ``finditer`` gives without trying every position.
+# The classes spell out what the patterns' classes hold under their flags (IGNORECASE with full
+# case folding adds İ, ſ and the Kelvin sign to ``[a-z]``; ``\p{Han}`` is the regex module's);
+# tests/test_entities_domain_starts.py checks them against the regex module, code point by
+# code point.
+_HAN_RANGES: tuple[tuple[int, int], ...] = (
+    (0x2E80, 0x2E99), (0x2E9B, 0x2EF3), (0x2F00, 0x2FD5), (0x3005, 0x3005), (0x3007, 0x3007),
+    (0x3021, 0x3029), (0x3038, 0x303B), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFA6D),
+    (0xFA70, 0xFAD9), (0x16FE2, 0x16FE3), (0x16FF0, 0x16FF6), (0x20000, 0x2A6DF),
+    (0x2A700, 0x2B81E), (0x2B820, 0x2CEAD), (0x2CEB0, 0x2EBE0), (0x2EBF0, 0x2EE5D),
+    (0x2F800, 0x2FA1D), (0x30000, 0x3134A), (0x31350, 0x33479),
+)  # fmt: skip
+r"""The code points of the regex module's ``\p{Han}`` (the same with IGNORECASE)."""
+_HAN_CLASS = "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in _HAN_RANGES)
+_LABEL_CLASS = "A-Za-z0-9\\-\u0130\u017f\u212a"
+"""``[a-z0-9-]`` with IGNORECASE and full case folding (VERSION1), as a stdlib class."""
+_DOMAIN_STARTS = lazy_pattern(
+    globals(), re.compile, rf"(?<![{_LABEL_CLASS}])[{_LABEL_CLASS}]{{1,63}}\.(?=[{_LABEL_CLASS}])"
+)
+_CN_DOMAIN_STARTS = lazy_pattern(
+    globals(),
+    re.compile,
+    rf"(?<![{_HAN_CLASS}{_LABEL_CLASS}])[{_HAN_CLASS}{_LABEL_CLASS}]{{1,32}}\.(?=[{_HAN_CLASS}{_LABEL_CLASS}])",
+)
+
+
+def _finditer_at_starts(
+    pattern: _Pattern, starts: re.Pattern[str], text: str
+) -> list[regex.Match[str]]:
+    """``list(pattern.finditer(text))`` when every match of ``pattern`` starts where a match of
+    ``starts`` does: ``pattern`` is tried at those starts only, from the end of its last match."""
+    out: list[regex.Match[str]] = []
+    pos = 0
+    match = pattern.match
+    for start in starts.finditer(text):
+        at = start.start()
+        if at >= pos and (m := match(text, at)) is not None:
+            out.append(m)
+            pos = m.end()
+    return out
+
+
 def _finditer(
     name: str, text: str, defects: list[Defect], pattern: _Pattern | None = None
 ) -> list[regex.Match[str]]:
@@ -410,6 +466,10 @@ def _finditer(
         return found
     pat = pattern if pattern is not None else _pattern(name)
     if len(text) <= PROVEN_CHARS:  # proven bounded: no timeout (tests/test_bounded.py)
+        if pattern is None and name == "domain":
+            return _finditer_at_starts(pat, _DOMAIN_STARTS, text)
+        if pattern is None and name == "cn_domain":
+            return _finditer_at_starts(pat, _CN_DOMAIN_STARTS, text)
         return list(pat.finditer(text))
     try:
         for m in pat.finditer(text, timeout=REGEX_TIMEOUT):
@@ -499,7 +559,7 @@ def _lead_cut(label: str) -> int:
 
 def _domain(name: str) -> Domain | None:
     forms = _domain_forms(name.lower().rstrip("."))
-    return None if forms is None else Domain(name=forms[0], ascii=forms[1])
+    return None if forms is None else _make(Domain, {"name": forms[0], "ascii": forms[1]})
 
 
 @functools.lru_cache(maxsize=1024)
@@ -552,13 +612,16 @@ def extract(
         prov = m["prov"]
         site = int(m["site"]) if m["site"] else None
         icps.append(
-            IcpNumber(
-                text=m.group(0),
-                province=PROVINCE_ALIASES.get(prov, prov),
-                record_type=m["type"],
-                number=m["num"],
-                site=site if site and site >= 1 else None,
-                span=m.span() if spans else None,
+            _make(
+                IcpNumber,
+                {
+                    "text": m.group(0),
+                    "province": PROVINCE_ALIASES.get(prov, prov),
+                    "record_type": m["type"],
+                    "number": m["num"],
+                    "site": site if site and site >= 1 else None,
+                    "span": m.span() if spans else None,
+                },
             )
         )
         taken.append(m.span())
@@ -567,8 +630,13 @@ def extract(
     for m in _finditer("psb", text, defects):
         prov = m["prov"]
         psbs.append(
-            PublicSecurityNumber(
-                text=m.group(0), province=PROVINCE_ALIASES.get(prov, prov), number=m["num"]
+            _make(
+                PublicSecurityNumber,
+                {
+                    "text": m.group(0),
+                    "province": PROVINCE_ALIASES.get(prov, prov),
+                    "number": m["num"],
+                },
             )
         )
         taken.append(m.span())
@@ -577,11 +645,14 @@ def extract(
     for m in _finditer("licence", text, defects):
         prov = m["prov"]
         licences.append(
-            Licence(
-                text=m.group(0),
-                province=PROVINCE_ALIASES.get(prov, prov),
-                category=m["cat"].replace("、", "."),
-                number=m["num"],
+            _make(
+                Licence,
+                {
+                    "text": m.group(0),
+                    "province": PROVINCE_ALIASES.get(prov, prov),
+                    "category": m["cat"].replace("、", "."),
+                    "number": m["num"],
+                },
             )
         )
         taken.append(m.span())
@@ -625,11 +696,11 @@ def extract(
                 continue
             if _overlaps(m.span(), taken):
                 continue
-            ips.append(IpAddress(address=str(addr), version=addr.version))
+            ips.append(_make(IpAddress, {"address": str(addr), "version": addr.version}))
             taken.append(m.span())
 
     codes = [
-        VerificationCode(code=m["code"])
+        _make(VerificationCode, {"code": m["code"]})
         for m in _finditer("code", text, defects)
         if any(c.isdigit() for c in m["code"])
     ]
@@ -652,8 +723,13 @@ def extract(
             except ValueError:
                 continue
             dates.append(
-                DateMention(
-                    text=m.group(0), value=value, time=_time(m["H"], m["M"], m.groupdict().get("S"))
+                _make(
+                    DateMention,
+                    {
+                        "text": m.group(0),
+                        "value": value,
+                        "time": _time(m["H"], m["M"], m.groupdict().get("S")),
+                    },
                 )
             )
             date_spans.append(m.span())
@@ -668,8 +744,13 @@ def extract(
             continue
         within = m["within"] is not None
         durations.append(
-            DurationMention(
-                text=m.group(0), seconds=int(n * _UNIT_SECONDS[m["unit"]]), within=within
+            _make(
+                DurationMention,
+                {
+                    "text": m.group(0),
+                    "seconds": int(n * _UNIT_SECONDS[m["unit"]]),
+                    "within": within,
+                },
             )
         )
 
@@ -688,21 +769,22 @@ def extract(
         for m in _finditer("provider", text, defects, provider_pattern):
             canonical = provider_for_alias(m.group(0))
             if canonical is not None:
-                providers.append(ProviderMention(name=canonical, alias=m.group(0)))
+                providers.append(_make(ProviderMention, {"name": canonical, "alias": m.group(0)}))
 
-    entities = Entities(
-        icp_numbers=tuple(_unique(icps, key=lambda x: (x.canonical, x.span))),
-        licences=tuple(_unique(licences, key=lambda x: x.text)),
-        public_security_numbers=tuple(_unique(psbs, key=lambda x: x.number)),
-        domains=tuple(_unique(domains, key=lambda x: x.name)),
-        ips=tuple(_unique(ips, key=lambda x: x.address)),
-        providers=tuple(_unique(providers, key=lambda x: x.name)),
-        codes=tuple(_unique(codes, key=lambda x: x.code)),
-        urls=tuple(_unique(urls, key=lambda x: x.url)),
-        dates=tuple(_unique(dates, key=lambda x: x.text)),
-        durations=tuple(_unique(durations, key=lambda x: x.text)),
-        phones=tuple(_unique(phones, key=lambda x: x)),
-    )
+    values = {
+        "icp_numbers": tuple(_unique(icps, key=lambda x: (x.canonical, x.span))),
+        "licences": tuple(_unique(licences, key=lambda x: x.text)),
+        "public_security_numbers": tuple(_unique(psbs, key=lambda x: x.number)),
+        "domains": tuple(_unique(domains, key=lambda x: x.name)),
+        "ips": tuple(_unique(ips, key=lambda x: x.address)),
+        "providers": tuple(_unique(providers, key=lambda x: x.name)),
+        "codes": tuple(_unique(codes, key=lambda x: x.code)),
+        "urls": tuple(_unique(urls, key=lambda x: x.url)),
+        "dates": tuple(_unique(dates, key=lambda x: x.text)),
+        "durations": tuple(_unique(durations, key=lambda x: x.text)),
+        "phones": tuple(_unique(phones, key=lambda x: x)),
+    }
+    entities = _make(Entities, values)
     return entities, tuple(defects)
 
 
@@ -718,7 +800,7 @@ def _url_matches(text: str, defects: list[Defect]) -> list[tuple[int, Url]]:
             continue
         if not host:
             continue
-        out.append((m.start(), Url(url=raw, host=host)))
+        out.append((m.start(), _make(Url, {"url": raw, "host": host})))
     return out
 
 

@@ -145,14 +145,21 @@ _PINYIN_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
 to it (İ, ı and ſ match ``i``, ``i`` and ``s``), to that letter."""
 _PINYIN_UNSAFE = frozenset(map(chr, _PINYIN_FOLD))
 """A text holding one of these is always searched (its lower case may hide a term)."""
+_PINYIN_UNSAFE_ORDER = tuple(sorted(_PINYIN_UNSAFE))
 
 
 def _may_hold_pinyin(text: str) -> bool:
     """``False`` only when ``_PINYIN`` cannot match ``text`` (no needle in its lower case)."""
-    if not _PINYIN_UNSAFE.isdisjoint(text):
-        return True
+    # ``in`` per unsafe character (a C search each) rather than ``isdisjoint(text)``, which
+    # makes a one-character string of every character of the text; loops, not ``any``
+    for ch in _PINYIN_UNSAFE_ORDER:
+        if ch in text:
+            return True
     low = text.lower()
-    return any(needle in low for needle in _PINYIN_NEEDLES)
+    for needle in _PINYIN_NEEDLES:  # noqa: SIM110 (a loop: no generator frame)
+        if needle in low:
+            return True
+    return False
 
 
 def _gloss_pinyin(m: re.Match[str]) -> str:
@@ -253,6 +260,10 @@ _SPACED_RUN = lazy_pattern(
     globals(), regex.compile, rf"(?<!{_CJK}){_CJK}(?:[ \t]+{_CJK}(?!{_CJK})){{2}}"
 )
 
+_SPACED_RUN_GATE = lazy_pattern(globals(), re.compile, r"[ \t][^\x00-\x7f][ \t]")
+"""What every match of ``_SPACED_RUN`` holds (its middle CJK character, between its two runs
+of spaces or tabs; every CJK character is outside ASCII): a line without it is not searched."""
+
 
 def _join_cjk_spaces(line: str) -> str:
     """Join a spaced-out line: remove the spaces between CJK characters (and punctuation).
@@ -264,7 +275,9 @@ def _join_cjk_spaces(line: str) -> str:
     Spaces between Latin words, digits and domains are always kept, as is the space after
     punctuation that follows a Latin word ("Dear user, your …").
     """
-    if " " not in line and "\t" not in line:  # _SPACED_RUN needs a [ \t] run
+    # _SPACED_RUN needs "[ \t]+ CJK [ \t]+", so a space or tab, one non-ASCII character and a
+    # space or tab in a row (a stdlib literal-class search, far cheaper than the look-arounds)
+    if _SPACED_RUN_GATE.search(line) is None:
         return line
     try:
         if _search(_SPACED_RUN, line) is None:

@@ -195,6 +195,48 @@ _ENTITY_GATES: Final[dict[str, tuple[_Gate, ...]]] = {
 }
 
 
+def _held_gates(t: str) -> tuple[bool, ...]:
+    """Every gate of :data:`_ENTITY_GATES` on ``t``, flattened in entity and alternative order:
+    ``tuple(gate(t, has_digit) for each gate)``, each condition written inline (no call per gate)
+    and the rare multi-needle ones behind a literal that each of their needles holds.
+    ``tests/test_tokenize.py`` checks it against the gates one by one."""
+    d = _DIGIT.search(t) is not None
+    dot = "." in t
+    hyphen = "-" in t
+    cn_tld = False
+    if dot:  # every ".中国"-like needle holds a "."
+        for needle in _CN_TLD_DOTS:
+            if needle in t:
+                cn_tld = True
+                break
+    code = "code" in t
+    if not code and "码" in t:  # every other lead ends in 码
+        for lead in _CODE_LEADS:
+            if lead in t:
+                code = True
+                break
+    return (
+        "://" in t or "www." in t,  # URL
+        "@" in t,  # EMAIL
+        d and "icp" in t,  # ICP
+        d and "公网安备" in t,  # GA
+        d and hyphen,  # LIC
+        d and ":" in t,  # TIME
+        d and t.count(".") >= 3,  # IP: v4
+        t.count(":") >= 7,  # IP: full v6
+        "::" in t,  # IP: compressed v6
+        dot,  # DOMAIN
+        cn_tld,  # DOMAIN: Chinese TLD
+        d,  # PHONE: mobile
+        d and ("400" in t or "800" in t),  # PHONE: 400/800
+        d and hyphen,  # PHONE: landline
+        d and "月" in t,  # DATE: 月
+        d and (hyphen or "/" in t or dot),  # DATE: numeric
+        code,  # CODE
+        d,  # NUM
+    )
+
+
 class _EntityScanner:
     """``finditer`` of the alternation of :data:`_ENTITY_PATTERNS`, one entity at a time.
 
@@ -213,7 +255,13 @@ class _EntityScanner:
     (as :func:`tokenize` does).
     """
 
-    def __init__(self, entities: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
+    def __init__(
+        self,
+        entities: tuple[tuple[str, tuple[str, ...]], ...],
+        held: Callable[[str], tuple[bool, ...]] | None = None,
+    ) -> None:
+        # ``held``: every gate's value at once (:func:`_held_gates` for the shipped table)
+        self._held = held
         self._entities = tuple((name, alts, _ENTITY_GATES[name]) for name, alts in entities)
         for name, alts, gates in self._entities:
             if len(gates) != len(alts):
@@ -241,8 +289,11 @@ class _EntityScanner:
 
     def _active(self, text: str) -> tuple[regex.Pattern[str], ...]:
         """The regexes to search ``text`` with, in entity order."""
-        has_digit = _DIGIT.search(text) is not None
-        held = tuple([gate(text, has_digit) for gate in self._gates])
+        if self._held is not None:
+            held = self._held(text)
+        else:
+            has_digit = _DIGIT.search(text) is not None
+            held = tuple([gate(text, has_digit) for gate in self._gates])
         active = self._active_for.get(held)
         if active is None:
             masks = [0] * len(self._entities)
@@ -320,7 +371,7 @@ class _EntityScanner:
             pos = m.end()
 
 
-_ENTITY_RE: Final = _EntityScanner(_ENTITY_ALTERNATIVES)
+_ENTITY_RE: Final = _EntityScanner(_ENTITY_ALTERNATIVES, _held_gates)
 
 _lock = threading.Lock()
 

@@ -28,3 +28,19 @@ def test_the_notice_is_the_validated_one_on_the_corpus() -> None:
 def test_an_unvalidated_naive_arrival_time_is_still_read_as_shanghai() -> None:
     raw = RawMessage.model_construct(text="您的备案已通过", received_at=dt.datetime(2025, 3, 1, 10))
     assert parse(raw).received_at == dt.datetime(2025, 3, 1, 10, tzinfo=SHANGHAI)
+
+
+def test_a_str_parses_as_its_validated_raw_message() -> None:
+    # a plain str skips RawMessage validation (construct_trusted); a RawMessage or a str
+    # subclass goes through it: the notices must be the same
+    from icp_notify.parse import _TEXT_ONLY
+
+    class Text(str):
+        pass
+
+    assert list(_TEXT_ONLY) == list(RawMessage.model_fields)
+    for text in corpus_texts()[::7]:
+        notice = parse(text)
+        assert notice == parse(RawMessage(text=text))
+        assert notice == parse(Text(text))
+        assert notice.model_dump_json() == parse(RawMessage(text=text)).model_dump_json()

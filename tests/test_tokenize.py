@@ -332,6 +332,33 @@ def test_split_drops_exactly_the_isspace_characters() -> None:
     assert "".join(every.split()) == "".join(ch for ch in every if not ch.isspace())
 
 
+def _gates_one_by_one(text: str) -> tuple[bool, ...]:
+    has_digit = tk._DIGIT.search(text) is not None
+    return tuple(
+        gate(text, has_digit)
+        for name, _ in tk._ENTITY_ALTERNATIVES
+        for gate in tk._ENTITY_GATES[name]
+    )
+
+
+def test_fused_gates_are_the_gates_on_the_corpus_and_the_pieces() -> None:
+    texts = [*corpus_texts(), *_PIECES, "".join(_PIECES), "", "码", "code", "x.中国", "1::2"]
+    held_some = [False] * len(_gates_one_by_one(""))
+    for raw in texts:
+        text = _prepared(raw)
+        want = _gates_one_by_one(text)
+        assert tk._held_gates(text) == want, raw
+        held_some = [a or b for a, b in zip(held_some, want, strict=True)]
+    assert all(held_some)  # every gate holds somewhere, so each is checked both ways
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789١.:-/@wcodeip年月码验证核动态公网安备中国司48 ", max_size=40))
+def test_fused_gates_are_the_gates_on_random_text(text: str) -> None:
+    for t in (text, _prepared(text)):
+        assert tk._held_gates(t) == _gates_one_by_one(t)
+
+
 def test_active_regexes_follow_the_gates() -> None:
     scanner = tk._ENTITY_RE
     for raw in [*_PIECES, "".join(_PIECES), ""]:
