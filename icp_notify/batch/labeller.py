@@ -33,7 +33,7 @@ from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
 
 from icp_notify._version import __version__
-from icp_notify.batch.jsontext import ModelText, dumps, fields_text
+from icp_notify.batch.jsontext import ModelText, dumps, fields_text, segments_of
 from icp_notify.batch.rows import LabelledLine, Row, error_row, row_source, source_forms
 from icp_notify.errors import IcpNotifyError, InputError
 from icp_notify.models import (
@@ -224,7 +224,6 @@ class _Entry:
         "classified",
         "dated",
         "notice",
-        "notice_text",
         "pieces",
         "report",
         "tail",
@@ -234,7 +233,6 @@ class _Entry:
 
     def __init__(self, notice: Notice, sender_read: bool) -> None:
         self.notice = notice
-        self.notice_text = ModelText(notice)
         key = classification_inputs(notice)
         # the sender itself is read only by rules with sender patterns (its type is kept)
         self.ckey = key if sender_read else (*key[:3], None, *key[4:])
@@ -484,7 +482,7 @@ class Labeller:
         classification_text = self._classification(entry)[1]
         # the row: {"seq": N, "source": S, "notice": {… "received_at": R, … "source": S′ …},
         # "classification": …, "advice": A, "version": …}
-        between, order = entry.notice_text.segments(("received_at", "source"))
+        between, order = segments_of(entry.notice, ("received_at", "source"))
         if order != ("received_at", "source"):  # Notice's field order, which models.py fixes
             raise AssertionError(f"unexpected Notice field order: {order}")
         notice_at, after_source = fields_text(
