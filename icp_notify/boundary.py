@@ -38,7 +38,7 @@ from typing import Any, Literal, overload
 from pydantic import ValidationError
 
 from icp_notify.errors import InputError
-from icp_notify.models import RANGE_TEXT, SHANGHAI, Context, aware_in_range
+from icp_notify.models import DATETIME_MAX, DATETIME_MIN, RANGE_TEXT, SHANGHAI, Context, aware_in_range
 
 __all__ = ["Epoch", "coerce_context", "coerce_time"]
 
@@ -49,6 +49,12 @@ Epoch = Literal["auto", "ms"]
 
 _MS_ABOVE = 1e11
 """An epoch number above this is milliseconds (10^11 s is the year 5138; 10^11 ms is 1973)."""
+
+_EPOCH_MIN = int(DATETIME_MIN.timestamp())
+_EPOCH_MAX = int(DATETIME_MAX.timestamp())
+"""The epoch seconds of :data:`~icp_notify.models.DATETIME_MIN` and ``DATETIME_MAX``: an ``int``
+in ``[_EPOCH_MIN, _EPOCH_MAX)``, read as seconds (``"auto"``: it is below :data:`_MS_ABOVE`),
+is an instant in range."""
 
 _ISO_HINT = "use ISO 8601, e.g. 2025-03-04T09:12:00+08:00 (no zone = Asia/Shanghai)"
 _HINTS: dict[Epoch | None, str] = {
@@ -117,6 +123,10 @@ def coerce_time(value: object, *, field: str, epoch: Epoch | None = None) -> dt.
     """
     if value is None:
         return None
+    if type(value) is int and _EPOCH_MIN <= value < _EPOCH_MAX and epoch == "auto":
+        # epoch seconds of an instant in range: what _from_epoch gives, which aware_in_range
+        # returns as it is (aware, and in range because the instant is ``value``)
+        return dt.datetime.fromtimestamp(value, SHANGHAI)
     if isinstance(value, dt.datetime):
         when = value
     elif isinstance(value, str) and not (epoch and value.strip().lstrip("-").isdigit()):

@@ -233,3 +233,28 @@ def test_archive_times_take_epoch_numbers_and_empty_values() -> None:
     with pytest.raises(InputError) as info:
         parse_time(True)
     assert info.value.where == "received_at"
+
+
+def test_epoch_seconds_in_range_take_the_short_path_with_the_same_result() -> None:
+    from icp_notify import boundary
+
+    assert boundary._EPOCH_MAX < boundary._MS_ABOVE  # an int below it is read as seconds
+    first, end = int(DATETIME_MIN.timestamp()), int(DATETIME_MAX.timestamp())
+    for number in (first - 1, first, first + 1, 1741050720, end - 1, end, -first, 0):
+        try:
+            # the general path: the number as epoch seconds, then the range rule
+            expected: object = boundary.aware_in_range(
+                boundary._from_epoch(number, field="t", epoch="auto")
+            )
+        except (ValueError, InputError):
+            expected = "refused"
+        try:
+            got: object = coerce_time(number, field="t", epoch="auto")
+        except InputError:
+            got = "refused"
+        assert got == expected, number
+        if isinstance(got, dt.datetime):
+            assert isinstance(expected, dt.datetime)
+            assert got.tzinfo is SHANGHAI and got.isoformat() == expected.isoformat()
+    assert "not bool" in _error(True, epoch="auto").message  # a bool is not an int here
+    assert "(epoch milliseconds)" in _error(first, epoch="ms").message  # ms: 1970, refused
