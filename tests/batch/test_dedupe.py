@@ -111,7 +111,9 @@ def test_spilled_keys_are_found_exactly(short: bool) -> None:
         assert seen.spilled
         assert not any(seen.add(key) for key in keys)  # each found, in memory or on disk
         assert len(seen) == len(keys)
-        others = [hashlib.blake2b(b"x" + str(i).encode(), digest_size=16).digest() for i in range(300)]
+        others = [
+            hashlib.blake2b(b"x" + str(i).encode(), digest_size=16).digest() for i in range(300)
+        ]
         assert all(seen.add(key) for key in others)
         rows = seen._db.execute("SELECT count(*), min(length(k)), typeof(k) FROM seen").fetchone()
         assert rows[0] <= len(keys) + len(others) and rows[2] == "blob"
