@@ -248,12 +248,11 @@ class _Entry:
         self.utf8: tuple[bytes, bytes, bytes, bytes] | None = None  # the four, as UTF-8
 
     def tail_of(self, advice_text: str) -> tuple[str, bytes | None]:
-        """The row after the notice's source, with this advice text: as text and as UTF-8."""
-        tail = self.tail[0] + advice_text + self.tail[1]
+        """The advice's text, and as UTF-8 (``None`` when the row is made as text). The row
+        after the notice's source is ``tail[0] + advice_text + tail[1]``."""
         if self.utf8 is None:
-            return tail, None
-        advice = _utf8(advice_text)
-        return tail, None if advice is None else self.utf8[2] + advice + self.utf8[3]
+            return advice_text, None
+        return advice_text, _utf8(advice_text)
 
 
 class Labeller:
@@ -666,12 +665,17 @@ class Labeller:
         if utf8 is not None and tail[1] is not None:  # the row as UTF-8 bytes
             try:
                 mine = (head.encode(), at_text.encode(), source_text.encode())
-                line = b"".join((mine[0], utf8[0], mine[1], utf8[1], mine[2], tail[1]))
+                line = b"".join(
+                    (mine[0], utf8[0], mine[1], utf8[1], mine[2], utf8[2], tail[1], utf8[3])
+                )
             except UnicodeEncodeError:  # a lone surrogate in the row's own fields
                 line = None
         if line is None:
             pieces = entry.pieces
-            line = f"{head}{pieces[0]}{at_text}{pieces[1]}{source_text}{tail[0]}"
+            around = entry.tail
+            line = (
+                f"{head}{pieces[0]}{at_text}{pieces[1]}{source_text}{around[0]}{tail[0]}{around[1]}"
+            )
         if isinstance(own, bytes):
             return _PayloadLine(seq, line, entry.report, own, advice)
         return LabelledLine(seq, line, entry.report, own, advice)

@@ -116,7 +116,8 @@ def test_spilled_keys_are_found_exactly(short: bool) -> None:
         ]
         assert all(seen.add(key) for key in others)
         rows = seen._db.execute("SELECT count(*), min(length(k)), typeof(k) FROM seen").fetchone()
-        assert rows[0] <= len(keys) + len(others) and rows[2] == "blob"
+        assert rows[0] <= len(keys) + len(others)
+        assert rows[2] == "blob"
         assert rows[1] == (5 if short else 16)
     finally:
         seen.close()

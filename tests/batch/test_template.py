@@ -290,7 +290,8 @@ def test_each_digit_sensitive_pattern_is_searched_once_behind_its_gates() -> Non
         if not digit_blind(p)
     }
     searched = [(p.pattern, p.flags, timeout) for p, _, timeout in sensitive]
-    assert len(searched) == len(set(searched)) and set(searched) == wanted
+    assert len(searched) == len(set(searched))
+    assert set(searched) == wanted
     texts = [r["text"] for r in _records()]
     texts += ["", "信息", "备案信息 拨打 400", "主体备案号", "\u0130 信息"]
     for pattern, gate, _ in sensitive:
