@@ -357,6 +357,9 @@ class Advisor:
         self._orderings: dict[tuple[Situation, ...], tuple[tuple[Situation, ...], bool]] = {}
         # (entry, language, side of the wait and deadline[, candidates]) -> the texts to fill
         self._plans: dict[tuple[Any, ...], _Plan] = {}
+        # (references wanted, provider named, language) -> the references: a pure function of
+        # the key and the file (frozen models, shared as retime shares them)
+        self._refs: dict[tuple[Any, ...], tuple[Reference, ...]] = {}
 
     # ------------------------------------------------------------------ loading
 
@@ -1010,6 +1013,18 @@ class Advisor:
     def _references(
         self, wanted: Sequence[str], notice: Notice, lang: Literal["zh", "en"]
     ) -> tuple[Reference, ...]:
+        key = (tuple(wanted), _provider_of(notice), lang)
+        known = self._refs.get(key)
+        if known is None:
+            known = self._new_references(wanted, notice, lang)
+            if len(self._refs) < 4096:  # entries' lists × providers × languages
+                self._refs[key] = known
+        return known
+
+    def _new_references(
+        self, wanted: Sequence[str], notice: Notice, lang: Literal["zh", "en"]
+    ) -> tuple[Reference, ...]:
+        """:meth:`_references`, computed (reads only the provider :func:`_provider_of` names)."""
         refs: list[Reference] = []
         for ref_name in wanted:
             if ref_name == "provider":

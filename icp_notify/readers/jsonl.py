@@ -15,7 +15,7 @@ Examples
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from icp_notify.readers.common import (
@@ -26,7 +26,7 @@ from icp_notify.readers.common import (
     message_from_record,
 )
 
-_SCAN = json.decoder.JSONDecoder().scan_once
+_SCAN: Callable[[str, int], tuple[object, int]] = json.decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
 """The C scanner ``json.loads`` decodes with (the default decoder's kind)."""
 
 
