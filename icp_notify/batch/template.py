@@ -57,6 +57,7 @@ Examples
 from __future__ import annotations
 
 import importlib
+import re
 import warnings
 import weakref
 from typing import Any
@@ -73,7 +74,10 @@ from icp_notify.textmodel import model_text
 
 __all__ = ["DigitTemplates", "digit_blind", "masked_text"]
 
-_ZEROS = str.maketrans("123456789", "000000000")
+_NONZERO = re.compile("[1-9]")
+"""An ASCII digit other than ``0``: replacing each by ``0`` is ``str.translate`` with the table
+``1-9 → 0``, several times faster on Chinese text (which ``translate`` maps character by
+character through the table)."""
 _DIGITS = frozenset(range(ord("0"), ord("9") + 1))
 _PROPERTY = regex.compile(r"\\(?:[pP]\{[^{}0-9\\]*\}|[pP][A-Za-z])|\\.", regex.DOTALL)
 
@@ -96,7 +100,7 @@ def masked_text(text: str) -> str:
     >>> masked_text("核验码为123456，24小时")
     '核验码为000000，00小时'
     """
-    return text.translate(_ZEROS)
+    return _NONZERO.sub("0", text)
 
 
 def _uniform_range(low: int, high: int) -> bool:
@@ -328,13 +332,13 @@ class DigitTemplates:
         if not self.enabled:
             return None
         text = notice.text
-        masked = text.translate(_ZEROS)
+        masked = _NONZERO.sub("0", text)
         signature = notice.signature
         if (
             masked == text
             or notice.subject
             or len(text) > PROVEN_CHARS
-            or (signature is not None and signature.translate(_ZEROS) != signature)
+            or (signature is not None and _NONZERO.search(signature) is not None)
         ):
             return None
         return (
