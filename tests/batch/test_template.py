@@ -310,6 +310,15 @@ def test_each_digit_sensitive_pattern_is_searched_once_behind_its_gates() -> Non
 def test_masked_text_is_the_translation_of_every_digit() -> None:
     table = str.maketrans("123456789", "000000000")
     texts = [r["text"] for r in _records()]
-    texts += ["", "0", "9", "１２３", "٣", "a1b2\ud800c3", "核验码为123456，24小时", "\U0001f600 42"]
+    texts += [
+        "",
+        "0",
+        "9",
+        "１２３",
+        "٣",
+        "a1b2\ud800c3",
+        "核验码为123456，24小时",
+        "\U0001f600 42",
+    ]
     for text in texts:
         assert masked_text(text) == text.translate(table), text
