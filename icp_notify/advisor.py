@@ -59,7 +59,7 @@ from icp_notify.advice_file import (
     check_structure,
     error_from_validation,
 )
-from icp_notify.boundary import coerce_time
+from icp_notify.boundary import coerce_time, in_range
 from icp_notify.errors import AdviceFileError, InputError
 from icp_notify.models import (
     SHANGHAI,
@@ -73,7 +73,6 @@ from icp_notify.models import (
     Situation,
     Urgency,
     construct_trusted,
-    in_datetime_range,
 )
 
 __all__ = [
@@ -158,7 +157,9 @@ def format_time(value: dt.datetime, lang: Literal["zh", "en"]) -> str:
     >>> format_time(t, "zh"), format_time(t, "en")
     ('2025-03-05 02:40（北京时间）', '2025-03-05 02:40 (Beijing time, UTC+8)')
     """
-    local = coerce_time(value, field="time").astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    at = coerce_time(value, field="time").astimezone(SHANGHAI)
+    # strftime("%Y-%m-%d %H:%M"): a time in range has a four-digit year in Asia/Shanghai
+    local = f"{at.year:04d}-{at.month:02d}-{at.day:02d} {at.hour:02d}:{at.minute:02d}"
     return f"{local}（北京时间）" if lang == "zh" else f"{local} (Beijing time, UTC+8)"
 
 
@@ -250,7 +251,7 @@ def _shift(start: dt.datetime, delta: dt.timedelta) -> dt.datetime | None:
         end = (start + delta).astimezone(SHANGHAI)
     except OverflowError:
         return None
-    return end if in_datetime_range(end) else None
+    return end if in_range(end) else None
 
 
 def _check_lang(lang: str) -> Literal["zh", "en"]:
@@ -356,6 +357,9 @@ class Advisor:
         self._orderings: dict[tuple[Situation, ...], tuple[tuple[Situation, ...], bool]] = {}
         # (entry, language, side of the wait and deadline[, candidates]) -> the texts to fill
         self._plans: dict[tuple[Any, ...], _Plan] = {}
+        # (references wanted, provider named, language) -> the references: a pure function of
+        # the key and the file (frozen models, shared as retime shares them)
+        self._refs: dict[tuple[Any, ...], tuple[Reference, ...]] = {}
 
     # ------------------------------------------------------------------ loading
 
@@ -1009,6 +1013,18 @@ class Advisor:
     def _references(
         self, wanted: Sequence[str], notice: Notice, lang: Literal["zh", "en"]
     ) -> tuple[Reference, ...]:
+        key = (tuple(wanted), _provider_of(notice), lang)
+        known = self._refs.get(key)
+        if known is None:
+            known = self._new_references(wanted, notice, lang)
+            if len(self._refs) < 4096:  # entries' lists × providers × languages
+                self._refs[key] = known
+        return known
+
+    def _new_references(
+        self, wanted: Sequence[str], notice: Notice, lang: Literal["zh", "en"]
+    ) -> tuple[Reference, ...]:
+        """:meth:`_references`, computed (reads only the provider :func:`_provider_of` names)."""
         refs: list[Reference] = []
         for ref_name in wanted:
             if ref_name == "provider":
@@ -1061,7 +1077,7 @@ def _stated_deadline(notice: Notice, received_at: dt.datetime | None) -> dt.date
             continue
         at = mention.time if mention.time is not None else dt.time(23, 59, 59)
         stated = dt.datetime.combine(mention.value, at, tzinfo=SHANGHAI)
-        return stated if in_datetime_range(stated) else None
+        return stated if in_range(stated) else None
     if received_at is None:
         return None
     for duration in notice.entities.durations:

@@ -38,9 +38,17 @@ from typing import Any, Literal, overload
 from pydantic import ValidationError
 
 from icp_notify.errors import InputError
-from icp_notify.models import RANGE_TEXT, SHANGHAI, Context, aware_in_range
+from icp_notify.models import (
+    DATETIME_MAX,
+    DATETIME_MIN,
+    RANGE_TEXT,
+    SHANGHAI,
+    Context,
+    aware_in_range,
+    in_datetime_range,
+)
 
-__all__ = ["Epoch", "coerce_context", "coerce_time"]
+__all__ = ["Epoch", "coerce_context", "coerce_time", "in_range"]
 
 Epoch = Literal["auto", "ms"]
 """How :func:`coerce_time` reads numbers: ``"auto"`` = epoch seconds, or milliseconds above
@@ -49,6 +57,12 @@ Epoch = Literal["auto", "ms"]
 
 _MS_ABOVE = 1e11
 """An epoch number above this is milliseconds (10^11 s is the year 5138; 10^11 ms is 1973)."""
+
+_EPOCH_MIN = int(DATETIME_MIN.timestamp())
+_EPOCH_MAX = int(DATETIME_MAX.timestamp())
+"""The epoch seconds of :data:`~icp_notify.models.DATETIME_MIN` and ``DATETIME_MAX``: an ``int``
+in ``[_EPOCH_MIN, _EPOCH_MAX)``, read as seconds (``"auto"``: it is below :data:`_MS_ABOVE`),
+is an instant in range."""
 
 _ISO_HINT = "use ISO 8601, e.g. 2025-03-04T09:12:00+08:00 (no zone = Asia/Shanghai)"
 _HINTS: dict[Epoch | None, str] = {
@@ -117,6 +131,16 @@ def coerce_time(value: object, *, field: str, epoch: Epoch | None = None) -> dt.
     """
     if value is None:
         return None
+    if (
+        type(value) is dt.datetime
+        and value.tzinfo is SHANGHAI
+        and _SURE_YEARS[0] <= value.year <= _SURE_YEARS[1]
+    ):
+        return value  # aware and in range (see in_range): aware_in_range returns it as it is
+    if type(value) is int and _EPOCH_MIN <= value < _EPOCH_MAX and epoch == "auto":
+        # epoch seconds of an instant in range: what _from_epoch gives, which aware_in_range
+        # returns as it is (aware, and in range because the instant is ``value``)
+        return dt.datetime.fromtimestamp(value, SHANGHAI)
     if isinstance(value, dt.datetime):
         when = value
     elif isinstance(value, str) and not (epoch and value.strip().lstrip("-").isdigit()):
@@ -144,6 +168,38 @@ def coerce_time(value: object, *, field: str, epoch: Epoch | None = None) -> dt.
     except ValueError:
         shown = when.isoformat() if value is when else _shown(value, epoch)
         raise _out_of_range(shown, field, epoch) from None
+
+
+_SURE_YEARS = (DATETIME_MIN.year + 1, DATETIME_MAX.year - 2)
+"""Local years in Asia/Shanghai whose every instant is in range, whatever the offset there
+(+08:00, or +09:00 in the summers of 1986–1991): 1991 to 2098."""
+
+
+def in_range(value: dt.datetime) -> bool:
+    """:func:`~icp_notify.models.in_datetime_range`, answered without the zone's offset for a
+    time in Asia/Shanghai whose local year lies well inside the range.
+
+    Parameters
+    ----------
+    value : datetime
+        An aware datetime.
+
+    Returns
+    -------
+    bool
+        Whether ``value`` lies in ``[DATETIME_MIN, DATETIME_MAX)``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> in_range(dt.datetime(2025, 3, 1, tzinfo=SHANGHAI))
+    True
+    >>> in_range(dt.datetime(2100, 1, 1, 8, tzinfo=SHANGHAI))
+    False
+    """
+    if value.tzinfo is SHANGHAI and _SURE_YEARS[0] <= value.year <= _SURE_YEARS[1]:
+        return True
+    return in_datetime_range(value)
 
 
 def _from_epoch(value: str | float, *, field: str, epoch: Epoch) -> dt.datetime:

@@ -10,6 +10,7 @@ import re
 import pytest
 from _advice_fakes import ambiguous, decided, notice
 
+from icp_notify import advisor as advisor_module
 from icp_notify.advisor import Advisor, advise, deadline_from_notice, format_time
 from icp_notify.errors import InputError
 from icp_notify.models import (
@@ -385,3 +386,23 @@ def test_every_shipped_text_fills_the_same_way() -> None:
         for template in (texts.summary, texts.why, *texts.steps):
             expected = _by_replacement(template.format_map(values))
             assert advisor._fill(template, values, "zh") == expected
+
+
+def test_references_kept_per_provider_are_the_ones_computed() -> None:
+    from icp_notify.parse import parse
+
+    advisor = Advisor.load(advisor_module.DEFAULT_PATH)  # fresh: nothing kept yet
+    texts = [
+        "【阿里云】您的网站 a-example.cn 已完成取消接入。",
+        "【腾讯云】您的网站 b-example.cn 已完成取消接入。",
+        "【某某云】您的网站 c-example.cn 已完成取消接入。",
+        "您的备案信息已被变更，详情请咨询您的接入服务提供商。",
+    ]
+    wanted_lists = [("miit", "provider"), ("provider",), ("miit_query", "miit"), ()]
+    for _ in range(2):  # computed, then kept
+        for text in texts:
+            n = parse(text)
+            for wanted, lang in itertools.product(wanted_lists, ("zh", "en")):
+                got = advisor._references(wanted, n, lang)  # type: ignore[arg-type]
+                assert got == advisor._new_references(wanted, n, lang)  # type: ignore[arg-type]
+    assert 0 < len(advisor._refs) <= len(texts) * len(wanted_lists) * 2

@@ -233,3 +233,60 @@ def test_archive_times_take_epoch_numbers_and_empty_values() -> None:
     with pytest.raises(InputError) as info:
         parse_time(True)
     assert info.value.where == "received_at"
+
+
+def test_epoch_seconds_in_range_take_the_short_path_with_the_same_result() -> None:
+    from icp_notify import boundary
+
+    assert boundary._EPOCH_MAX < boundary._MS_ABOVE  # an int below it is read as seconds
+    first, end = int(DATETIME_MIN.timestamp()), int(DATETIME_MAX.timestamp())
+    for number in (first - 1, first, first + 1, 1741050720, end - 1, end, -first, 0):
+        try:
+            # the general path: the number as epoch seconds, then the range rule
+            expected: object = boundary.aware_in_range(
+                boundary._from_epoch(number, field="t", epoch="auto")
+            )
+        except (ValueError, InputError):
+            expected = "refused"
+        try:
+            got: object = coerce_time(number, field="t", epoch="auto")
+        except InputError:
+            got = "refused"
+        assert got == expected, number
+        if isinstance(got, dt.datetime):
+            assert isinstance(expected, dt.datetime)
+            assert got.tzinfo is SHANGHAI
+            assert got.isoformat() == expected.isoformat()
+    assert "not bool" in _error(True, epoch="auto").message  # a bool is not an int here
+    assert "(epoch milliseconds)" in _error(first, epoch="ms").message  # ms: 1970, refused
+
+
+def test_in_range_is_the_range_rule_in_asia_shanghai_and_elsewhere() -> None:
+    from icp_notify.boundary import in_range
+    from icp_notify.models import in_datetime_range
+
+    times = []
+    for year in range(1986, 2102):
+        for month, day, hour in ((1, 1, 0), (1, 1, 7), (1, 1, 8), (7, 1, 12), (12, 31, 23)):
+            local = dt.datetime(year, month, day, hour, 59, 59, 999999)
+            times += [local.replace(tzinfo=SHANGHAI), local.replace(tzinfo=dt.UTC)]
+            times.append(local.replace(tzinfo=dt.timezone(dt.timedelta(hours=14))))
+    times += [DATETIME_MIN, DATETIME_MAX, DATETIME_MIN - US, DATETIME_MAX - US]
+    times += [t.astimezone(SHANGHAI) for t in (DATETIME_MIN, DATETIME_MAX, DATETIME_MAX - US)]
+    for when in times:
+        assert in_range(when) is in_datetime_range(when), when
+        try:
+            expected: object = when if in_datetime_range(when) else "refused"
+            got: object = coerce_time(when, field="t")
+        except InputError:
+            got = "refused"
+        assert got is expected or got == expected == "refused", when
+
+
+def test_format_time_writes_what_strftime_writes() -> None:
+    from icp_notify.advisor import format_time
+
+    for when in (DATETIME_MIN, DATETIME_MAX - US, dt.datetime(2025, 3, 4, 1, 2, tzinfo=dt.UTC)):
+        local = when.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        assert format_time(when, "zh") == f"{local}（北京时间）"
+        assert format_time(when, "en") == f"{local} (Beijing time, UTC+8)"

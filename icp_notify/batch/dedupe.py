@@ -178,20 +178,19 @@ class SeenSet:
                 "CREATE TABLE seen (k BLOB PRIMARY KEY) WITHOUT ROWID;"
             )
             bloom = self._bloom = bytearray(BLOOM_BYTES)
-        with self._db:
-            # in key order: neighbouring inserts touch the same B-tree pages
-            self._db.executemany(
-                "INSERT INTO seen VALUES (?)", ((k,) for k in sorted(self._memory))
-            )
-        mask, shift = _BLOOM_MASK, _BLOOM_SHIFT
-        for key in self._memory:  # the four bits of each key (as add reads them)
-            h = _bloom_hash(key)
-            a, b = h & mask, h >> shift & mask
-            c, d = h >> 2 * shift & mask, h >> 3 * shift & mask
-            bloom[a >> 3] |= 1 << (a & 7)
-            bloom[b >> 3] |= 1 << (b & 7)
-            bloom[c >> 3] |= 1 << (c & 7)
-            bloom[d >> 3] |= 1 << (d & 7)
+        keys = sorted(self._memory)  # in key order: neighbouring inserts touch the same pages
+        if keys and all(len(key) == 16 for key in keys):
+            # one statement over the keys joined into one blob (each 16 bytes; a BLOB's
+            # substr counts bytes), instead of one bound statement per key
+            blob = b"".join(keys)
+            with self._db:
+                self._db.execute(_INSERT_BLOB, (blob, len(blob)))
+            _mark_digests(bloom, blob)
+        else:
+            with self._db:
+                self._db.executemany("INSERT INTO seen VALUES (?)", ((k,) for k in keys))
+            for key in keys:
+                _mark(bloom, _bloom_hash(key))
         self._memory.clear()
 
     def close(self) -> None:
@@ -204,6 +203,50 @@ class SeenSet:
             self._dir.cleanup()
             self._dir = None
         self._bloom = None
+
+
+_INSERT_BLOB = (
+    "WITH RECURSIVE at(i) AS (SELECT 1 UNION ALL SELECT i + 16 FROM at WHERE i + 16 <= ?2)"
+    " INSERT INTO seen SELECT substr(?1, i, 16) FROM at"
+)
+"""Insert the 16-byte keys joined in the blob ``?1`` of length ``?2``, in their order."""
+
+
+def _mark(bloom: bytearray, h: int) -> None:
+    """Set a key's four bits (as :meth:`SeenSet.add` reads them) from its :func:`_bloom_hash`."""
+    mask, shift = _BLOOM_MASK, _BLOOM_SHIFT
+    for position in (h & mask, h >> shift & mask, h >> 2 * shift & mask, h >> 3 * shift & mask):
+        bloom[position >> 3] |= 1 << (position & 7)
+
+
+def _mark_digests(bloom: bytearray, blob: bytes) -> None:
+    """:func:`_mark` of every 16-byte key joined in ``blob``, with numpy.
+
+    A key's :func:`_bloom_hash` is its 128 bits read little-endian: the two little-endian
+    64-bit words ``low`` and ``high``, so the field of ``_BLOOM_SHIFT`` bits at bit ``p`` is
+    ``low >> p`` (within the low word), ``high >> (p - 64)`` (within the high word) or both
+    halves joined (across them), masked.
+    """
+    import numpy as np
+
+    words = np.frombuffer(blob, dtype="<u8").reshape(-1, 2)
+    low, high = words[:, 0], words[:, 1]
+    mask = np.uint64(_BLOOM_MASK)
+    fields = []
+    for k in range(4):
+        p = k * _BLOOM_SHIFT
+        if p + _BLOOM_SHIFT <= 64:
+            field = low >> np.uint64(p)
+        elif p >= 64:
+            field = high >> np.uint64(p - 64)
+        else:
+            field = (low >> np.uint64(p)) | (high << np.uint64(64 - p))
+        fields.append(field & mask)
+    positions = np.concatenate(fields)
+    bits = np.left_shift(np.uint8(1), (positions & np.uint64(7)).astype(np.uint8))
+    np.bitwise_or.at(
+        np.frombuffer(bloom, dtype=np.uint8), (positions >> np.uint64(3)).astype(np.intp), bits
+    )
 
 
 def _bloom_hash(key: bytes) -> int:

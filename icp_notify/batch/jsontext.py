@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["ModelText", "dumps", "fields_text", "same_value"]
+__all__ = ["ModelText", "dumps", "fields_text", "same_value", "segments_of"]
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 _PLAIN = (str, int, bool)
@@ -138,7 +138,7 @@ class ModelText:
     '{"title": "MIIT", "url": "https://beian.miit.gov.cn/"}'
     """
 
-    __slots__ = ("_segments", "model", "names", "prefixes", "texts", "whole")
+    __slots__ = ("_segments", "_texts", "model", "names", "prefixes", "whole")
 
     def __init__(self, model: BaseModel) -> None:
         data = model.model_dump(mode="json")  # not kept: only texts (no objects for the GC)
@@ -150,10 +150,26 @@ class ModelText:
         else:  # aliases, exclusions: no splicing
             self.names = ()
             self.prefixes = tuple(dumps(name) + ": " for name in data)
-        self.texts = tuple(dumps(value) for value in data.values())
-        self.whole = "{" + ", ".join(map(str.__add__, self.prefixes, self.texts)) + "}"
+        # one C call: the same text as joining each field's text (a dict's JSON is its items'
+        # texts joined by ", "); the texts per field are made when a copy is spliced
+        self.whole = dumps(data)
+        self._texts: tuple[str, ...] | None = None
         # changed fields -> (the kept text between them, the changed fields in field order)
         self._segments: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """Each field's JSON text, in field order (made on first use).
+
+        Returns
+        -------
+        tuple of str
+        """
+        texts = self._texts
+        if texts is None:
+            data = self.model.model_dump(mode="json")
+            texts = self._texts = tuple(dumps(value) for value in data.values())
+        return texts
 
     def splice(self, fresh: Mapping[str, Any]) -> str:
         """The JSON text of the kept model with the fields of ``fresh`` replaced.
@@ -308,6 +324,65 @@ class ModelText:
             else:
                 parts.append(prefix + kept_text)
         return "{" + ", ".join(parts) + "}"
+
+
+def segments_of(
+    model: BaseModel, changed: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``ModelText(model).segments(changed)``, made with one dump per run of kept fields.
+
+    A run of consecutive kept fields is written as ``json.dumps`` writes the dict of those
+    fields, without its braces (a dict's JSON is its items' texts joined by ``", "``), so no
+    field is serialised on its own.
+
+    Parameters
+    ----------
+    model : BaseModel
+        The model.
+    changed : tuple of str
+        The fields whose texts are left out.
+
+    Returns
+    -------
+    (tuple of str, tuple of str)
+        ``between`` (one more than the fields) and ``order``, as :meth:`ModelText.segments`.
+
+    Raises
+    ------
+    ValueError
+        When the model's JSON does not hold its fields one by one (aliases, exclusions).
+
+    Examples
+    --------
+    >>> from icp_notify.models import SourceRef
+    >>> m = SourceRef(file="a.txt", line=3)
+    >>> segments_of(m, ("index", "file")) == ModelText(m).segments(("index", "file"))
+    True
+    """
+    data = model.model_dump(mode="json")
+    names, prefixes = _fields_of(type(model))
+    if tuple(data) != names:
+        raise ValueError(f"{type(model).__name__} is not serialised field by field")
+    between: list[str] = []
+    order: list[str] = []
+    run: dict[str, Any] = {}
+    for name, prefix in zip(names, prefixes, strict=True):
+        if name in changed:
+            inner = dumps(run)[1:-1] if run else ""
+            if order:
+                between.append(", " + inner + ", " + prefix if inner else ", " + prefix)
+            else:
+                between.append("{" + inner + ", " + prefix if inner else "{" + prefix)
+            order.append(name)
+            run = {}
+        else:
+            run[name] = data[name]
+    inner = dumps(run)[1:-1] if run else ""
+    if order:
+        between.append(", " + inner + "}" if inner else "}")
+    else:
+        between.append("{" + inner + "}")
+    return tuple(between), tuple(order)
 
 
 def fields_text(model_type: type[BaseModel], texts: Mapping[str, str]) -> str:

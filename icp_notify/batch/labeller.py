@@ -33,7 +33,7 @@ from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
 
 from icp_notify._version import __version__
-from icp_notify.batch.jsontext import ModelText, dumps, fields_text
+from icp_notify.batch.jsontext import ModelText, dumps, fields_text, segments_of
 from icp_notify.batch.rows import LabelledLine, Row, error_row, row_source, source_forms
 from icp_notify.errors import IcpNotifyError, InputError
 from icp_notify.models import (
@@ -224,7 +224,6 @@ class _Entry:
         "classified",
         "dated",
         "notice",
-        "notice_text",
         "pieces",
         "report",
         "tail",
@@ -234,7 +233,6 @@ class _Entry:
 
     def __init__(self, notice: Notice, sender_read: bool) -> None:
         self.notice = notice
-        self.notice_text = ModelText(notice)
         key = classification_inputs(notice)
         # the sender itself is read only by rules with sender patterns (its type is kept)
         self.ckey = key if sender_read else (*key[:3], None, *key[4:])
@@ -250,12 +248,11 @@ class _Entry:
         self.utf8: tuple[bytes, bytes, bytes, bytes] | None = None  # the four, as UTF-8
 
     def tail_of(self, advice_text: str) -> tuple[str, bytes | None]:
-        """The row after the notice's source, with this advice text: as text and as UTF-8."""
-        tail = self.tail[0] + advice_text + self.tail[1]
+        """The advice's text, and as UTF-8 (``None`` when the row is made as text). The row
+        after the notice's source is ``tail[0] + advice_text + tail[1]``."""
         if self.utf8 is None:
-            return tail, None
-        advice = _utf8(advice_text)
-        return tail, None if advice is None else self.utf8[2] + advice + self.utf8[3]
+            return advice_text, None
+        return advice_text, _utf8(advice_text)
 
 
 class Labeller:
@@ -484,7 +481,7 @@ class Labeller:
         classification_text = self._classification(entry)[1]
         # the row: {"seq": N, "source": S, "notice": {… "received_at": R, … "source": S′ …},
         # "classification": …, "advice": A, "version": …}
-        between, order = entry.notice_text.segments(("received_at", "source"))
+        between, order = segments_of(entry.notice, ("received_at", "source"))
         if order != ("received_at", "source"):  # Notice's field order, which models.py fixes
             raise AssertionError(f"unexpected Notice field order: {order}")
         notice_at, after_source = fields_text(
@@ -668,12 +665,17 @@ class Labeller:
         if utf8 is not None and tail[1] is not None:  # the row as UTF-8 bytes
             try:
                 mine = (head.encode(), at_text.encode(), source_text.encode())
-                line = b"".join((mine[0], utf8[0], mine[1], utf8[1], mine[2], tail[1]))
+                line = b"".join(
+                    (mine[0], utf8[0], mine[1], utf8[1], mine[2], utf8[2], tail[1], utf8[3])
+                )
             except UnicodeEncodeError:  # a lone surrogate in the row's own fields
                 line = None
         if line is None:
             pieces = entry.pieces
-            line = f"{head}{pieces[0]}{at_text}{pieces[1]}{source_text}{tail[0]}"
+            around = entry.tail
+            line = (
+                f"{head}{pieces[0]}{at_text}{pieces[1]}{source_text}{around[0]}{tail[0]}{around[1]}"
+            )
         if isinstance(own, bytes):
             return _PayloadLine(seq, line, entry.report, own, advice)
         return LabelledLine(seq, line, entry.report, own, advice)

@@ -57,6 +57,7 @@ Examples
 from __future__ import annotations
 
 import importlib
+import re
 import warnings
 import weakref
 from typing import Any
@@ -66,12 +67,17 @@ import regex
 from icp_notify.batch.jsontext import dumps
 from icp_notify.batch.labeller import CACHE_SIZE, LruCache
 from icp_notify.bounded import PROVEN_CHARS
+from icp_notify.gates import lowered
 from icp_notify.models import Classification, Notice
-from icp_notify.rules import DEFAULT_TIMEOUT
+from icp_notify.rules import DEFAULT_TIMEOUT, has_link
+from icp_notify.textmodel import model_text
 
 __all__ = ["DigitTemplates", "digit_blind", "masked_text"]
 
-_ZEROS = str.maketrans("123456789", "000000000")
+_NONZERO = re.compile("[1-9]")
+"""An ASCII digit other than ``0``: replacing each by ``0`` is ``str.translate`` with the table
+``1-9 → 0``, several times faster on Chinese text (which ``translate`` maps character by
+character through the table)."""
 _DIGITS = frozenset(range(ord("0"), ord("9") + 1))
 _PROPERTY = regex.compile(r"\\(?:[pP]\{[^{}0-9\\]*\}|[pP][A-Za-z])|\\.", regex.DOTALL)
 
@@ -94,7 +100,7 @@ def masked_text(text: str) -> str:
     >>> masked_text("核验码为123456，24小时")
     '核验码为000000，00小时'
     """
-    return text.translate(_ZEROS)
+    return _NONZERO.sub("0", text)
 
 
 def _uniform_range(low: int, high: int) -> bool:
@@ -191,8 +197,41 @@ _Parts = tuple[tuple[str, ...], tuple[Any, ...], bool]
 """What a notice's key leaves to be compared: its tokens, the spans of the digit-sensitive
 patterns and whether it has a link."""
 
-_SENSITIVE: weakref.WeakKeyDictionary[Any, tuple[Any, ...]] = weakref.WeakKeyDictionary()
+_Sensitive = tuple[tuple[regex.Pattern[str], tuple[tuple[str, ...], ...], float | None], ...]
+"""A rule set's digit-sensitive patterns, each once: ``(pattern, gate, timeout or None)``, the
+gate as :func:`~icp_notify.gates.pattern_gates` gives it, each option a tuple of strings."""
+
+_SENSITIVE: weakref.WeakKeyDictionary[Any, _Sensitive] = weakref.WeakKeyDictionary()
 """A rule set's digit-sensitive patterns (:class:`DigitTemplates`), read once per rule set."""
+
+
+def _sensitive_patterns(rules: Any) -> _Sensitive:
+    """The patterns and vetoes of ``rules`` that a digit can change (not :func:`digit_blind`),
+    each once: two rules that share a pattern (same source and flags, hence the same matches)
+    and timeout have it searched once; with the strings of its literal gates as tuples."""
+    from icp_notify.gates import pattern_gates
+
+    found: dict[tuple[str, int, float | None], Any] = {}
+    for rule in rules.rules:
+        timeout = None if rule.bounded else rule.timeout
+        for p in (*rule.patterns, *rule.unless):
+            key = (p.pattern, p.flags, timeout)
+            if key not in found and not digit_blind(p):
+                gate = tuple(tuple(sorted(option)) for option in pattern_gates(p.pattern))
+                found[key] = (p, gate, timeout)
+    return tuple(found.values())
+
+
+def _gate_holds(low: str, gate: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether every option of ``gate`` has a string in ``low`` (else the pattern cannot match)."""
+    for option in gate:
+        for string in option:
+            if string in low:
+                break
+        else:
+            return False
+    return True
+
 
 _MAX_PER_KEY = 4
 """Templates kept for one masked text (its notices' tokens or phone numbers may differ)."""
@@ -249,7 +288,6 @@ class DigitTemplates:
 
     def __init__(self, classifier: Any, size: int = CACHE_SIZE) -> None:
         from icp_notify.classifier import Classifier
-        from icp_notify.gates import pattern_gates
         from icp_notify.rules import RuleSet
 
         rules = getattr(classifier, "rules", None)
@@ -264,7 +302,7 @@ class DigitTemplates:
         self._sender_read = True
         self._timeout = DEFAULT_TIMEOUT
         # the patterns and vetoes a digit can change: (pattern, gate, timeout or None)
-        self._sensitive: tuple[tuple[regex.Pattern[str], Any, float | None], ...] = ()
+        self._sensitive: _Sensitive = ()
         self._last: tuple[Notice, _Parts | None] | None = None
         if self.enabled:
             assert isinstance(rules, RuleSet)
@@ -272,12 +310,7 @@ class DigitTemplates:
             self._timeout = max((r.timeout for r in rules.rules), default=DEFAULT_TIMEOUT)
             sensitive = _SENSITIVE.get(rules)
             if sensitive is None:  # read once per rule set (workers inherit it when forked)
-                sensitive = _SENSITIVE[rules] = tuple(
-                    (p, pattern_gates(p.pattern), None if rule.bounded else rule.timeout)
-                    for rule in rules.rules
-                    for p in (*rule.patterns, *rule.unless)
-                    if not digit_blind(p)
-                )
+                sensitive = _SENSITIVE[rules] = _sensitive_patterns(rules)
             self._sensitive = sensitive
 
     def key(self, notice: Notice) -> tuple[Any, ...] | None:
@@ -299,13 +332,13 @@ class DigitTemplates:
         if not self.enabled:
             return None
         text = notice.text
-        masked = text.translate(_ZEROS)
+        masked = _NONZERO.sub("0", text)
         signature = notice.signature
         if (
             masked == text
             or notice.subject
             or len(text) > PROVEN_CHARS
-            or (signature is not None and signature.translate(_ZEROS) != signature)
+            or (signature is not None and _NONZERO.search(signature) is not None)
         ):
             return None
         return (
@@ -318,27 +351,20 @@ class DigitTemplates:
 
     def _parts(self, notice: Notice) -> _Parts | None:
         """A notice's tokens, digit-sensitive spans and link; ``None`` when a search timed out."""
-        from icp_notify.gates import lowered
-        from icp_notify.rules import has_link
-        from icp_notify.textmodel import model_text
-
         assert self._tokenize is not None
         text = notice.text
         low = lowered(text)
         spans: list[Any] = []
         try:
             for pattern, gate, timeout in self._sensitive:
-                if low is not None and not all(
-                    any(string in low for string in option) for option in gate
-                ):
+                if low is not None and not _gate_holds(low, gate):
                     spans.append(None)  # its gate fails: it cannot match
-                    continue
-                found = (
-                    pattern.search(text)
-                    if timeout is None
-                    else pattern.search(text, timeout=timeout)
-                )
-                spans.append(None if found is None else found.span())
+                elif timeout is None:
+                    found = pattern.search(text)
+                    spans.append(None if found is None else found.span())
+                else:
+                    found = pattern.search(text, timeout=timeout)
+                    spans.append(None if found is None else found.span())
             link = has_link(notice, self._timeout)
         except TimeoutError:
             return None

@@ -15,7 +15,7 @@ Examples
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from icp_notify.readers.common import (
@@ -25,6 +25,23 @@ from icp_notify.readers.common import (
     guard,
     message_from_record,
 )
+
+_SCAN: Callable[[str, int], tuple[object, int]] = json.decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
+"""The C scanner ``json.loads`` decodes with (the default decoder's kind)."""
+
+
+def _loads(line: str) -> object:
+    """``json.loads(line)``: a value scanned from the line's first character and followed only
+    by JSON whitespace is what ``json.loads`` returns (it scans the same way after skipping
+    leading whitespace, then refuses anything but whitespace after the value); any other line
+    goes through ``json.loads``, which returns or raises as it does."""
+    try:
+        value, end = _SCAN(line, 0)
+    except (StopIteration, ValueError):
+        return json.loads(line)
+    if end != len(line) and line[end:].strip(" \t\n\r"):
+        return json.loads(line)  # extra data: json.loads says where
+    return value
 
 
 def read_jsonl(path: str | Path, *, text_field: str | None = None) -> Iterator[ReadItem]:
@@ -78,7 +95,7 @@ def _read(path: str | Path, text_field: str | None) -> Iterator[ReadItem]:
                     )
                     continue
             try:
-                record = json.loads(line)
+                record = _loads(line)
             except json.JSONDecodeError as exc:
                 yield error(
                     "invalid_json",

@@ -82,3 +82,42 @@ def test_the_same_message_in_two_exports_is_one_row() -> None:
     assert dedupe_key(utc) != dedupe_key(backup)
     assert summary.duplicates == 1
     assert summary.consistent
+
+
+def test_bloom_bits_of_joined_digests_are_each_keys_bits() -> None:
+    digests = [hashlib.blake2b(str(i).encode(), digest_size=16).digest() for i in range(3000)]
+    digests += [bytes(16), b"\xff" * 16, bytes(range(16))]
+    one_by_one = bytearray(dedupe.BLOOM_BYTES)
+    for key in digests:
+        dedupe._mark(one_by_one, dedupe._bloom_hash(key))
+    joined = bytearray(dedupe.BLOOM_BYTES)
+    dedupe._mark_digests(joined, b"".join(digests))
+    assert joined == one_by_one
+    # and both are the bits SeenSet.add reads: every key's four bits are set
+    h = dedupe._bloom_hash(digests[7])
+    for k in range(4):
+        position = h >> k * dedupe._BLOOM_SHIFT & dedupe._BLOOM_MASK
+        assert joined[position >> 3] >> (position & 7) & 1
+
+
+@pytest.mark.parametrize("short", [False, True])
+def test_spilled_keys_are_found_exactly(short: bool) -> None:
+    keys = [hashlib.blake2b(str(i).encode(), digest_size=16).digest() for i in range(500)]
+    if short:  # keys that are not 16-byte digests take the one-by-one insert
+        keys[3] = b"short"
+    seen = SeenSet(memory_keys=64)
+    try:
+        assert all(seen.add(key) for key in keys)
+        assert seen.spilled
+        assert not any(seen.add(key) for key in keys)  # each found, in memory or on disk
+        assert len(seen) == len(keys)
+        others = [
+            hashlib.blake2b(b"x" + str(i).encode(), digest_size=16).digest() for i in range(300)
+        ]
+        assert all(seen.add(key) for key in others)
+        rows = seen._db.execute("SELECT count(*), min(length(k)), typeof(k) FROM seen").fetchone()
+        assert rows[0] <= len(keys) + len(others)
+        assert rows[2] == "blob"
+        assert rows[1] == (5 if short else 16)
+    finally:
+        seen.close()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from icp_notify.batch.jsontext import ModelText, dumps, fields_text, same_value
+from icp_notify.batch.jsontext import ModelText, dumps, fields_text, same_value, segments_of
 from icp_notify.models import Advice, RawMessage, Reference, Report, SourceRef
 from icp_notify.parse import parse
 from icp_notify.pipeline import Pipeline
@@ -100,3 +100,23 @@ def test_same_value_only_when_the_json_is_certainly_the_same() -> None:
     r = Reference(title="t", url="https://a.example.cn/")
     assert same_value((r,), (r.model_copy(),))
     assert not same_value((r,), (r.model_copy(update={"title": "u"}),))
+
+
+def test_segments_of_are_the_kept_texts_around_any_fields(report: Report) -> None:
+    import itertools
+
+    for model in (report.notice, report.classification, report.advice, report, *SOURCES[1:]):
+        assert model is not None
+        names = tuple(type(model).model_fields)
+        kept = ModelText(model)
+        assert kept.whole == _json(model)
+        assert kept.texts == tuple(dumps(v) for v in model.model_dump(mode="json").values())
+        for n in range(4):
+            for changed in itertools.combinations(names, n):
+                between, order = segments_of(model, changed)
+                assert (between, order) == ModelText(model).segments(changed), changed
+                texts = dict(zip(names, kept.texts, strict=True))
+                joined = between[0] + "".join(
+                    texts[name] + after for name, after in zip(order, between[1:], strict=True)
+                )
+                assert joined == _json(model)

@@ -275,3 +275,50 @@ def test_labelled_rows_are_the_same_with_and_without_templates() -> None:
     assert _lines(with_templates, messages) == _lines(without, messages)
     assert with_templates._templates.hits > 100
     assert with_templates.cache_hits == without.cache_hits
+
+
+def test_each_digit_sensitive_pattern_is_searched_once_behind_its_gates() -> None:
+    from icp_notify.batch.template import _gate_holds
+    from icp_notify.gates import lowered, pattern_gates
+
+    rules = default_rules()
+    sensitive = DigitTemplates(Classifier.default())._sensitive
+    wanted = {
+        (p.pattern, p.flags, None if rule.bounded else rule.timeout)
+        for rule in rules.rules
+        for p in (*rule.patterns, *rule.unless)
+        if not digit_blind(p)
+    }
+    searched = [(p.pattern, p.flags, timeout) for p, _, timeout in sensitive]
+    assert len(searched) == len(set(searched))
+    assert set(searched) == wanted
+    texts = [r["text"] for r in _records()]
+    texts += ["", "信息", "备案信息 拨打 400", "主体备案号", "\u0130 信息"]
+    for pattern, gate, _ in sensitive:
+        original = pattern_gates(pattern.pattern)
+        assert [frozenset(option) for option in gate] == list(original)
+        for text in texts:
+            low = lowered(text)
+            if low is None:
+                continue
+            holds = all(any(string in low for string in option) for option in original)
+            assert _gate_holds(low, gate) is holds, (pattern.pattern, text)
+            if not holds:
+                assert pattern.search(text) is None
+
+
+def test_masked_text_is_the_translation_of_every_digit() -> None:
+    table = str.maketrans("123456789", "000000000")
+    texts = [r["text"] for r in _records()]
+    texts += [
+        "",
+        "0",
+        "9",
+        "１２３",
+        "٣",
+        "a1b2\ud800c3",
+        "核验码为123456，24小时",
+        "\U0001f600 42",
+    ]
+    for text in texts:
+        assert masked_text(text) == text.translate(table), text

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from _helpers import ARCHIVES, errors, messages
 
 from icp_notify.models import Channel, RawMessage, ReadError
@@ -39,3 +42,39 @@ def test_jsonl_text_field_option(tmp_path: Path) -> None:
     assert items[0].text == "备案已通过"
     assert isinstance(items[1], ReadError)
     assert items[1].code == "missing_text"
+
+
+LINES = [
+    '{"text": "备案", "received_at": 1700000000}\n',
+    '{"text": "备案"}\r\n',
+    '{"text": "备案"} \t \n',
+    '{"text": "备案"}',
+    ' {"text": "备案"}\n',
+    '\ufeff{"text": "x"}\n',
+    '{"text": "x"} {"text": "y"}\n',
+    '{"text": "x"}\x0c\n',
+    '{"text": "x"}\u3000\n',
+    '{"text": "x",}\n',
+    '{"text": "\\ud800\\u2028", "n": NaN, "big": 1e999, "i": 123456789012345678901234}\n',
+    '{"text": "bad \\q escape"}\n',
+    '{"text": "raw \x01 control"}\n',
+    "[1, 2]\n",
+    '"just a string"\n',
+    "12 \n",
+    "\n",
+    "",
+    "nul\n",
+]
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_lines_are_read_as_json_loads_reads_them(line: str) -> None:
+    from icp_notify.readers.jsonl import _loads
+
+    def outcome(load: Any) -> Any:
+        try:
+            return ("value", repr(load(line)))
+        except json.JSONDecodeError as exc:
+            return ("error", exc.msg, exc.pos, str(exc))
+
+    assert outcome(_loads) == outcome(json.loads)
