@@ -59,7 +59,7 @@ from icp_notify.advice_file import (
     check_structure,
     error_from_validation,
 )
-from icp_notify.boundary import coerce_time, in_range
+from icp_notify.boundary import coerce_time
 from icp_notify.errors import AdviceFileError, InputError
 from icp_notify.models import (
     SHANGHAI,
@@ -73,6 +73,7 @@ from icp_notify.models import (
     Situation,
     Urgency,
     construct_trusted,
+    in_datetime_range,
 )
 
 __all__ = [
@@ -251,7 +252,7 @@ def _shift(start: dt.datetime, delta: dt.timedelta) -> dt.datetime | None:
         end = (start + delta).astimezone(SHANGHAI)
     except OverflowError:
         return None
-    return end if in_range(end) else None
+    return end if in_datetime_range(end) else None
 
 
 def _check_lang(lang: str) -> Literal["zh", "en"]:
@@ -1077,7 +1078,7 @@ def _stated_deadline(notice: Notice, received_at: dt.datetime | None) -> dt.date
             continue
         at = mention.time if mention.time is not None else dt.time(23, 59, 59)
         stated = dt.datetime.combine(mention.value, at, tzinfo=SHANGHAI)
-        return stated if in_range(stated) else None
+        return stated if in_datetime_range(stated) else None
     if received_at is None:
         return None
     for duration in notice.entities.durations:

@@ -48,7 +48,7 @@ from icp_notify.models import (
     in_datetime_range,
 )
 
-__all__ = ["Epoch", "coerce_context", "coerce_time", "in_range"]
+__all__ = ["Epoch", "coerce_context", "coerce_time"]
 
 Epoch = Literal["auto", "ms"]
 """How :func:`coerce_time` reads numbers: ``"auto"`` = epoch seconds, or milliseconds above
@@ -131,12 +131,8 @@ def coerce_time(value: object, *, field: str, epoch: Epoch | None = None) -> dt.
     """
     if value is None:
         return None
-    if (
-        type(value) is dt.datetime
-        and value.tzinfo is SHANGHAI
-        and _SURE_YEARS[0] <= value.year <= _SURE_YEARS[1]
-    ):
-        return value  # aware and in range (see in_range): aware_in_range returns it as it is
+    if type(value) is dt.datetime and value.tzinfo is SHANGHAI and in_datetime_range(value):
+        return value  # aware and in range: aware_in_range returns it as it is
     if type(value) is int and _EPOCH_MIN <= value < _EPOCH_MAX and epoch == "auto":
         # epoch seconds of an instant in range: what _from_epoch gives, which aware_in_range
         # returns as it is (aware, and in range because the instant is ``value``)
@@ -168,38 +164,6 @@ def coerce_time(value: object, *, field: str, epoch: Epoch | None = None) -> dt.
     except ValueError:
         shown = when.isoformat() if value is when else _shown(value, epoch)
         raise _out_of_range(shown, field, epoch) from None
-
-
-_SURE_YEARS = (DATETIME_MIN.year + 1, DATETIME_MAX.year - 2)
-"""Local years in Asia/Shanghai whose every instant is in range, whatever the offset there
-(+08:00, or +09:00 in the summers of 1986–1991): 1991 to 2098."""
-
-
-def in_range(value: dt.datetime) -> bool:
-    """:func:`~icp_notify.models.in_datetime_range`, answered without the zone's offset for a
-    time in Asia/Shanghai whose local year lies well inside the range.
-
-    Parameters
-    ----------
-    value : datetime
-        An aware datetime.
-
-    Returns
-    -------
-    bool
-        Whether ``value`` lies in ``[DATETIME_MIN, DATETIME_MAX)``.
-
-    Examples
-    --------
-    >>> import datetime as dt
-    >>> in_range(dt.datetime(2025, 3, 1, tzinfo=SHANGHAI))
-    True
-    >>> in_range(dt.datetime(2100, 1, 1, 8, tzinfo=SHANGHAI))
-    False
-    """
-    if value.tzinfo is SHANGHAI and _SURE_YEARS[0] <= value.year <= _SURE_YEARS[1]:
-        return True
-    return in_datetime_range(value)
 
 
 def _from_epoch(value: str | float, *, field: str, epoch: Epoch) -> dt.datetime:

@@ -255,26 +255,8 @@ class ModelText:
         if segments is None:
             if not self.names:
                 raise ValueError(f"{type(self.model).__name__} is not serialised field by field")
-            segments = self._segments[changed] = self._cut(changed)
+            segments = self._segments[changed] = segments_of(self.model, changed)
         return segments
-
-    def _cut(self, changed: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The kept text around the ``changed`` fields' values, and those fields in order."""
-        between: list[str] = []
-        order: list[str] = []
-        current = "{"
-        for i, (name, prefix, text) in enumerate(
-            zip(self.names, self.prefixes, self.texts, strict=True)
-        ):
-            current += (", " if i else "") + prefix
-            if name in changed:
-                between.append(current)
-                order.append(name)
-                current = ""
-            else:
-                current += text
-        between.append(current + "}")
-        return tuple(between), tuple(order)
 
     def text(
         self,
@@ -329,7 +311,8 @@ class ModelText:
 def segments_of(
     model: BaseModel, changed: tuple[str, ...]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """``ModelText(model).segments(changed)``, made with one dump per run of kept fields.
+    """The kept text around the ``changed`` fields' values, and those fields in field order
+    (what :meth:`ModelText.segments` keeps), made with one dump per run of kept fields.
 
     A run of consecutive kept fields is written as ``json.dumps`` writes the dict of those
     fields, without its braces (a dict's JSON is its items' texts joined by ``", "``), so no

@@ -18,7 +18,7 @@ from icp_notify.batch import Labeller
 from icp_notify.batch.jsontext import dumps
 from icp_notify.batch.template import DigitTemplates, digit_blind, masked_text
 from icp_notify.classifier import Classifier
-from icp_notify.models import Notice, RawMessage
+from icp_notify.models import Classification, Notice, RawMessage
 from icp_notify.parse import parse
 from icp_notify.rules import RuleSet, default_rules
 
@@ -186,13 +186,19 @@ def _code_sms(*codes: str) -> list[Notice]:
     return [parse(f"【工信部】您的短信核验码为{code}，24小时内有效。") for code in codes]
 
 
-def test_evidence_matched_is_read_from_the_notice() -> None:
+def _first_code_sms() -> tuple[Classifier, DigitTemplates, tuple[Any, ...], Notice, Classification]:
+    """Templates, the key of the code SMS with 123456, that notice and its classification."""
     classifier = Classifier.default()
     templates = DigitTemplates(classifier)
-    a, b = _code_sms("123456", "654321")
+    (a,) = _code_sms("123456")
     key = templates.key(a)
     assert key is not None
-    first = classifier.classify_notice(a)
+    return classifier, templates, key, a, classifier.classify_notice(a)
+
+
+def test_evidence_matched_is_read_from_the_notice() -> None:
+    classifier, templates, key, a, first = _first_code_sms()
+    (b,) = _code_sms("654321")
     templates.put(key, a, first, "TEXT")
     got = templates.derive_text(key, b)
     assert got is not None
@@ -204,12 +210,7 @@ def test_evidence_matched_is_read_from_the_notice() -> None:
 
 
 def test_the_json_text_is_spliced() -> None:
-    classifier = Classifier.default()
-    templates = DigitTemplates(classifier)
-    (a,) = _code_sms("123456")
-    key = templates.key(a)
-    assert key is not None
-    first = classifier.classify_notice(a)
+    classifier, templates, key, a, first = _first_code_sms()
     templates.put(key, a, first, dumps(first.model_dump(mode="json")))
     for code in ("654321", "000000", "999999"):
         (b,) = _code_sms(code)
@@ -219,12 +220,8 @@ def test_the_json_text_is_spliced() -> None:
 
 
 def test_evidence_not_from_the_text_falls_back() -> None:
-    classifier = Classifier.default()
-    templates = DigitTemplates(classifier)
-    a, b = _code_sms("123456", "654321")
-    key = templates.key(a)
-    assert key is not None
-    first = classifier.classify_notice(a)
+    _, templates, key, a, first = _first_code_sms()
+    (b,) = _code_sms("654321")
     odd = first.model_copy(
         update={"evidence": tuple(e.model_copy(update={"matched": "x"}) for e in first.evidence)}
     )
