@@ -178,8 +178,6 @@ def _entities(
 
 
 _NO_ENTITIES = Entities()
-_TEXT_ONLY = {name: field.default for name, field in RawMessage.model_fields.items()}
-"""A RawMessage's fields with their defaults, in field order (``text`` is filled in)."""
 
 
 def _infer_channel(raw: RawMessage, sender: str | None) -> Channel:
@@ -314,10 +312,6 @@ def _parse(
             text, decode_defects = decode_bytes(data)
             defects.extend(decode_defects)
             raw = RawMessage(text=text)
-    elif type(data) is str:
-        # what RawMessage(text=data) holds (a str validates to itself), without validating: the
-        # message is read here and not returned
-        raw = construct_trusted(RawMessage, {**_TEXT_ONLY, "text": data})
     elif isinstance(data, str):
         raw = RawMessage(text=data)
     elif isinstance(data, RawMessage):

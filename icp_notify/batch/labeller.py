@@ -204,7 +204,8 @@ class _Advised:
         self.advice = advice
         self.timing = timing
         self.text = ModelText(advice)
-        self.tail = entry.tail_of(self.text.text())  # the row after the notice's source
+        # the advice's text and UTF-8: the row after the notice's source is entry.tail around it
+        self.tail = entry.advice_forms(self.text.text())
 
 
 def _utf8(text: str) -> bytes | None:
@@ -247,7 +248,7 @@ class _Entry:
         self.tail: tuple[str, str] = ("", "")  # around the advice's text, after the source
         self.utf8: tuple[bytes, bytes, bytes, bytes] | None = None  # the four, as UTF-8
 
-    def tail_of(self, advice_text: str) -> tuple[str, bytes | None]:
+    def advice_forms(self, advice_text: str) -> tuple[str, bytes | None]:
         """The advice's text, and as UTF-8 (``None`` when the row is made as text). The row
         after the notice's source is ``tail[0] + advice_text + tail[1]``."""
         if self.utf8 is None:
@@ -653,7 +654,7 @@ class Labeller:
                     n for n in advisor.TIMED_FIELDS if getattr(advice, n) is not getattr(base, n)
                 }
                 text = advised.text.splice(advice.model_dump(mode="json", include=changed))
-                tail = entry.tail_of(text)
+                tail = entry.advice_forms(text)
         if entry.report is None:
             entry.report = Report(
                 notice=notice, classification=classification, advice=advice, version=__version__

@@ -332,7 +332,7 @@ class DigitTemplates:
         if not self.enabled:
             return None
         text = notice.text
-        masked = _NONZERO.sub("0", text)
+        masked = masked_text(text)
         signature = notice.signature
         if (
             masked == text
