@@ -8,6 +8,7 @@ import subprocess
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,38 +103,123 @@ def test_discard_stdout_sends_what_is_written_later_to_devnull(
 
 
 _PROGRAM = (
-    "import gc, sys\n"
+    "import atexit, gc, sys\n"
     "from icp_notify.cli import main, program\n"
     "entry = program if sys.argv.pop(1) == 'program' else main\n"
+    "atexit.register(lambda: print('state', gc.get_freeze_count() > 0, gc.isenabled(),\n"
+    "                              gc.get_threshold()[0], file=sys.stderr))\n"
     "code = entry() if entry is program else entry(sys.argv[1:])\n"
-    "print('state', code, gc.get_freeze_count() > 0, gc.isenabled(), file=sys.stderr)\n"
+    "print('returned', code, file=sys.stderr)\n"
+    "sys.exit(code)\n"
 )
+"""Runs ``program`` or ``main``; the collector's state is printed by an :mod:`atexit` handler
+(``program`` ends the process without returning, after running the handlers)."""
+
+
+def _program(*argv: str, entry: str = "program", **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _PROGRAM, entry, *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        **kwargs,
+    )
 
 
 @pytest.mark.parametrize("argv", [["classify", CANCELLED, "--json"], ["analyze", CANCELLED]])
 def test_the_program_gives_mains_output_and_freezes_what_is_left(argv: list[str]) -> None:
     """``program`` (the installed ``icp-notify``) runs a one-notice command with the collector
-    off and freezes what is left; the output is :func:`main`'s, and the collector is back on."""
-    runs = {
-        entry: subprocess.run(
-            [sys.executable, "-c", _PROGRAM, entry, *argv],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        for entry in ("main", "program")
-    }
+    off and freezes what is left; the output is :func:`main`'s, and the collector is back on.
+    It ends the process itself, after the :mod:`atexit` handlers, with main's status."""
+    runs = {entry: _program(*argv, entry=entry) for entry in ("main", "program")}
     assert runs["program"].stdout == runs["main"].stdout
     assert "access_cancelled" in runs["main"].stdout or "refile_now" in runs["main"].stdout
-    assert runs["main"].stderr.split()[-4:] == ["state", "0", "False", "True"]
-    assert runs["program"].stderr.split()[-4:] == ["state", "0", "True", "True"]
+    assert runs["main"].stderr.split()[-6:] == ["returned", "0", "state", "False", "True", "700"]
+    assert runs["program"].stderr.split() == ["state", "True", "True", "700"]
+    assert runs["main"].returncode == runs["program"].returncode == 0
 
 
-def test_the_program_leaves_the_collector_alone_for_other_commands() -> None:
+def test_the_program_raises_the_young_threshold_for_other_commands() -> None:
+    done = _program("demo")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.split()[-4:] == ["state", "False", "True", "20000"]
+    assert "returned" not in done.stderr
+
+
+def test_the_program_ends_with_mains_status_on_an_error(tmp_path: Path) -> None:
+    done = _program("batch", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "out.jsonl"))
+    assert done.returncode == 1
+    assert "could not be opened" in done.stderr
+    assert "returned" not in done.stderr
+    assert "state" in done.stderr
+
+
+def test_the_program_loses_no_output_when_it_ends_the_process(tmp_path: Path) -> None:
+    """Every row reaches the output file, and standard output's whole stream (more than a
+    pipe's buffer) reaches the reader, though the process ends without the interpreter's
+    teardown."""
+    import json
+
+    archive = tmp_path / "in.jsonl"
+    texts = [f"【示例云】您的备案订单 BA{n:010d} 已通过初审，已提交管局审核。" for n in range(300)]
+    archive.write_text(
+        "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    to_file = _program("batch", str(archive), "-o", str(out))
+    assert to_file.returncode == 0, to_file.stderr
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [row["notice"]["raw_text"] for row in rows] == texts
+    assert "read 300: labelled 300" in to_file.stderr
+    to_stdout = _program("batch", str(archive))
+    assert to_stdout.returncode == 0, to_stdout.stderr
+    assert len(to_stdout.stdout.encode()) > 65536
+    assert to_stdout.stdout.encode() == out.read_bytes()
+
+
+_WITH_THREAD = (
+    "import sys, threading, time\n"
+    "from icp_notify.cli import program\n"
+    "def late():\n"
+    "    time.sleep(0.3)\n"
+    "    print('thread done', flush=True)\n"
+    "threading.Thread(target=late).start()\n"
+    "sys.argv = ['icp-notify', 'parse', '您的备案信息已被变更']\n"
+    "code = program()\n"
+    "print('returned', code, flush=True)\n"
+)
+
+
+def test_the_program_leaves_the_ending_to_the_interpreter_while_a_thread_runs() -> None:
     done = subprocess.run(
-        [sys.executable, "-c", _PROGRAM, "program", "demo"],
+        [sys.executable, "-c", _WITH_THREAD],
         capture_output=True,
         text=True,
-        check=True,
+        timeout=120,
+        check=False,
     )
-    assert done.stderr.split()[-4:] == ["state", "0", "False", "True"]
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == ["returned 0", "thread done"]
+
+
+class _Unflushable(io.StringIO):
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_end_process_returns_when_a_stream_cannot_be_flushed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from icp_notify import cli
+
+    calls: list[str] = []
+    monkeypatch.setattr(cli.atexit, "_run_exitfuncs", lambda: calls.append("atexit"))
+    monkeypatch.setattr(cli.os, "_exit", lambda code: calls.append(f"exit {code}"))
+    monkeypatch.setattr(sys, "stdout", _Unflushable())
+    assert cli.end_process(0) is None
+    assert calls == []
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    cli.end_process(3)
+    assert calls == ["atexit", "exit 3"]
