@@ -20,13 +20,14 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import regex
 
-__all__ = ["literal_gate", "pattern_gates"]
+__all__ = ["digit_blind", "literal_gate", "pattern_gates"]
 # gate_index, present_strings and lowered serve RuleSet.match, not API; the gate table
 # functions serve default_rules (and ``python -m icp_notify.gates``, which rewrites the table).
 
@@ -148,7 +149,6 @@ _MAX_GATES = 3
 def _parsed(source: str) -> Any:
     """``source`` read by the standard library's parser (its ``data``), once; ``None`` when it
     uses syntax only :mod:`regex` knows (``\\p{…}``, fuzzy ``{e<=1}``, POSIX classes …)."""
-    import warnings
 
     if "{" in _QUANTIFIER_BRACES.sub("", source):
         return None
@@ -328,6 +328,105 @@ def _write_shipped_table() -> tuple[Path, Path]:
     document = tomllib.loads(data.decode("utf-8"))
     parsed.write_text(dump_parsed_rules(document, digest), encoding="utf-8")
     return out, parsed
+
+
+_DIGITS = frozenset(range(ord("0"), ord("9") + 1))
+_PROPERTY = regex.compile(r"\\(?:[pP]\{[^{}0-9\\]*\}|[pP][A-Za-z])|\\.", regex.DOTALL)
+
+
+def _uniform_range(low: int, high: int) -> bool:
+    """Whether ``[low-high]`` holds all ASCII digits or none."""
+    return high < ord("0") or low > ord("9") or (low <= ord("0") and high >= ord("9"))
+
+
+def _blind_items(items: Any, c: Any) -> bool:
+    """Whether a parsed (``re._parser``) sequence treats all ASCII digits alike."""
+    for op, av in items:
+        if op in (c.LITERAL, c.NOT_LITERAL):
+            if av in _DIGITS or av == ord("{"):  # a brace: maybe regex syntax re reads as text
+                return False
+        elif op is c.IN:
+            for item_op, item_av in av:
+                if item_op in (c.LITERAL, c.NOT_LITERAL):
+                    if item_av in _DIGITS:
+                        return False
+                elif item_op is c.RANGE:
+                    if not _uniform_range(*item_av):
+                        return False
+                elif item_op not in (c.NEGATE, c.CATEGORY):
+                    return False
+        elif op is c.BRANCH:
+            if not all(_blind_items(alt, c) for alt in av[1]):
+                return False
+        elif op is c.SUBPATTERN:
+            if not _blind_items(av[3], c):
+                return False
+        elif op is c.ATOMIC_GROUP:
+            if not _blind_items(av, c):
+                return False
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            if not _blind_items(av[2], c):
+                return False
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            if not _blind_items(av[1], c):
+                return False
+        elif op not in (c.ANY, c.AT, c.CATEGORY):
+            return False  # a back-reference, a conditional, anything else: not proven
+    return True
+
+
+def digit_blind(pattern: regex.Pattern[str]) -> bool:
+    """Whether ``pattern`` provably cannot tell one ASCII digit from another.
+
+    Read with the standard library's parser (as :func:`literal_gate` does): every literal is
+    not a digit, every class holds all ASCII digits or none (``\\d``, ``\\w``, ``[a-z0-9]``,
+    ``[^，。]``; a ``\\p{…}`` property without a digit in its name, which holds the ten ASCII
+    digits alike, is read as a letter), and there is no back-reference or conditional; anchors
+    are positions (``\\G``, where the search began, is read as ``\\A``). Then searching two
+    texts that differ only in which ASCII digit stands at some positions, from the same
+    position, makes the same decision at every step, so both match at the same spans.
+    Anything the parser cannot read, a ``VERSION1`` pattern or a literal brace (perhaps
+    ``regex``'s fuzzy syntax) counts as not blind.
+
+    Parameters
+    ----------
+    pattern : regex.Pattern
+        A compiled pattern.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> digit_blind(regex.compile(r"核验码\\s*[:：]?[a-z0-9]{4,8}(?![a-z0-9])"))
+    True
+    >>> digit_blind(regex.compile(r"\\p{Han}icp\\d{6,12}"))
+    True
+    >>> digit_blind(regex.compile(r"(?:\\G|(?<![a-z0-9]))[a-z0-9.]+@"))
+    True
+    >>> [digit_blind(regex.compile(p)) for p in (r"1[3-9]\\d{9}", r"号-1(?!\\d)", r"(\\d)\\1", "[0-5]")]
+    [False, False, False, False]
+    """
+    if pattern.flags & regex.VERSION1:
+        return False
+    parser = importlib.import_module("re._parser")
+    constants = importlib.import_module("re._constants")
+
+    def plain(m: regex.Match[str]) -> str:
+        token = m.group(0)
+        if token == "\\G":  # where the search began: a position, which both searches share
+            return "\\A"
+        return "\u4e00" if token[1] in "pP" else token  # a property: one letter, no digit
+
+    source = _PROPERTY.sub(plain, pattern.pattern)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # e.g. a nested set re reads otherwise than regex
+            parsed = parser.parse(source)
+    except (Exception, FutureWarning, DeprecationWarning):  # regex-only syntax: not proven
+        return False
+    return _blind_items(parsed, constants)
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintainer's tool, run after editing rules.toml

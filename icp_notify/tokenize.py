@@ -59,6 +59,7 @@ __all__ = [
     "TOKENIZER_VERSION",
     "dictionary_path",
     "dictionary_sha256",
+    "digit_stable",
     "settings",
     "tokenize",
 ]
@@ -786,6 +787,75 @@ def tokenize(text: str) -> list[str]:
         else:
             cutter.cut(piece, out)
     return out
+
+
+@functools.cache
+def _digit_sensitive() -> tuple[tuple[regex.Pattern[str], _Gate], ...]:
+    """The entity alternatives that can tell one ASCII digit from another (not
+    :func:`~icp_notify.gates.digit_blind`), each with its gate: the phone numbers' (a mobile
+    number starts ``1[3-9]``, a hotline ``400``/``800``, a landline ``0``)."""
+    from icp_notify.gates import digit_blind
+
+    out = []
+    for index, (name, _) in enumerate(_ENTITY_ALTERNATIVES):
+        for j, gate in enumerate(_ENTITY_GATES[name]):
+            # the scanner's own pattern of this one alternative (proven bounded with the others)
+            pattern = _ENTITY_RE._pattern(index, 1 << j)
+            if not digit_blind(pattern):
+                out.append((pattern, gate))
+    return tuple(out)
+
+
+def digit_stable(text: str) -> bool:
+    """Whether :func:`tokenize` gives ``text`` the tokens of any text that differs from it
+    only in which ASCII digits stand where it has them (and is itself digit-stable).
+
+    ``True`` when no entity alternative that can tell one ASCII digit from another (the phone
+    numbers'; :func:`~icp_notify.gates.digit_blind` reads each alternative) matches anywhere in
+    the normalised text, which is not longer than :data:`~icp_notify.bounded.PROVEN_CHARS`.
+    For two such texts ``a`` and ``b`` of the same length that differ only where both hold an
+    ASCII digit, ``tokenize(a) == tokenize(b)``:
+
+    * NFKC and case folding keep them so: no canonical decomposition holds an ASCII digit (so
+      a digit composes with nothing), and a digit normalises and folds to itself;
+    * the entity scan makes the same decisions on both: from the same position, each
+      digit-blind alternative matches at the same span in both texts, each other alternative
+      matches nowhere in either (so which of them the gates leave in changes nothing), and the
+      next search starts at the same place; so the entities are the same kinds at the same
+      spans, and no timeout applies (the text is within the proof of ``tests/test_bounded.py``);
+    * every ASCII digit lies inside an entity (``NUM`` matches any digit that nothing before it
+      took), so the text between the entities is the same, and so is its cut.
+
+    ``tests/test_tokenize_digits.py`` checks it on every corpus text with its digits changed.
+
+    Parameters
+    ----------
+    text : str
+        A text as given to :func:`tokenize`.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> digit_stable("您的备案订单 BA1234567890 已通过初审"), digit_stable("客服热线 400-123-4567")
+    (True, False)
+    >>> tokenize("联系 13912345678") == tokenize("联系 03912345678")  # a phone number, then not
+    False
+    >>> digit_stable("联系 13912345678"), digit_stable("联系 03912345678")
+    (False, True)
+    """
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).casefold()
+    if len(text) > PROVEN_CHARS:
+        return False
+    has_digit = _DIGIT.search(text) is not None
+    if not has_digit:
+        return True
+    for pattern, gate in _digit_sensitive():
+        if gate(text, has_digit) and pattern.search(text) is not None:
+            return False
+    return True
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintainer's tool, run after editing userdict.txt

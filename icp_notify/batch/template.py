@@ -15,8 +15,10 @@ and why two notices N and C with the same :meth:`DigitTemplates.key` get the sam
   position but where both hold an ASCII digit. The combiner reads the length and the ASCII
   letters of the text, so its text features are equal;
 * the tokens are compared: the tokenizer tells a phone number from a code by its digits, so its
-  output is computed, not assumed. The text model reads only the tokens, so its
-  probabilities and top features are equal;
+  output is computed, not assumed — except that two texts the shipped tokenizer finds
+  :func:`~icp_notify.tokenize.digit_stable` (no phone-number alternative matches in either)
+  have the same tokens, which are then not computed. The text model reads only the tokens,
+  so its probabilities and top features are equal;
 * a pattern is *digit-blind* when it cannot tell one ASCII digit from another
   (:func:`digit_blind`, a static reading of each pattern: no digit literal, no range that
   splits 0-9, no back-reference, nothing it cannot read). A search of a digit-blind pattern
@@ -56,10 +58,9 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 import re
-import warnings
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import regex
@@ -67,7 +68,7 @@ import regex
 from icp_notify.batch.jsontext import dumps
 from icp_notify.batch.labeller import CACHE_SIZE, LruCache
 from icp_notify.bounded import PROVEN_CHARS
-from icp_notify.gates import lowered
+from icp_notify.gates import digit_blind, lowered
 from icp_notify.models import Classification, Notice
 from icp_notify.rules import DEFAULT_TIMEOUT, has_link
 from icp_notify.textmodel import model_text
@@ -78,8 +79,6 @@ _NONZERO = re.compile("[1-9]")
 """An ASCII digit other than ``0``: replacing each by ``0`` is ``str.translate`` with the table
 ``1-9 → 0``, several times faster on Chinese text (which ``translate`` maps character by
 character through the table)."""
-_DIGITS = frozenset(range(ord("0"), ord("9") + 1))
-_PROPERTY = regex.compile(r"\\(?:[pP]\{[^{}0-9\\]*\}|[pP][A-Za-z])|\\.", regex.DOTALL)
 
 
 def masked_text(text: str) -> str:
@@ -103,99 +102,15 @@ def masked_text(text: str) -> str:
     return _NONZERO.sub("0", text)
 
 
-def _uniform_range(low: int, high: int) -> bool:
-    """Whether ``[low-high]`` holds all ASCII digits or none."""
-    return high < ord("0") or low > ord("9") or (low <= ord("0") and high >= ord("9"))
-
-
-def _blind_items(items: Any, c: Any) -> bool:
-    """Whether a parsed (``re._parser``) sequence treats all ASCII digits alike."""
-    for op, av in items:
-        if op in (c.LITERAL, c.NOT_LITERAL):
-            if av in _DIGITS or av == ord("{"):  # a brace: maybe regex syntax re reads as text
-                return False
-        elif op is c.IN:
-            for item_op, item_av in av:
-                if item_op in (c.LITERAL, c.NOT_LITERAL):
-                    if item_av in _DIGITS:
-                        return False
-                elif item_op is c.RANGE:
-                    if not _uniform_range(*item_av):
-                        return False
-                elif item_op not in (c.NEGATE, c.CATEGORY):
-                    return False
-        elif op is c.BRANCH:
-            if not all(_blind_items(alt, c) for alt in av[1]):
-                return False
-        elif op is c.SUBPATTERN:
-            if not _blind_items(av[3], c):
-                return False
-        elif op is c.ATOMIC_GROUP:
-            if not _blind_items(av, c):
-                return False
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
-            if not _blind_items(av[2], c):
-                return False
-        elif op in (c.ASSERT, c.ASSERT_NOT):
-            if not _blind_items(av[1], c):
-                return False
-        elif op not in (c.ANY, c.AT, c.CATEGORY):
-            return False  # a back-reference, a conditional, anything else: not proven
-    return True
-
-
-def digit_blind(pattern: regex.Pattern[str]) -> bool:
-    """Whether ``pattern`` provably cannot tell one ASCII digit from another.
-
-    Read with the standard library's parser (as :mod:`icp_notify.gates` does): every literal is
-    not a digit, every class holds all ASCII digits or none (``\\d``, ``\\w``, ``[a-z0-9]``,
-    ``[^，。]``; a ``\\p{…}`` property without a digit in its name, which holds the ten ASCII
-    digits alike, is read as a letter), and there is no back-reference or conditional. Then
-    searching two texts that differ only in which ASCII digit stands at some positions makes
-    the same decision at every step, so both match at the same spans. Anything the parser
-    cannot read, a ``VERSION1`` pattern or a literal brace (perhaps ``regex``'s fuzzy syntax)
-    counts as not blind.
-
-    Parameters
-    ----------
-    pattern : regex.Pattern
-        A compiled pattern.
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-    >>> digit_blind(regex.compile(r"核验码\\s*[:：]?[a-z0-9]{4,8}(?![a-z0-9])"))
-    True
-    >>> digit_blind(regex.compile(r"\\p{Han}icp\\d{6,12}"))
-    True
-    >>> [digit_blind(regex.compile(p)) for p in (r"1[3-9]\\d{9}", r"号-1(?!\\d)", r"(\\d)\\1", "[0-5]")]
-    [False, False, False, False]
-    """
-    if pattern.flags & regex.VERSION1:
-        return False
-    parser = importlib.import_module("re._parser")
-    constants = importlib.import_module("re._constants")
-
-    def plain(m: regex.Match[str]) -> str:
-        token = m.group(0)
-        return "\u4e00" if token[1] in "pP" else token  # a property: one letter, no digit
-
-    source = _PROPERTY.sub(plain, pattern.pattern)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # e.g. a nested set re reads otherwise than regex
-            parsed = parser.parse(source)
-    except (Exception, FutureWarning, DeprecationWarning):  # regex-only syntax: not proven
-        return False
-    return _blind_items(parsed, constants)
-
-
 _Parts = tuple[tuple[str, ...], tuple[Any, ...], bool]
-"""What a notice's key leaves to be compared: its tokens, the spans of the digit-sensitive
-patterns and whether it has a link."""
+"""What a notice's key leaves to be compared: its tokens (:data:`_STABLE` for a
+:func:`~icp_notify.tokenize.digit_stable` text), the spans of the digit-sensitive patterns and
+whether it has a link."""
+
+_STABLE: tuple[str, ...] = ("\x00digit-stable",)
+"""The tokens part of a digit-stable text: two such texts with the same key have the same
+tokens (:func:`~icp_notify.tokenize.digit_stable`), so they are not computed. No token list
+equals it (the tokenizer yields no control character)."""
 
 _Sensitive = tuple[tuple[regex.Pattern[str], tuple[tuple[str, ...], ...], float | None], ...]
 """A rule set's digit-sensitive patterns, each once: ``(pattern, gate, timeout or None)``, the
@@ -287,7 +202,7 @@ class DigitTemplates:
     """
 
     def __init__(self, classifier: Any, size: int = CACHE_SIZE) -> None:
-        from icp_notify.classifier import Classifier
+        from icp_notify.classifier import Classifier, _default_tokenizer
         from icp_notify.rules import RuleSet
 
         rules = getattr(classifier, "rules", None)
@@ -299,6 +214,8 @@ class DigitTemplates:
         self.hits = 0
         self._cache = LruCache(size)
         self._tokenize = getattr(classifier, "tokenizer", None)
+        # the shipped tokenizer's digit-stable texts need no tokens (another tokenizer: computed)
+        self._stable: Callable[[str], bool] | None = None
         self._sender_read = True
         self._timeout = DEFAULT_TIMEOUT
         # the patterns and vetoes a digit can change: (pattern, gate, timeout or None)
@@ -306,6 +223,10 @@ class DigitTemplates:
         self._last: tuple[Notice, _Parts | None] | None = None
         if self.enabled:
             assert isinstance(rules, RuleSet)
+            from icp_notify.tokenize import digit_stable, tokenize
+
+            if self._tokenize is _default_tokenizer or self._tokenize is tokenize:
+                self._stable = digit_stable
             self._sender_read = any(rule.senders for rule in rules.rules)
             self._timeout = max((r.timeout for r in rules.rules), default=DEFAULT_TIMEOUT)
             sensitive = _SENSITIVE.get(rules)
@@ -368,7 +289,10 @@ class DigitTemplates:
             link = has_link(notice, self._timeout)
         except TimeoutError:
             return None
-        return tuple(self._tokenize(model_text(notice))), tuple(spans), link
+        text = model_text(notice)
+        if self._stable is not None and self._stable(text):
+            return _STABLE, tuple(spans), link  # the tokens of every stable text of the key
+        return tuple(self._tokenize(text)), tuple(spans), link
 
     def put(
         self, key: tuple[Any, ...], notice: Notice, classification: Classification, text: str = ""
