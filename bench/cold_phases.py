@@ -57,11 +57,11 @@ def child() -> None:
 
     default_rules()
     os.getppid()
-    from icp_notify.classifier import Classifier, _default_tokenizer
+    from icp_notify.classifier import Classifier, default_tokenizer
 
     Classifier.default()
     os.getppid()
-    _default_tokenizer("x")
+    default_tokenizer("x")
     os.getppid()
     icp_notify.classify(GENERIC)
     os.getppid()

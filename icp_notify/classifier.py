@@ -61,6 +61,7 @@ __all__ = [
     "ProbaModel",
     "classify",
     "decide",
+    "default_tokenizer",
     "rank_probabilities",
 ]
 
@@ -734,7 +735,28 @@ def _tokenize_function() -> Callable[[str], list[str]]:
     return tokenize
 
 
-def _default_tokenizer(text: str) -> list[str]:
+def default_tokenizer(text: str) -> list[str]:
+    """A :class:`Classifier`'s tokenizer unless it is given another.
+
+    :func:`icp_notify.tokenize.tokenize`, imported on first call (so building a classifier does
+    not load the tokenizer's dictionary).
+
+    Parameters
+    ----------
+    text : str
+        The text the model reads.
+
+    Returns
+    -------
+    list of str
+        ``tokenize(text)``.
+
+    Examples
+    --------
+    >>> from icp_notify.tokenize import tokenize
+    >>> default_tokenizer("备案已通过") == tokenize("备案已通过")
+    True
+    """
     return _tokenize_function()(text)
 
 
@@ -788,7 +810,7 @@ class Classifier:
         self._signature_rules: RuleSet | None = None
         self._signature_cache: dict[tuple[str, Channel], tuple[Evidence, ...]] = {}
         self.model = model
-        self.tokenizer = tokenizer or _default_tokenizer
+        self.tokenizer = tokenizer or default_tokenizer
         self.calibration = calibration
         self.combiner = combiner
 

@@ -202,7 +202,7 @@ class DigitTemplates:
     """
 
     def __init__(self, classifier: Any, size: int = CACHE_SIZE) -> None:
-        from icp_notify.classifier import Classifier, _default_tokenizer
+        from icp_notify.classifier import Classifier, default_tokenizer
         from icp_notify.rules import RuleSet
 
         rules = getattr(classifier, "rules", None)
@@ -225,7 +225,7 @@ class DigitTemplates:
             assert isinstance(rules, RuleSet)
             from icp_notify.tokenize import digit_stable, tokenize
 
-            if self._tokenize is _default_tokenizer or self._tokenize is tokenize:
+            if self._tokenize is default_tokenizer or self._tokenize is tokenize:
                 self._stable = digit_stable
             self._sender_read = any(rule.senders for rule in rules.rules)
             self._timeout = max((r.timeout for r in rules.rules), default=DEFAULT_TIMEOUT)
