@@ -30,6 +30,24 @@ def corpus_texts() -> list[str]:
     return texts
 
 
+def corpus_records() -> list[dict[str, Any]]:
+    """Every record of ``corpus/*.jsonl`` and ``corpus/holdout/*.jsonl``, as read, in file order.
+
+    Returns
+    -------
+    list of dict
+    """
+    paths = sorted((ROOT / "corpus").glob("*.jsonl")) + sorted(
+        (ROOT / "corpus" / "holdout").glob("*.jsonl")
+    )
+    records: list[dict[str, Any]] = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                records.append(json.loads(line))
+    return records
+
+
 def context_messages() -> list[RawMessage]:
     """Three arrivals of the generic notice; only the middle one carries context.
 

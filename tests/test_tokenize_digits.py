@@ -4,12 +4,11 @@ step of the docstring's proof checked on its own."""
 
 from __future__ import annotations
 
-import json
 import random
 import unicodedata
-from pathlib import Path
 
 import regex
+from _helpers import corpus_records
 
 from icp_notify.bounded import PROVEN_CHARS
 from icp_notify.gates import digit_blind
@@ -22,21 +21,15 @@ from icp_notify.tokenize import (
     tokenize,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 _DIGIT_RUN = regex.compile(r"[0-9]+")
 
 
 def _texts() -> list[str]:
-    paths = sorted((ROOT / "corpus").glob("*.jsonl")) + sorted(
-        (ROOT / "corpus" / "holdout").glob("*.jsonl")
-    )
+    """The text the model reads of every corpus and hold-out record (subject, newline, text)."""
     out = []
-    for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                record = json.loads(line)
-                subject = record.get("subject")
-                out.append(f"{subject}\n{record['text']}" if subject else record["text"])
+    for record in corpus_records():
+        subject = record.get("subject")
+        out.append(f"{subject}\n{record['text']}" if subject else record["text"])
     return out
 
 

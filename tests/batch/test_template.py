@@ -6,13 +6,12 @@ template kept so far — and the labeller's rows are the same with the templates
 
 from __future__ import annotations
 
-import json
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
 import regex
+from _helpers import corpus_records
 
 from icp_notify.batch import Labeller
 from icp_notify.batch.jsontext import dumps
@@ -23,22 +22,8 @@ from icp_notify.parse import parse
 from icp_notify.rules import RuleSet, default_rules
 from icp_notify.tokenize import digit_stable
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 _DIGIT_RUN = regex.compile(r"[0-9]+")
 _PHONE = "13912345678" * 6
-
-
-def _records() -> list[dict[str, Any]]:
-    """Every record of ``corpus/*.jsonl`` and ``corpus/holdout/*.jsonl``, as read."""
-    paths = sorted((ROOT / "corpus").glob("*.jsonl")) + sorted(
-        (ROOT / "corpus" / "holdout").glob("*.jsonl")
-    )
-    out = []
-    for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                out.append(json.loads(line))
-    return out
 
 
 def _mutants(text: str, seed: int) -> list[str]:
@@ -70,7 +55,7 @@ def test_derived_classifications_equal_the_full_pass_on_the_whole_corpus() -> No
     templates = DigitTemplates(classifier, size=1 << 20)
     assert templates.enabled
     derived = keyed = stable = 0
-    records = _records()
+    records = corpus_records()
     assert len(records) > 7000
     for n, record in enumerate(records):
         if masked_text(record["text"]) == record["text"]:
@@ -256,7 +241,7 @@ def _lines(labeller: Labeller, messages: list[RawMessage]) -> list[str]:
 
 
 def test_labelled_rows_are_the_same_with_and_without_templates() -> None:
-    records = [r for r in _records() if masked_text(r["text"]) != r["text"]][:150]
+    records = [r for r in corpus_records() if masked_text(r["text"]) != r["text"]][:150]
     messages = []
     for n, record in enumerate(records):
         for text in [record["text"], *_mutants(record["text"], n)]:
@@ -293,7 +278,7 @@ def test_each_digit_sensitive_pattern_is_searched_once_behind_its_gates() -> Non
     searched = [(p.pattern, p.flags, timeout) for p, _, timeout in sensitive]
     assert len(searched) == len(set(searched))
     assert set(searched) == wanted
-    texts = [r["text"] for r in _records()]
+    texts = [r["text"] for r in corpus_records()]
     texts += ["", "信息", "备案信息 拨打 400", "主体备案号", "\u0130 信息"]
     for pattern, gate, _ in sensitive:
         original = pattern_gates(pattern.pattern)
@@ -310,7 +295,7 @@ def test_each_digit_sensitive_pattern_is_searched_once_behind_its_gates() -> Non
 
 def test_masked_text_is_the_translation_of_every_digit() -> None:
     table = str.maketrans("123456789", "000000000")
-    texts = [r["text"] for r in _records()]
+    texts = [r["text"] for r in corpus_records()]
     texts += [
         "",
         "0",
