@@ -122,7 +122,8 @@ def run_batch(
 
     ``one_core`` pins the process (and its children) to CPU 0 with ``taskset`` when available.
     ``code`` is the checkout whose ``icp_notify`` runs (this one by default; another worktree
-    to compare before and after side by side), with this interpreter.
+    to compare before and after side by side), with this interpreter, through
+    ``icp_notify.cli.program`` as the installed ``icp-notify`` runs it.
     """
     probe = (
         "import resource, subprocess, sys, time;"
@@ -139,8 +140,10 @@ def run_batch(
         str(out),
         sys.executable,
         "-c",
+        # the installed ``icp-notify``'s entry point (cli.program: its collector threshold and
+        # its end of the process included); cli.main in a checkout that predates it
         "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-        "from icp_notify.cli import main; sys.exit(main())",
+        "from icp_notify import cli; sys.exit(getattr(cli, 'program', cli.main)())",
         str(code),
         "batch",
         str(archive),
