@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import deque
 from collections.abc import Generator, Iterator
 from typing import Any
@@ -117,6 +118,12 @@ def _chunks(numbered: Iterator[tuple[int, RawMessage | ReadError]]) -> Generator
         yield b"\n".join(batch)
 
 
+_SOURCE_AT = re.compile(r'\{"seq": -?[0-9]+, "source": ')
+"""How a row's JSON line begins (:func:`~icp_notify.batch.writers.row_json`): its ``source``
+value starts where this match ends."""
+_DECODER = json.JSONDecoder()
+
+
 class WorkerLine(LabelledLine):
     """A labelled row from a worker process: its JSON line as UTF-8 and what the summary counts.
 
@@ -162,8 +169,20 @@ class WorkerLine(LabelledLine):
 
     @property
     def source(self) -> dict[str, Any] | None:
-        """The row's ``source``."""
-        source: dict[str, Any] | None = json.loads(self.json)["source"]
+        """The row's ``source``, decoded alone where the line begins with ``seq`` and ``source``
+        (as every row does: the progress bar reads it for each row, and the rest of the line,
+        a hundred times longer, is not parsed); otherwise from the whole line."""
+        text = self.json
+        head = _SOURCE_AT.match(text)
+        if head is not None:
+            try:
+                value, _ = _DECODER.raw_decode(text, head.end())
+            except ValueError:
+                pass
+            else:
+                if value is None or isinstance(value, dict):
+                    return value
+        source: dict[str, Any] | None = json.loads(text)["source"]
         return source
 
     @property

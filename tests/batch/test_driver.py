@@ -400,7 +400,32 @@ def test_workers_stream_the_same_output_and_summary(tmp_path: Path) -> None:
                 assert any(isinstance(r, WorkerLine) for r in rows)
                 line = next(r for r in rows if isinstance(r, WorkerLine))
                 assert line.report.notice.raw_text == line.row()["notice"]["raw_text"]
-                assert line.source == line.row()["source"]
+                for row in rows:  # the source decoded alone is the whole line's
+                    if isinstance(row, WorkerLine):
+                        assert row.source == json.loads(row.json)["source"]
+                        assert row.source is not None
         assert outs[0] == outs[1]
         assert summaries[0] == summaries[1]
         assert summaries[0]["labelled"] == 15
+
+
+@pytest.mark.parametrize(
+    ("line", "source"),
+    [
+        (
+            b'{"seq": 7, "source": {"file": "a \\" b.txt", "offset": 3}, "x": 1}',
+            {"file": 'a " b.txt', "offset": 3},
+        ),
+        (b'{"seq": 7, "source": null, "notice": {"source": {"file": "x"}}}', None),
+        (
+            b'{"source": {"file": "first"}, "seq": 7}',
+            {"file": "first"},
+        ),  # another order: parsed whole
+        (b'{"seq": 7, "source": 5, "source": {"file": "last"}}', {"file": "last"}),
+    ],
+)
+def test_a_worker_line_reads_its_source_as_json_does(line: bytes, source: Any) -> None:
+    from icp_notify.batch.workers import WorkerLine
+
+    row = WorkerLine(7, line, "other", "info")
+    assert row.source == json.loads(line)["source"] == source
