@@ -27,6 +27,8 @@ from typing import Any
 
 import regex
 
+from icp_notify.lazyre import lazy_pattern
+
 __all__ = ["digit_blind", "literal_gate", "pattern_gates"]
 # gate_index, present_strings and lowered serve RuleSet.match, not API; the gate table
 # functions serve default_rules (and ``python -m icp_notify.gates``, which rewrites the table).
@@ -331,7 +333,11 @@ def _write_shipped_table() -> tuple[Path, Path]:
 
 
 _DIGITS = frozenset(range(ord("0"), ord("9") + 1))
-_PROPERTY = regex.compile(r"\\(?:[pP]\{[^{}0-9\\]*\}|[pP][A-Za-z])|\\.", regex.DOTALL)
+_PROPERTY = lazy_pattern(
+    globals(), regex.compile, r"\\(?:[pP]\{[^{}0-9\\]*\}|[pP][A-Za-z])|\\.", regex.DOTALL
+)
+"""An escape, a ``\\p{…}`` property among them (:func:`digit_blind`; compiled on first use, not
+when the rules' import brings this module in)."""
 
 
 def _uniform_range(low: int, high: int) -> bool:
